@@ -1,0 +1,102 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"prenv.dev/prenv/render"
+)
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// overrideFlags collects --set and --set-string in command-line order.
+type overrideFlags struct{ list []render.Override }
+
+type overrideFlag struct {
+	o      *overrideFlags
+	string bool
+}
+
+func (f overrideFlag) String() string { return "" }
+func (f overrideFlag) Set(v string) error {
+	f.o.list = append(f.o.list, render.Override{Expr: v, String: f.string})
+	return nil
+}
+
+func (o *overrideFlags) register(fs *flag.FlagSet) {
+	fs.Var(overrideFlag{o: o}, "set", "override a spec field, helm --set syntax: spec.prefix=pr (repeatable)")
+	fs.Var(overrideFlag{o: o, string: true}, "set-string", "like --set, but the value is always a string (repeatable)")
+}
+
+// newFlagSet returns a flag set that reports to stderr and never exits.
+func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("render "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: render %s %s\n\nflags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args; it returns an exit code and false when the command
+// must stop (help asked for, or a usage error).
+func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitUsage, false
+	}
+	return exitOK, true
+}
+
+// readInput reads a file, or standard input for "-".
+func readInput(name string, stdin io.Reader) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(stdin)
+	}
+	return os.ReadFile(name)
+}
+
+// loadSpec reads and decodes the spec named by -f, applying overrides. It
+// prints what went wrong and returns the exit code when it fails.
+func loadSpec(file string, overrides []render.Override, stdin io.Reader, stderr io.Writer) (*render.PreviewEnvironment, int) {
+	if file == "" {
+		fmt.Fprintln(stderr, "render: -f FILE is required (the prenv.yaml spec, or - for standard input)")
+		return nil, exitUsage
+	}
+	data, err := readInput(file, stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "render: %v\n", err)
+		return nil, exitUsage
+	}
+	env, err := render.Load(data, overrides...)
+	if err != nil {
+		return nil, reportError(stderr, file, err)
+	}
+	return env, exitOK
+}
+
+// reportError prints err for a user and returns its exit code: 1 for an
+// invalid spec, 3 for anything else (a bug).
+func reportError(stderr io.Writer, file string, err error) int {
+	var inv *render.InvalidError
+	if errors.As(err, &inv) {
+		fmt.Fprintf(stderr, "%s: invalid spec, %d problem(s):\n", file, len(inv.Errs))
+		for _, e := range inv.Errs {
+			fmt.Fprintf(stderr, "  %s\n", e.Error())
+		}
+		return exitInvalid
+	}
+	fmt.Fprintf(stderr, "render: internal error (this is a bug in prenv; please report it with the spec): %v\n", err)
+	return exitInternal
+}

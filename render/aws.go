@@ -1,0 +1,27 @@
+package render
+
+import "strings"
+
+// partitionDomain is the DNS suffix of a partition's service endpoints.
+var partitionDomain = map[string]string{
+	"aws":        "amazonaws.com",
+	"aws-cn":     "amazonaws.com.cn",
+	"aws-us-gov": "amazonaws.com",
+}
+
+// arn builds arn:<partition>:<service>:<region>:<account>:<resource>.
+func arn(partition, service, region, account, resource string) string {
+	return "arn:" + partition + ":" + service + ":" + region + ":" + account + ":" + resource
+}
+
+// queueURL is the queue's URL on the region's SQS endpoint.
+func queueURL(partition, region, account, name string) string {
+	return "https://sqs." + region + "." + partitionDomain[partition] + "/" + account + "/" + name
+}
+
+// oidcHost strips the scheme and any trailing slash from an issuer URL.
+func oidcHost(u string) string {
+	u = strings.TrimSpace(u)
+	u = strings.TrimPrefix(u, "https://")
+	return strings.TrimRight(u, "/")
+}

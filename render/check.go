@@ -1,0 +1,570 @@
+package render
+
+import (
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// AWS-side limits that the ACK CRDs do not carry.
+const (
+	MaxTags                 = 50
+	MaxGlobalIndexes        = 20
+	MaxLocalIndexes         = 5
+	MaxProjectedAttributes  = 100
+	MaxManagedPolicies      = 20
+	MaxQueueMessageSize     = 1048576
+	MinQueueMessageSize     = 1024
+	MaxVisibilityTimeout    = 43200
+	MinMessageRetention     = 60
+	MaxMessageRetention     = 1209600
+	MaxDelaySeconds         = 900
+	MaxReceiveWaitSeconds   = 20
+	MaxMaxReceiveCount      = 1000
+	MinSessionDuration      = 3600
+	MaxSessionDuration      = 43200
+	MaxTagKeyLen            = 128
+	MaxTagValueLen          = 256
+	MaxAttributeNameLen     = 255
+	MaxIndexNameLen         = 255
+	MinIndexNameLen         = 3
+	MaxPR                   = 2147483647
+	maxHostnameLen          = 253
+	prenvReservedLabelGroup = "prenv.dev/"
+)
+
+var (
+	prefixRE      = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z][a-z0-9]*)*$`)
+	logicalRE     = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
+	accountRE     = regexp.MustCompile(`^[0-9]{12}$`)
+	regionRE      = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`)
+	oidcRE        = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+(/[A-Za-z0-9._~-]+)*$`)
+	policyARNRE   = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}|aws):policy/([\x21-\x7e]+/)*[A-Za-z0-9+=,.@_-]{1,128}$`)
+	indexNameRE   = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	roleNameRE    = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
+	actionRE      = regexp.MustCompile(`^([a-z0-9-]+:[A-Za-z0-9*?]+|\*)$`)
+	sidRE         = regexp.MustCompile(`^[A-Za-z0-9]*$`)
+	tagCharsRE    = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+	partitions    = []string{"aws", "aws-cn", "aws-us-gov"}
+	attrTypes     = []string{"S", "N", "B"}
+	billingModes  = []string{"PAY_PER_REQUEST", "PROVISIONED"}
+	streamViews   = []string{"KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"}
+	projections   = []string{"ALL", "KEYS_ONLY", "INCLUDE"}
+	tableAccess   = []string{"read", "readWrite"}
+	queueAccess   = []string{"consume", "produce", "both"}
+	deletionModes = []string{"delete", "retain"}
+	effects       = []string{"Allow", "Deny"}
+)
+
+// Check reports every rule the spec breaks, each with its field path, or nil.
+// It covers the rules AWS enforces that the ACK CRDs do not, so that a spec
+// that passes renders objects AWS accepts.
+func Check(env *PreviewEnvironment) field.ErrorList {
+	var errs field.ErrorList
+	if env.APIVersion != APIVersion {
+		errs = append(errs, field.NotSupported(field.NewPath("apiVersion"), env.APIVersion, []string{APIVersion}))
+	}
+	if env.Kind != Kind {
+		errs = append(errs, field.NotSupported(field.NewPath("kind"), env.Kind, []string{Kind}))
+	}
+	name := field.NewPath("metadata", "name")
+	if env.Metadata.Name == "" {
+		errs = append(errs, field.Required(name, "the app's name"))
+	} else {
+		for _, msg := range validation.IsDNS1035Label(env.Metadata.Name) {
+			errs = append(errs, field.Invalid(name, env.Metadata.Name, msg))
+		}
+	}
+	s := &env.Spec
+	sp := field.NewPath("spec")
+	errs = append(errs, checkPrefix(s.Prefix, sp.Child("prefix"))...)
+	errs = append(errs, checkAWS(&s.AWS, sp.Child("aws"))...)
+	if s.ServiceAccount != nil {
+		p := sp.Child("serviceAccount")
+		if n := s.ServiceAccount.Name; n != "" {
+			for _, msg := range validation.IsDNS1123Subdomain(n) {
+				errs = append(errs, field.Invalid(p.Child("name"), n, msg))
+			}
+		}
+		errs = append(errs, checkAnnotations(s.ServiceAccount.Annotations, p.Child("annotations"))...)
+	}
+	errs = append(errs, checkIAM(s, sp.Child("iam"))...)
+	errs = append(errs, checkTables(s.DynamoDB, sp.Child("dynamodb", "tables"))...)
+	errs = append(errs, checkQueues(s.SQS, sp.Child("sqs", "queues"))...)
+	if s.DNS != nil {
+		p := sp.Child("dns", "zone")
+		switch {
+		case s.DNS.Zone == "":
+			errs = append(errs, field.Required(p, "the DNS zone of the envs' hostnames"))
+		default:
+			for _, msg := range validation.IsDNS1123Subdomain(s.DNS.Zone) {
+				errs = append(errs, field.Invalid(p, s.DNS.Zone, msg))
+			}
+			if n := MaxNamespaceLen + 1 + len(s.DNS.Zone); n > maxHostnameLen {
+				errs = append(errs, field.TooLong(p, s.DNS.Zone, maxHostnameLen-MaxNamespaceLen-1))
+			}
+		}
+	}
+	errs = append(errs, checkLabels(s.Labels, sp.Child("labels"))...)
+	errs = append(errs, checkTags(s.Tags, sp.Child("tags"))...)
+	if s.DeletionPolicy != "" && !slices.Contains(deletionModes, s.DeletionPolicy) {
+		errs = append(errs, field.NotSupported(sp.Child("deletionPolicy"), s.DeletionPolicy, deletionModes))
+	}
+	errs = append(errs, checkArgoCD(s.ArgoCD, sp.Child("argocd"))...)
+	return errs
+}
+
+func checkPrefix(prefix string, p *field.Path) field.ErrorList {
+	switch {
+	case prefix == "":
+		return field.ErrorList{field.Required(p, "env names are <prefix>-<pr>-<app>")}
+	case len(prefix) > maxPrefixLen:
+		return field.ErrorList{field.TooLong(p, prefix, maxPrefixLen)}
+	case !prefixRE.MatchString(prefix):
+		return field.ErrorList{field.Invalid(p, prefix, "must be lower-case words of letters and digits, each starting with a letter, joined by '-' (regex "+prefixRE.String()+"), so that <prefix>-<pr>-<app> parses one way only")}
+	}
+	return nil
+}
+
+func checkAWS(a *AWS, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if a.AccountID == "" {
+		errs = append(errs, field.Required(p.Child("accountID"), "the 12-digit AWS account ID"))
+	} else if !accountRE.MatchString(string(a.AccountID)) {
+		errs = append(errs, field.Invalid(p.Child("accountID"), string(a.AccountID), "must be 12 digits"))
+	}
+	part := a.Partition
+	if part == "" {
+		part = DefaultPartition
+	}
+	if !slices.Contains(partitions, part) {
+		errs = append(errs, field.NotSupported(p.Child("partition"), a.Partition, partitions))
+	}
+	switch {
+	case a.Region == "":
+		errs = append(errs, field.Required(p.Child("region"), "for example eu-west-1"))
+	case !regionRE.MatchString(a.Region):
+		errs = append(errs, field.Invalid(p.Child("region"), a.Region, "must be an AWS region name such as eu-west-1"))
+	case part == "aws-cn" && !strings.HasPrefix(a.Region, "cn-"),
+		part == "aws-us-gov" && !strings.HasPrefix(a.Region, "us-gov-"),
+		part == "aws" && (strings.HasPrefix(a.Region, "cn-") || strings.HasPrefix(a.Region, "us-gov-")):
+		errs = append(errs, field.Invalid(p.Child("region"), a.Region, fmt.Sprintf("is not a region of partition %q", part)))
+	}
+	op := p.Child("oidcProviderURL")
+	host := oidcHost(a.OIDCProviderURL)
+	switch {
+	case a.OIDCProviderURL == "":
+		errs = append(errs, field.Required(op, "the cluster's OIDC issuer, for example oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"))
+	case strings.Contains(host, "://"):
+		errs = append(errs, field.Invalid(op, a.OIDCProviderURL, "the issuer URL must use https"))
+	case !oidcRE.MatchString(host):
+		errs = append(errs, field.Invalid(op, a.OIDCProviderURL, "must be an issuer URL: https:// (optional), a host name, then an optional path"))
+	}
+	return errs
+}
+
+func checkIAM(s *Spec, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	iam := s.IAM
+	if iam == nil {
+		return nil
+	}
+	part := s.AWS.Partition
+	if part == "" {
+		part = DefaultPartition
+	}
+	checkPolicyARN := func(fp *field.Path, v string) {
+		m := policyARNRE.FindStringSubmatch(v)
+		switch {
+		case m == nil:
+			errs = append(errs, field.Invalid(fp, v, "must be an IAM policy ARN, arn:<partition>:iam::<account>:policy/<name>"))
+		case m[1] != part:
+			errs = append(errs, field.Invalid(fp, v, fmt.Sprintf("must be in partition %q", part)))
+		}
+	}
+	seen := sets.New[string]()
+	for i, a := range iam.ManagedPolicyARNs {
+		fp := p.Child("managedPolicyARNs").Index(i)
+		checkPolicyARN(fp, a)
+		if seen.Has(a) {
+			errs = append(errs, field.Duplicate(fp, a))
+		}
+		seen.Insert(a)
+	}
+	if iam.PermissionsBoundaryARN != "" {
+		checkPolicyARN(p.Child("permissionsBoundaryARN"), iam.PermissionsBoundaryARN)
+	}
+	if d := iam.MaxSessionDuration; d != 0 && (d < MinSessionDuration || d > MaxSessionDuration) {
+		errs = append(errs, field.Invalid(p.Child("maxSessionDuration"), d, fmt.Sprintf("must be between %d and %d seconds", MinSessionDuration, MaxSessionDuration)))
+	}
+	sids := derivedSids(s)
+	for i, st := range iam.Statements {
+		sp := p.Child("statements").Index(i)
+		if st.Sid != "" {
+			if !sidRE.MatchString(st.Sid) {
+				errs = append(errs, field.Invalid(sp.Child("sid"), st.Sid, "must contain only letters and digits"))
+			} else if sids.Has(st.Sid) {
+				errs = append(errs, field.Duplicate(sp.Child("sid"), st.Sid))
+			}
+			sids.Insert(st.Sid)
+		}
+		if !slices.Contains(effects, st.Effect) {
+			errs = append(errs, field.NotSupported(sp.Child("effect"), st.Effect, effects))
+		}
+		if len(st.Actions) == 0 {
+			errs = append(errs, field.Required(sp.Child("actions"), "at least one action"))
+		}
+		for j, a := range st.Actions {
+			if !actionRE.MatchString(a) {
+				errs = append(errs, field.Invalid(sp.Child("actions").Index(j), a, "must have the form service:Action (wildcards * and ? allowed)"))
+			}
+		}
+		if len(st.Resources) == 0 {
+			errs = append(errs, field.Required(sp.Child("resources"), "at least one resource ARN"))
+		}
+		for j, r := range st.Resources {
+			if r != "*" && !strings.HasPrefix(r, "arn:") {
+				errs = append(errs, field.Invalid(sp.Child("resources").Index(j), r, "must be an ARN or *"))
+			}
+		}
+		for _, op := range sortedKeys(st.Conditions) {
+			cp := sp.Child("conditions").Key(op)
+			if op == "" || strings.ContainsAny(op, " \t\n") {
+				errs = append(errs, field.Invalid(cp, op, "must be a condition operator such as StringEquals"))
+			}
+			if len(st.Conditions[op]) == 0 {
+				errs = append(errs, field.Required(cp, "at least one condition key"))
+			}
+			for _, k := range sortedKeys(st.Conditions[op]) {
+				if k == "" {
+					errs = append(errs, field.Invalid(cp.Key(k), k, "must be a condition key"))
+				}
+				if len(st.Conditions[op][k]) == 0 {
+					errs = append(errs, field.Required(cp.Key(k), "at least one value"))
+				}
+			}
+		}
+	}
+	return errs
+}
+
+// derivedSids are the statement IDs prenv generates; user statements must not reuse them.
+func derivedSids(s *Spec) sets.Set[string] {
+	out := sets.New[string]()
+	if s.DynamoDB != nil {
+		for _, t := range s.DynamoDB.Tables {
+			out.Insert("Table"+sid(t.Name), "Table"+sid(t.Name)+"Stream")
+		}
+	}
+	if s.SQS != nil {
+		for _, q := range s.SQS.Queues {
+			out.Insert("Queue" + sid(q.Name))
+		}
+	}
+	return out
+}
+
+func checkLogical(name string, p *field.Path, seen sets.Set[string]) field.ErrorList {
+	switch {
+	case name == "":
+		return field.ErrorList{field.Required(p, "a logical name")}
+	case len(name) > maxLogicalNameLen:
+		return field.ErrorList{field.TooLong(p, name, maxLogicalNameLen)}
+	case !logicalRE.MatchString(name):
+		return field.ErrorList{field.Invalid(p, name, "must be lower-case letters, digits and '-', starting with a letter and not ending with '-' (regex "+logicalRE.String()+")")}
+	case seen.Has(name):
+		return field.ErrorList{field.Duplicate(p, name)}
+	}
+	seen.Insert(name)
+	return nil
+}
+
+func checkTables(d *DynamoDB, p *field.Path) field.ErrorList {
+	if d == nil {
+		return nil
+	}
+	var errs field.ErrorList
+	seen := sets.New[string]()
+	for i := range d.Tables {
+		errs = append(errs, checkTable(&d.Tables[i], p.Index(i), seen)...)
+	}
+	return errs
+}
+
+func checkTable(t *Table, p *field.Path, seen sets.Set[string]) field.ErrorList {
+	errs := checkLogical(t.Name, p.Child("name"), seen)
+	attrs := map[string]string{}
+	for i, a := range t.Attributes {
+		ap := p.Child("attributes").Index(i)
+		switch {
+		case a.Name == "":
+			errs = append(errs, field.Required(ap.Child("name"), ""))
+		case len(a.Name) > MaxAttributeNameLen:
+			errs = append(errs, field.TooLong(ap.Child("name"), a.Name, MaxAttributeNameLen))
+		case attrs[a.Name] != "":
+			errs = append(errs, field.Duplicate(ap.Child("name"), a.Name))
+		}
+		if !slices.Contains(attrTypes, a.Type) {
+			errs = append(errs, field.NotSupported(ap.Child("type"), a.Type, attrTypes))
+		}
+		if a.Name != "" && attrs[a.Name] == "" {
+			attrs[a.Name] = a.Type + " "
+		}
+	}
+	used := sets.New[string]()
+	key := func(fp *field.Path, name string, required bool) {
+		switch {
+		case name == "" && required:
+			errs = append(errs, field.Required(fp, "an attribute name from attributes"))
+		case name == "":
+		case attrs[name] == "":
+			errs = append(errs, field.Invalid(fp, name, "is not in attributes"))
+		default:
+			used.Insert(name)
+		}
+	}
+	key(p.Child("hashKey"), t.HashKey, true)
+	key(p.Child("rangeKey"), t.RangeKey, false)
+	if t.RangeKey != "" && t.RangeKey == t.HashKey {
+		errs = append(errs, field.Invalid(p.Child("rangeKey"), t.RangeKey, "must differ from hashKey"))
+	}
+	mode := t.BillingMode
+	if mode == "" {
+		mode = DefaultBillingMode
+	}
+	if !slices.Contains(billingModes, mode) {
+		errs = append(errs, field.NotSupported(p.Child("billingMode"), t.BillingMode, billingModes))
+	}
+	checkCapacity := func(cp *field.Path, c *Capacity, needed bool) {
+		switch {
+		case mode == "PROVISIONED" && c == nil && needed:
+			errs = append(errs, field.Required(cp, "billingMode PROVISIONED needs read and write capacity"))
+		case mode == "PAY_PER_REQUEST" && c != nil:
+			errs = append(errs, field.Forbidden(cp, "billingMode PAY_PER_REQUEST takes no provisioned capacity"))
+		case c != nil:
+			if c.Read < 1 {
+				errs = append(errs, field.Invalid(cp.Child("read"), c.Read, "must be at least 1"))
+			}
+			if c.Write < 1 {
+				errs = append(errs, field.Invalid(cp.Child("write"), c.Write, "must be at least 1"))
+			}
+		}
+	}
+	checkCapacity(p.Child("capacity"), t.Capacity, true)
+	if t.Stream != "" && !slices.Contains(streamViews, t.Stream) {
+		errs = append(errs, field.NotSupported(p.Child("stream"), t.Stream, streamViews))
+	}
+	if t.TTLAttribute != "" {
+		if len(t.TTLAttribute) > MaxAttributeNameLen {
+			errs = append(errs, field.TooLong(p.Child("ttlAttribute"), t.TTLAttribute, MaxAttributeNameLen))
+		}
+		if typ := attrs[t.TTLAttribute]; typ != "" && typ != "N " {
+			errs = append(errs, field.Invalid(p.Child("ttlAttribute"), t.TTLAttribute, "a time-to-live attribute holds a number (epoch seconds), but it is defined with type "+strings.TrimSpace(typ)))
+		}
+	}
+	if t.Access != "" && !slices.Contains(tableAccess, t.Access) {
+		errs = append(errs, field.NotSupported(p.Child("access"), t.Access, tableAccess))
+	}
+	if len(t.GlobalIndexes) > MaxGlobalIndexes {
+		errs = append(errs, field.TooMany(p.Child("globalIndexes"), len(t.GlobalIndexes), MaxGlobalIndexes))
+	}
+	if len(t.LocalIndexes) > MaxLocalIndexes {
+		errs = append(errs, field.TooMany(p.Child("localIndexes"), len(t.LocalIndexes), MaxLocalIndexes))
+	}
+	if len(t.LocalIndexes) > 0 && t.RangeKey == "" {
+		errs = append(errs, field.Required(p.Child("rangeKey"), "a table with local indexes needs a range key"))
+	}
+	indexNames := sets.New[string]()
+	projected := 0
+	checkIndex := func(ip *field.Path, ix *Index, local bool) {
+		switch {
+		case ix.Name == "":
+			errs = append(errs, field.Required(ip.Child("name"), ""))
+		case len(ix.Name) < MinIndexNameLen || len(ix.Name) > MaxIndexNameLen:
+			errs = append(errs, field.Invalid(ip.Child("name"), ix.Name, fmt.Sprintf("must be %d to %d characters", MinIndexNameLen, MaxIndexNameLen)))
+		case !indexNameRE.MatchString(ix.Name):
+			errs = append(errs, field.Invalid(ip.Child("name"), ix.Name, "must contain only letters, digits, '_', '-' and '.'"))
+		case indexNames.Has(ix.Name):
+			errs = append(errs, field.Duplicate(ip.Child("name"), ix.Name))
+		}
+		indexNames.Insert(ix.Name)
+		key(ip.Child("hashKey"), ix.HashKey, true)
+		key(ip.Child("rangeKey"), ix.RangeKey, local)
+		if local && ix.HashKey != "" && ix.HashKey != t.HashKey {
+			errs = append(errs, field.Invalid(ip.Child("hashKey"), ix.HashKey, fmt.Sprintf("a local index shares the table's hash key %q", t.HashKey)))
+		}
+		if ix.RangeKey != "" && ix.RangeKey == ix.HashKey {
+			errs = append(errs, field.Invalid(ip.Child("rangeKey"), ix.RangeKey, "must differ from hashKey"))
+		}
+		proj := ix.Projection
+		if proj == "" {
+			proj = "ALL"
+		}
+		if !slices.Contains(projections, proj) {
+			errs = append(errs, field.NotSupported(ip.Child("projection"), ix.Projection, projections))
+		}
+		switch {
+		case proj == "INCLUDE" && len(ix.NonKeyAttributes) == 0:
+			errs = append(errs, field.Required(ip.Child("nonKeyAttributes"), "projection INCLUDE needs the attributes to include"))
+		case proj != "INCLUDE" && len(ix.NonKeyAttributes) > 0:
+			errs = append(errs, field.Forbidden(ip.Child("nonKeyAttributes"), "only projection INCLUDE takes nonKeyAttributes"))
+		}
+		nk := sets.New[string]()
+		for j, a := range ix.NonKeyAttributes {
+			if a == "" || len(a) > MaxAttributeNameLen {
+				errs = append(errs, field.Invalid(ip.Child("nonKeyAttributes").Index(j), a, fmt.Sprintf("must be 1 to %d characters", MaxAttributeNameLen)))
+			} else if nk.Has(a) {
+				errs = append(errs, field.Duplicate(ip.Child("nonKeyAttributes").Index(j), a))
+			}
+			nk.Insert(a)
+		}
+		projected += nk.Len()
+		if local {
+			if ix.Capacity != nil {
+				errs = append(errs, field.Forbidden(ip.Child("capacity"), "local indexes share the table's capacity"))
+			}
+		} else {
+			checkCapacity(ip.Child("capacity"), ix.Capacity, false)
+		}
+	}
+	for i := range t.GlobalIndexes {
+		checkIndex(p.Child("globalIndexes").Index(i), &t.GlobalIndexes[i], false)
+	}
+	for i := range t.LocalIndexes {
+		checkIndex(p.Child("localIndexes").Index(i), &t.LocalIndexes[i], true)
+	}
+	if projected > MaxProjectedAttributes {
+		errs = append(errs, field.Invalid(p, projected, fmt.Sprintf("indexes may project at most %d non-key attributes in all", MaxProjectedAttributes)))
+	}
+	for i, a := range t.Attributes {
+		if a.Name != "" && !used.Has(a.Name) {
+			errs = append(errs, field.Invalid(p.Child("attributes").Index(i).Child("name"), a.Name, "is not used by the table's or an index's key; AWS refuses attribute definitions that no key uses"))
+		}
+	}
+	if len(t.Attributes) == 0 {
+		errs = append(errs, field.Required(p.Child("attributes"), "the key attributes with their types"))
+	}
+	return errs
+}
+
+func checkQueues(q *SQS, p *field.Path) field.ErrorList {
+	if q == nil {
+		return nil
+	}
+	var errs field.ErrorList
+	seen := sets.New[string]()
+	for i := range q.Queues {
+		errs = append(errs, checkQueue(&q.Queues[i], p.Index(i), seen)...)
+	}
+	// <name>-dlq belongs to the queue named <name> when it has a dead-letter queue.
+	for i, a := range q.Queues {
+		for _, b := range q.Queues {
+			if b.DeadLetter != nil && a.Name == b.Name+"-dlq" {
+				errs = append(errs, field.Invalid(p.Index(i).Child("name"), a.Name, fmt.Sprintf("is the name of queue %q's dead-letter queue", b.Name)))
+			}
+		}
+	}
+	return errs
+}
+
+func checkQueue(q *Queue, p *field.Path, seen sets.Set[string]) field.ErrorList {
+	errs := checkLogical(q.Name, p.Child("name"), seen)
+	rng := func(name string, v *int64, lo, hi int64) {
+		if v != nil && (*v < lo || *v > hi) {
+			errs = append(errs, field.Invalid(p.Child(name), *v, fmt.Sprintf("must be between %d and %d", lo, hi)))
+		}
+	}
+	rng("visibilityTimeoutSeconds", q.VisibilityTimeoutSeconds, 0, MaxVisibilityTimeout)
+	rng("messageRetentionSeconds", q.MessageRetentionSeconds, MinMessageRetention, MaxMessageRetention)
+	rng("delaySeconds", q.DelaySeconds, 0, MaxDelaySeconds)
+	rng("receiveWaitTimeSeconds", q.ReceiveWaitTimeSeconds, 0, MaxReceiveWaitSeconds)
+	rng("maxMessageSizeBytes", q.MaxMessageSizeBytes, MinQueueMessageSize, MaxQueueMessageSize)
+	if q.ContentBasedDeduplication && !q.FIFO {
+		errs = append(errs, field.Forbidden(p.Child("contentBasedDeduplication"), "only FIFO queues (fifo: true) deduplicate by content"))
+	}
+	if dl := q.DeadLetter; dl != nil {
+		dp := p.Child("deadLetter")
+		if dl.MaxReceiveCount < 1 || dl.MaxReceiveCount > MaxMaxReceiveCount {
+			errs = append(errs, field.Invalid(dp.Child("maxReceiveCount"), dl.MaxReceiveCount, fmt.Sprintf("must be between 1 and %d", MaxMaxReceiveCount)))
+		}
+		if v := dl.MessageRetentionSeconds; v != nil && (*v < MinMessageRetention || *v > MaxMessageRetention) {
+			errs = append(errs, field.Invalid(dp.Child("messageRetentionSeconds"), *v, fmt.Sprintf("must be between %d and %d", MinMessageRetention, MaxMessageRetention)))
+		}
+	}
+	if q.Access != "" && !slices.Contains(queueAccess, q.Access) {
+		errs = append(errs, field.NotSupported(p.Child("access"), q.Access, queueAccess))
+	}
+	return errs
+}
+
+// reservedLabel reports keys that prenv sets itself.
+func reservedLabel(k string) bool {
+	return k == LabelManagedBy || strings.HasPrefix(k, prenvReservedLabelGroup)
+}
+
+func checkLabels(labels map[string]string, p *field.Path) field.ErrorList {
+	errs := metav1validation.ValidateLabels(labels, p)
+	for _, k := range sortedKeys(labels) {
+		if reservedLabel(k) {
+			errs = append(errs, field.Forbidden(p.Key(k), "prenv sets this label itself"))
+		}
+	}
+	return errs
+}
+
+func checkAnnotations(ann map[string]string, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for _, k := range sortedKeys(ann) {
+		for _, msg := range validation.IsQualifiedName(strings.ToLower(k)) {
+			errs = append(errs, field.Invalid(p.Key(k), k, msg))
+		}
+		if k == AnnotationRoleARN {
+			errs = append(errs, field.Forbidden(p.Key(k), "prenv sets the role ARN itself"))
+		}
+	}
+	return errs
+}
+
+func checkTags(tags map[string]string, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if max := MaxTags - len(prenvTagKeys); len(tags) > max {
+		errs = append(errs, field.TooMany(p, len(tags), max))
+	}
+	for _, k := range sortedKeys(tags) {
+		v := tags[k]
+		kp := p.Key(k)
+		switch n := len([]rune(k)); {
+		case n == 0:
+			errs = append(errs, field.Invalid(kp, k, "a tag key must not be empty"))
+		case n > MaxTagKeyLen:
+			errs = append(errs, field.TooLong(kp, k, MaxTagKeyLen))
+		case !tagCharsRE.MatchString(k):
+			errs = append(errs, field.Invalid(kp, k, "a tag key may contain only letters, digits, spaces and _ . : / = + - @"))
+		case strings.HasPrefix(strings.ToLower(k), "aws:"):
+			errs = append(errs, field.Invalid(kp, k, "the aws: prefix is reserved for AWS"))
+		case slices.Contains(prenvTagKeys, k):
+			errs = append(errs, field.Forbidden(kp, "prenv sets this tag itself"))
+		}
+		switch {
+		case len([]rune(v)) > MaxTagValueLen:
+			errs = append(errs, field.TooLong(kp, v, MaxTagValueLen))
+		case !tagCharsRE.MatchString(v):
+			errs = append(errs, field.Invalid(kp, v, "a tag value may contain only letters, digits, spaces and _ . : / = + - @"))
+		}
+	}
+	return errs
+}
+
+// prenvTagKeys are the tags prenv puts on every AWS resource.
+var prenvTagKeys = []string{LabelApp, LabelEnv, LabelPR}
+
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}

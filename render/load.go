@@ -1,0 +1,178 @@
+package render
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/strvals"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	sigsjson "sigs.k8s.io/json"
+	"sigs.k8s.io/yaml"
+)
+
+// Override is one --set style override of a spec field, in Helm's --set
+// syntax (helm's strvals parser): "spec.prefix=pr", "spec.sqs.queues[0].fifo=true".
+type Override struct {
+	// Expr is the path=value expression.
+	Expr string
+	// String keeps every value a string, as helm's --set-string does.
+	String bool
+}
+
+// Load decodes a spec strictly from YAML or JSON and applies the overrides in
+// order. Unknown, misspelt or duplicate fields are errors that name the field.
+// Load does not check the values: [Render] and [Check] do.
+func Load(data []byte, overrides ...Override) (*PreviewEnvironment, error) {
+	js, err := specJSON(data)
+	if err != nil {
+		return nil, err
+	}
+	if len(overrides) > 0 {
+		var m map[string]any
+		if err := json.Unmarshal(js, &m); err != nil {
+			return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, "", err.Error())}}
+		}
+		if m == nil {
+			m = map[string]any{}
+		}
+		var errs field.ErrorList
+		for i, o := range overrides {
+			parse := strvals.ParseInto
+			if o.String {
+				parse = strvals.ParseIntoString
+			}
+			if err := parse(o.Expr, m); err != nil {
+				errs = append(errs, field.Invalid(field.NewPath("--set").Index(i), o.Expr, err.Error()))
+			}
+		}
+		if len(errs) > 0 {
+			return nil, &InvalidError{Errs: errs}
+		}
+		if js, err = json.Marshal(m); err != nil {
+			return nil, err
+		}
+	}
+	var env PreviewEnvironment
+	strict, err := sigsjson.UnmarshalStrict(js, &env, sigsjson.DisallowUnknownFields)
+	if err != nil {
+		return nil, &InvalidError{Errs: field.ErrorList{decodeError(err)}}
+	}
+	if len(strict) > 0 {
+		var errs field.ErrorList
+		for _, e := range strict {
+			errs = append(errs, strictError(e))
+		}
+		return nil, &InvalidError{Errs: errs}
+	}
+	return &env, nil
+}
+
+// specJSON turns one YAML or JSON document into JSON, refusing duplicate keys
+// and multi-document input.
+func specJSON(data []byte) ([]byte, error) {
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	var found []byte
+	docs := 0
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, field.OmitValueType{}, "not valid YAML: "+err.Error())}}
+		}
+		js, err := yaml.YAMLToJSONStrict(doc)
+		if err != nil {
+			return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, field.OmitValueType{}, "not valid YAML: "+err.Error())}}
+		}
+		if t := bytes.TrimSpace(js); len(t) == 0 || bytes.Equal(t, []byte("null")) {
+			continue
+		}
+		docs++
+		found = js
+	}
+	switch {
+	case docs == 0:
+		return nil, &InvalidError{Errs: field.ErrorList{field.Required(nil, "the spec is empty")}}
+	case docs > 1:
+		return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, fmt.Sprintf("%d documents", docs), "a spec file holds exactly one YAML document")}}
+	}
+	if found[0] != '{' {
+		return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, field.OmitValueType{}, "the spec must be a mapping")}}
+	}
+	return found, nil
+}
+
+// strictError turns sigs.k8s.io/json's strict error ("unknown field \"spec.x\"",
+// "duplicate field \"spec.x\"") into a field error at that path.
+func strictError(err error) *field.Error {
+	msg := err.Error()
+	for _, kind := range []string{"unknown field ", "duplicate field "} {
+		if rest, ok := strings.CutPrefix(msg, kind); ok {
+			path := strings.Trim(rest, `"`)
+			if kind == "unknown field " {
+				return field.Forbidden(pathOf(path), "unknown field (misspelt, or not in "+APIVersion+")")
+			}
+			return field.Duplicate(pathOf(path), nil)
+		}
+	}
+	return field.Invalid(nil, "", msg)
+}
+
+// decodeError maps a JSON type error to the field it concerns.
+func decodeError(err error) *field.Error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return field.Invalid(pathOf(te.Field), field.OmitValueType{}, fmt.Sprintf("must be of type %s, not %s", jsonType(te.Type.Kind().String()), te.Value))
+	}
+	return field.Invalid(nil, field.OmitValueType{}, err.Error())
+}
+
+func jsonType(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "int", "int64", "int32", "uint", "uint64":
+		return "integer"
+	case "slice", "array":
+		return "list"
+	case "map", "struct", "ptr":
+		return "object"
+	}
+	return goKind
+}
+
+func pathOf(dotted string) *field.Path {
+	if dotted == "" {
+		return nil
+	}
+	parts := strings.Split(dotted, ".")
+	return field.NewPath(parts[0], parts[1:]...)
+}
+
+// InvalidError is returned for a spec that breaks one or more rules. Errs
+// lists every problem, each with its field path.
+type InvalidError struct {
+	Errs field.ErrorList
+}
+
+func (e *InvalidError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "invalid spec: %d problem", len(e.Errs))
+	if len(e.Errs) != 1 {
+		b.WriteString("s")
+	}
+	for _, fe := range e.Errs {
+		b.WriteString("\n  ")
+		b.WriteString(fe.Error())
+	}
+	return b.String()
+}

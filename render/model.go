@@ -1,0 +1,192 @@
+package render
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Labels, annotations and tags prenv sets.
+const (
+	LabelManagedBy      = "app.kubernetes.io/managed-by"
+	ManagedByValue      = "prenv"
+	LabelApp            = "prenv.dev/app"
+	LabelPR             = "prenv.dev/pr"
+	LabelEnv            = "prenv.dev/env"
+	AnnotationSyncWave  = "argocd.argoproj.io/sync-wave"
+	AnnotationRegion    = "services.k8s.aws/region"
+	AnnotationDeletion  = "services.k8s.aws/deletion-policy"
+	AnnotationRoleARN   = "eks.amazonaws.com/role-arn"
+	DefaultPartition    = "aws"
+	DefaultSessionSecs  = 3600
+	DefaultDLQRetention = 1209600
+	DefaultBillingMode  = "PAY_PER_REQUEST"
+)
+
+// Sync waves: the Namespace, then the IAM Policy, then the Role and the data
+// stores (dead-letter queues before the queues that redrive to them), then the
+// ConfigMap and the ServiceAccount. All are negative so that the app's own
+// objects (wave 0) sync after the env's identity exists.
+const (
+	WaveNamespace      = -5
+	WavePolicy         = -4
+	WaveRole           = -3
+	WaveTable          = -3
+	WaveDeadLetter     = -3
+	WaveQueue          = -2
+	WaveConfigMap      = -1
+	WaveServiceAccount = -1
+)
+
+// Model is everything the templates need for one PR's environment, computed
+// in Go: names, ARNs, policy documents, labels. Templates only shape it into
+// YAML. Its JSON form (field tags) is what templates see as .Values.
+type Model struct {
+	App            string            `json:"app"`
+	PR             int               `json:"pr"`
+	Prefix         string            `json:"prefix"`
+	EnvName        string            `json:"envName"`
+	Namespace      string            `json:"namespace"`
+	Region         string            `json:"region"`
+	Partition      string            `json:"partition"`
+	AccountID      string            `json:"accountID"`
+	Hostname       string            `json:"hostname"`
+	DeletionPolicy string            `json:"deletionPolicy"`
+	Labels         map[string]string `json:"labels"`
+	// ACKAnnotations go on every ACK object: region and deletion policy.
+	ACKAnnotations map[string]string `json:"ackAnnotations"`
+	Tags           []Tag             `json:"tags"`
+	ServiceAccount SAModel           `json:"serviceAccount"`
+	ConfigMap      ConfigMapModel    `json:"configMap"`
+	Policies       []PolicyModel     `json:"policies"`
+	Role           RoleModel         `json:"role"`
+	Tables         []TableModel      `json:"tables"`
+	Queues         []QueueModel      `json:"queues"`
+	Waves          map[string]string `json:"waves"`
+}
+
+// Tag is an AWS tag.
+type Tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// SAModel is the ServiceAccount.
+type SAModel struct {
+	Name        string            `json:"name"`
+	Annotations map[string]string `json:"annotations"`
+}
+
+// ConfigMapModel is the ConfigMap that tells the app its resources.
+type ConfigMapModel struct {
+	Name string            `json:"name"`
+	Data map[string]string `json:"data"`
+}
+
+// PolicyModel is one ACK IAM Policy.
+type PolicyModel struct {
+	ObjectName  string `json:"objectName"`
+	Name        string `json:"name"`
+	ARN         string `json:"arn"`
+	Description string `json:"description"`
+	Document    string `json:"document"`
+}
+
+// RoleModel is the ACK IAM Role for IRSA.
+type RoleModel struct {
+	ObjectName          string   `json:"objectName"`
+	Name                string   `json:"name"`
+	ARN                 string   `json:"arn"`
+	Description         string   `json:"description"`
+	TrustPolicy         string   `json:"trustPolicy"`
+	MaxSessionDuration  int      `json:"maxSessionDuration"`
+	PermissionsBoundary string   `json:"permissionsBoundary"`
+	PolicyARNs          []string `json:"policyARNs"`
+	PolicyRefs          []string `json:"policyRefs"`
+}
+
+// TableModel is one ACK DynamoDB Table.
+type TableModel struct {
+	ObjectName    string           `json:"objectName"`
+	Logical       string           `json:"logical"`
+	Name          string           `json:"name"`
+	ARN           string           `json:"arn"`
+	Attributes    []AttributeModel `json:"attributes"`
+	KeySchema     []KeyModel       `json:"keySchema"`
+	BillingMode   string           `json:"billingMode"`
+	Capacity      *Capacity        `json:"capacity"`
+	GlobalIndexes []IndexModel     `json:"globalIndexes"`
+	LocalIndexes  []IndexModel     `json:"localIndexes"`
+	StreamView    string           `json:"streamView"`
+	TTLAttribute  string           `json:"ttlAttribute"`
+	PITR          bool             `json:"pointInTimeRecovery"`
+}
+
+// AttributeModel is an attribute definition.
+type AttributeModel struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// KeyModel is one element of a key schema.
+type KeyModel struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// IndexModel is a secondary index.
+type IndexModel struct {
+	Name             string     `json:"name"`
+	KeySchema        []KeyModel `json:"keySchema"`
+	Projection       string     `json:"projection"`
+	NonKeyAttributes []string   `json:"nonKeyAttributes"`
+	Capacity         *Capacity  `json:"capacity"`
+}
+
+// QueueModel is one ACK SQS Queue; dead-letter queues are queues too.
+type QueueModel struct {
+	ObjectName string `json:"objectName"`
+	Logical    string `json:"logical"`
+	Name       string `json:"name"`
+	URL        string `json:"url"`
+	ARN        string `json:"arn"`
+	DeadLetter bool   `json:"deadLetter"`
+	// Attributes are the Queue CRD's attribute fields, each a string.
+	Attributes map[string]string `json:"attributes"`
+	Wave       string            `json:"wave"`
+}
+
+// envKey turns a logical name into the middle of an environment variable
+// name: "user-events" -> "USER_EVENTS".
+func envKey(logical string) string {
+	return strings.ToUpper(strings.ReplaceAll(logical, "-", "_"))
+}
+
+// sid turns a logical name into an IAM statement ID part: "user-events" -> "UserEvents".
+func sid(logical string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range logical {
+		if r == '-' {
+			up = true
+			continue
+		}
+		if up && r >= 'a' && r <= 'z' {
+			r -= 'a' - 'A'
+		}
+		up = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func sortedTags(m map[string]string) []Tag {
+	tags := make([]Tag, 0, len(m))
+	for k, v := range m {
+		tags = append(tags, Tag{Key: k, Value: v})
+	}
+	sort.Slice(tags, func(i, j int) bool { return tags[i].Key < tags[j].Key })
+	return tags
+}
+
+func wave(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,293 @@
+package render
+
+import (
+	"fmt"
+	"strconv"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// Plan checks the spec and computes the model of PR pr's environment: every
+// name, ARN, URL, label and policy document. It returns an [*InvalidError]
+// listing every problem when the spec or pr breaks a rule.
+func Plan(env *PreviewEnvironment, pr int) (*Model, error) {
+	errs := Check(env)
+	if pr < 1 || pr > MaxPR {
+		errs = append(errs, field.Invalid(field.NewPath("pr"), pr, fmt.Sprintf("the pull-request number must be between 1 and %d", MaxPR)))
+	}
+	if len(errs) > 0 {
+		return nil, &InvalidError{Errs: errs}
+	}
+	m, errs := plan(env, pr)
+	if len(errs) > 0 {
+		return nil, &InvalidError{Errs: errs}
+	}
+	return m, nil
+}
+
+func plan(env *PreviewEnvironment, pr int) (*Model, field.ErrorList) {
+	s := &env.Spec
+	app := env.Metadata.Name
+	part := s.AWS.Partition
+	if part == "" {
+		part = DefaultPartition
+	}
+	region, account := s.AWS.Region, string(s.AWS.AccountID)
+	envName := EnvName(s.Prefix, pr, app)
+	m := &Model{
+		App:            app,
+		PR:             pr,
+		Prefix:         s.Prefix,
+		EnvName:        envName,
+		Namespace:      envName,
+		Region:         region,
+		Partition:      part,
+		AccountID:      account,
+		DeletionPolicy: s.DeletionPolicy,
+		Tables:         []TableModel{},
+		Queues:         []QueueModel{},
+		Waves: map[string]string{
+			"namespace":      wave(WaveNamespace),
+			"policy":         wave(WavePolicy),
+			"role":           wave(WaveRole),
+			"table":          wave(WaveTable),
+			"configMap":      wave(WaveConfigMap),
+			"serviceAccount": wave(WaveServiceAccount),
+		},
+	}
+	if m.DeletionPolicy == "" {
+		m.DeletionPolicy = "delete"
+	}
+	m.ACKAnnotations = map[string]string{AnnotationRegion: region, AnnotationDeletion: m.DeletionPolicy}
+	if s.DNS != nil {
+		m.Hostname = envName + "." + s.DNS.Zone
+	}
+	prs := strconv.Itoa(pr)
+	m.Labels = map[string]string{LabelManagedBy: ManagedByValue, LabelApp: app, LabelPR: prs, LabelEnv: envName}
+	for k, v := range s.Labels {
+		m.Labels[k] = v
+	}
+	tags := map[string]string{LabelApp: app, LabelPR: prs, LabelEnv: envName}
+	for k, v := range s.Tags {
+		tags[k] = v
+	}
+	m.Tags = sortedTags(tags)
+
+	data := map[string]string{
+		"PRENV_APP":            app,
+		"PRENV_PR":             prs,
+		"PRENV_ENV_NAME":       envName,
+		"PRENV_NAMESPACE":      envName,
+		"PRENV_AWS_REGION":     region,
+		"PRENV_AWS_ACCOUNT_ID": account,
+		"PRENV_AWS_PARTITION":  part,
+	}
+	if m.Hostname != "" {
+		data["PRENV_HOSTNAME"] = m.Hostname
+		data["PRENV_URL"] = "https://" + m.Hostname
+	}
+
+	if s.DynamoDB != nil {
+		for _, t := range s.DynamoDB.Tables {
+			tm := planTable(&t, envName, part, region, account)
+			m.Tables = append(m.Tables, tm)
+			k := "PRENV_TABLE_" + envKey(t.Name)
+			data[k+"_NAME"] = tm.Name
+			data[k+"_ARN"] = tm.ARN
+		}
+	}
+	if s.SQS != nil {
+		for _, q := range s.SQS.Queues {
+			qs := planQueue(&q, envName, part, region, account)
+			m.Queues = append(m.Queues, qs...)
+			for _, qm := range qs {
+				k := "PRENV_QUEUE_" + envKey(q.Name)
+				if qm.DeadLetter {
+					k += "_DLQ"
+				}
+				data[k+"_NAME"] = qm.Name
+				data[k+"_URL"] = qm.URL
+				data[k+"_ARN"] = qm.ARN
+			}
+		}
+	}
+
+	var errs field.ErrorList
+	saName := app
+	if s.ServiceAccount != nil && s.ServiceAccount.Name != "" {
+		saName = s.ServiceAccount.Name
+	}
+
+	// IAM: derived statements first, then the user's, packed into as few
+	// managed policies as IAM's size limit allows.
+	stmts := append(derivedStatements(m.Tables, m.Queues, s), userStatements(s.IAM)...)
+	docs, err := packPolicies(stmts)
+	if err != nil {
+		errs = append(errs, field.Invalid(field.NewPath("spec", "iam", "statements"), field.OmitValueType{}, err.Error()))
+	}
+	roleName := shorten(envName, "", "", MaxRoleNameLen)
+	if !roleNameRE.MatchString(roleName) {
+		errs = append(errs, field.Invalid(field.NewPath("spec", "prefix"), s.Prefix, "gives an IAM role name outside [A-Za-z0-9+=,.@_-]"))
+	}
+	role := RoleModel{
+		ObjectName:         app,
+		Name:               roleName,
+		ARN:                arn(part, "iam", "", account, "role/"+roleName),
+		Description:        "prenv: role of " + envName + " for ServiceAccount " + envName + "/" + saName,
+		MaxSessionDuration: DefaultSessionSecs,
+		PolicyARNs:         []string{},
+		PolicyRefs:         []string{},
+	}
+	if s.IAM != nil {
+		if s.IAM.MaxSessionDuration != 0 {
+			role.MaxSessionDuration = s.IAM.MaxSessionDuration
+		}
+		role.PermissionsBoundary = s.IAM.PermissionsBoundaryARN
+		role.PolicyARNs = append(role.PolicyARNs, s.IAM.ManagedPolicyARNs...)
+	}
+	m.Policies = []PolicyModel{}
+	for i, d := range docs {
+		objName, name := app, envName
+		if i > 0 {
+			objName = app + "-" + strconv.Itoa(i+1)
+			name = shorten(envName, "", "-"+strconv.Itoa(i+1), MaxPolicyNameLen)
+		}
+		doc, err := documentJSON(d)
+		if err != nil {
+			errs = append(errs, field.InternalError(field.NewPath("spec", "iam"), err))
+			continue
+		}
+		m.Policies = append(m.Policies, PolicyModel{
+			ObjectName:  objName,
+			Name:        name,
+			ARN:         arn(part, "iam", "", account, "policy/"+name),
+			Description: fmt.Sprintf("prenv: permissions of %s (%d of %d)", envName, i+1, len(docs)),
+			Document:    doc,
+		})
+		role.PolicyRefs = append(role.PolicyRefs, objName)
+	}
+	if n := len(role.PolicyARNs) + len(role.PolicyRefs); n > MaxManagedPolicies {
+		errs = append(errs, field.TooMany(field.NewPath("spec", "iam", "managedPolicyARNs"), n, MaxManagedPolicies-len(role.PolicyRefs)))
+	}
+	tp, err := trustPolicy(part, account, oidcHost(s.AWS.OIDCProviderURL), envName, saName)
+	if err != nil {
+		errs = append(errs, field.InternalError(field.NewPath("spec", "aws"), err))
+	}
+	role.TrustPolicy = tp
+	m.Role = role
+	data["PRENV_ROLE_ARN"] = role.ARN
+
+	m.ServiceAccount = SAModel{Name: saName, Annotations: map[string]string{AnnotationRoleARN: role.ARN}}
+	if s.ServiceAccount != nil {
+		for k, v := range s.ServiceAccount.Annotations {
+			m.ServiceAccount.Annotations[k] = v
+		}
+	}
+	m.ConfigMap = ConfigMapModel{Name: app + "-prenv", Data: data}
+	return m, errs
+}
+
+func planTable(t *Table, envName, part, region, account string) TableModel {
+	name := shorten(envName+"-", t.Name, "", MaxTableNameLen)
+	tm := TableModel{
+		ObjectName:    t.Name,
+		Logical:       t.Name,
+		Name:          name,
+		ARN:           arn(part, "dynamodb", region, account, "table/"+name),
+		BillingMode:   t.BillingMode,
+		Capacity:      t.Capacity,
+		StreamView:    t.Stream,
+		TTLAttribute:  t.TTLAttribute,
+		PITR:          t.PointInTimeRecovery,
+		Attributes:    []AttributeModel{},
+		GlobalIndexes: []IndexModel{},
+		LocalIndexes:  []IndexModel{},
+	}
+	if tm.BillingMode == "" {
+		tm.BillingMode = DefaultBillingMode
+	}
+	for _, a := range t.Attributes {
+		tm.Attributes = append(tm.Attributes, AttributeModel{Name: a.Name, Type: a.Type})
+	}
+	tm.KeySchema = keySchema(t.HashKey, t.RangeKey)
+	index := func(ix Index, global bool) IndexModel {
+		im := IndexModel{Name: ix.Name, KeySchema: keySchema(ix.HashKey, ix.RangeKey), Projection: ix.Projection, NonKeyAttributes: append([]string{}, ix.NonKeyAttributes...), Capacity: ix.Capacity}
+		if im.Projection == "" {
+			im.Projection = "ALL"
+		}
+		if global && im.Capacity == nil && tm.BillingMode == "PROVISIONED" {
+			im.Capacity = t.Capacity
+		}
+		return im
+	}
+	for _, ix := range t.GlobalIndexes {
+		tm.GlobalIndexes = append(tm.GlobalIndexes, index(ix, true))
+	}
+	for _, ix := range t.LocalIndexes {
+		tm.LocalIndexes = append(tm.LocalIndexes, index(ix, false))
+	}
+	return tm
+}
+
+func keySchema(hash, rng string) []KeyModel {
+	ks := []KeyModel{{Name: hash, Type: "HASH"}}
+	if rng != "" {
+		ks = append(ks, KeyModel{Name: rng, Type: "RANGE"})
+	}
+	return ks
+}
+
+// planQueue returns the queue and, when it has one, its dead-letter queue
+// (dead-letter queue first).
+func planQueue(q *Queue, envName, part, region, account string) []QueueModel {
+	suffix := ""
+	if q.FIFO {
+		suffix = ".fifo"
+	}
+	mk := func(logicalSuffix string) QueueModel {
+		name := shorten(envName+"-", q.Name+logicalSuffix, suffix, MaxQueueNameLen)
+		qm := QueueModel{
+			ObjectName: q.Name + logicalSuffix,
+			Logical:    q.Name,
+			Name:       name,
+			URL:        queueURL(part, region, account, name),
+			ARN:        arn(part, "sqs", region, account, name),
+			Attributes: map[string]string{},
+		}
+		if q.FIFO {
+			qm.Attributes["fifoQueue"] = "true"
+		}
+		return qm
+	}
+	main := mk("")
+	main.Wave = wave(WaveQueue)
+	setInt := func(key string, v *int64) {
+		if v != nil {
+			main.Attributes[key] = strconv.FormatInt(*v, 10)
+		}
+	}
+	setInt("visibilityTimeout", q.VisibilityTimeoutSeconds)
+	setInt("messageRetentionPeriod", q.MessageRetentionSeconds)
+	setInt("delaySeconds", q.DelaySeconds)
+	setInt("receiveMessageWaitTimeSeconds", q.ReceiveWaitTimeSeconds)
+	setInt("maximumMessageSize", q.MaxMessageSizeBytes)
+	if q.ContentBasedDeduplication {
+		main.Attributes["contentBasedDeduplication"] = "true"
+	}
+	if q.DeadLetter == nil {
+		return []QueueModel{main}
+	}
+	dlq := mk("-dlq")
+	dlq.DeadLetter = true
+	dlq.Wave = wave(WaveDeadLetter)
+	retention := int64(DefaultDLQRetention)
+	if q.DeadLetter.MessageRetentionSeconds != nil {
+		retention = *q.DeadLetter.MessageRetentionSeconds
+	}
+	dlq.Attributes["messageRetentionPeriod"] = strconv.FormatInt(retention, 10)
+	// AWS returns both policies as compact JSON in this key order; matching it
+	// keeps ACK from seeing a difference where there is none.
+	dlq.Attributes["redriveAllowPolicy"] = `{"redrivePermission":"byQueue","sourceQueueArns":["` + main.ARN + `"]}`
+	main.Attributes["redrivePolicy"] = `{"deadLetterTargetArn":"` + dlq.ARN + `","maxReceiveCount":` + strconv.FormatInt(q.DeadLetter.MaxReceiveCount, 10) + `}`
+	return []QueueModel{dlq, main}
+}

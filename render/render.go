@@ -1,0 +1,284 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/engine"
+	"helm.sh/helm/v3/pkg/releaseutil"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"prenv.dev/prenv/templates"
+)
+
+// Options tune [Render]. The zero value renders with the embedded template kit.
+type Options struct {
+	// Templates, when set, overrides template files of the embedded kit by
+	// name; files it has that the kit lacks are added.
+	Templates fs.FS
+}
+
+// Output is one PR's rendered environment.
+type Output struct {
+	// Model is what the templates were given.
+	Model *Model
+	// Objects in output order: by kind (Helm's install order, then prenv's
+	// custom kinds), then namespace and name.
+	Objects []*unstructured.Unstructured
+}
+
+// Render checks the spec and renders every object of PR pr's environment.
+// An invalid spec gives an [*InvalidError] listing every problem; a template
+// that fails gives a [*TemplateError].
+func Render(ctx context.Context, env *PreviewEnvironment, pr int, opts Options) (*Output, error) {
+	m, err := Plan(env, pr)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := Execute(ctx, m, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Output{Model: m, Objects: objs}, nil
+}
+
+// TemplateError is a template that failed to parse, execute, or produce
+// valid YAML objects. With the embedded kit it is a bug in prenv.
+type TemplateError struct {
+	// Template is the template file, when known.
+	Template string
+	Err      error
+}
+
+func (e *TemplateError) Error() string {
+	if e.Template == "" {
+		return "template: " + e.Err.Error()
+	}
+	return "template " + e.Template + ": " + e.Err.Error()
+}
+
+func (e *TemplateError) Unwrap() error { return e.Err }
+
+// chartName is the name of the in-memory chart the kit is rendered as; it
+// shows in template error positions.
+const chartName = "prenv"
+
+// Execute runs the template kit over a model with Helm's engine and parses
+// what it prints into objects, sorted into output order.
+func Execute(ctx context.Context, m *Model, opts Options) ([]*unstructured.Unstructured, error) {
+	files, err := templateFiles(opts.Templates)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	values, err := modelValues(m)
+	if err != nil {
+		return nil, err
+	}
+	c := &chart.Chart{
+		Metadata:  &chart.Metadata{APIVersion: chart.APIVersionV2, Name: chartName, Version: "0.0.0", Type: "application"},
+		Templates: files,
+	}
+	top := chartutil.Values{
+		"Values":       values,
+		"Release":      map[string]any{"Name": m.EnvName, "Namespace": m.Namespace, "Service": "prenv", "IsInstall": true, "IsUpgrade": false, "Revision": 1},
+		"Capabilities": chartutil.DefaultCapabilities,
+	}
+	rendered, err := engine.Engine{Strict: true}.Render(c, top)
+	if err != nil {
+		return nil, &TemplateError{Err: err}
+	}
+	names := slices.Sorted(maps.Keys(rendered))
+	var objs []*unstructured.Unstructured
+	for _, name := range names {
+		docs, err := ParseObjects([]byte(rendered[name]))
+		if err != nil {
+			return nil, &TemplateError{Template: strings.TrimPrefix(name, chartName+"/"), Err: err}
+		}
+		objs = append(objs, docs...)
+	}
+	SortObjects(objs)
+	return objs, nil
+}
+
+// modelValues is the model as templates see it: its JSON form.
+func modelValues(m *Model) (map[string]any, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	var v map[string]any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// templateFiles returns the embedded kit with overrides applied, as chart
+// template files sorted by name.
+func templateFiles(override fs.FS) ([]*chart.File, error) {
+	byName := map[string][]byte{}
+	read := func(fsys fs.FS, what string) error {
+		entries, err := fs.ReadDir(fsys, ".")
+		if err != nil {
+			return fmt.Errorf("reading %s templates: %w", what, err)
+		}
+		for _, e := range entries {
+			n := e.Name()
+			if e.IsDir() || !(strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".tpl")) {
+				continue
+			}
+			b, err := fs.ReadFile(fsys, n)
+			if err != nil {
+				return fmt.Errorf("reading %s template %s: %w", what, n, err)
+			}
+			if err := checkDeterministic(n, string(b)); err != nil {
+				return &TemplateError{Template: n, Err: err}
+			}
+			byName[n] = b
+		}
+		return nil
+	}
+	if err := read(templates.FS, "embedded"); err != nil {
+		return nil, err
+	}
+	if override != nil {
+		if err := read(override, "override"); err != nil {
+			return nil, err
+		}
+	}
+	names := slices.Sorted(maps.Keys(byName))
+	files := make([]*chart.File, 0, len(names))
+	for _, n := range names {
+		files = append(files, &chart.File{Name: path.Join("templates", n), Data: byName[n]})
+	}
+	return files, nil
+}
+
+// ParseObjects parses a multi-document YAML stream into objects. Empty
+// documents are skipped; a document that is not an object with apiVersion,
+// kind and metadata.name is an error.
+func ParseObjects(data []byte) ([]*unstructured.Unstructured, error) {
+	var objs []*unstructured.Unstructured
+	for i, doc := range SplitDocuments(data) {
+		js, err := yaml.YAMLToJSONStrict(doc)
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %w", i, err)
+		}
+		js = bytes.TrimSpace(js)
+		if len(js) == 0 || string(js) == "null" {
+			continue
+		}
+		var obj map[string]any
+		if err := json.Unmarshal(js, &obj); err != nil {
+			return nil, fmt.Errorf("document %d: not an object: %w", i, err)
+		}
+		u := &unstructured.Unstructured{Object: obj}
+		if u.GetAPIVersion() == "" || u.GetKind() == "" || u.GetName() == "" {
+			return nil, fmt.Errorf("document %d: an object needs apiVersion, kind and metadata.name", i)
+		}
+		objs = append(objs, u)
+	}
+	return objs, nil
+}
+
+// SplitDocuments splits a YAML stream at its "---" separator lines.
+func SplitDocuments(data []byte) [][]byte {
+	var docs [][]byte
+	var cur bytes.Buffer
+	for _, line := range bytes.SplitAfter(data, []byte("\n")) {
+		t := bytes.TrimRight(line, "\r\n")
+		if bytes.Equal(t, []byte("---")) || bytes.HasPrefix(t, []byte("--- ")) || bytes.HasPrefix(t, []byte("---\t")) {
+			docs = append(docs, bytes.Clone(cur.Bytes()))
+			cur.Reset()
+			continue
+		}
+		cur.Write(line)
+	}
+	docs = append(docs, cur.Bytes())
+	return docs
+}
+
+// customKindOrder places prenv's custom kinds after Helm's known kinds:
+// identity first, then the data stores.
+var customKindOrder = []string{"Policy", "Role", "Table", "Queue"}
+
+// SortObjects sorts objects into output order: kinds in Helm's install order
+// (Namespace, ServiceAccount, ConfigMap, ... Deployment, Ingress), then
+// prenv's custom kinds (Policy, Role, Table, Queue), then any other kind by
+// name; within a kind by API group, namespace and name.
+func SortObjects(objs []*unstructured.Unstructured) {
+	rank := func(u *unstructured.Unstructured) int {
+		k := u.GetKind()
+		if builtinGroup(u.GroupVersionKind().Group) {
+			if i := slices.Index(releaseutil.InstallOrder, k); i >= 0 {
+				return i
+			}
+		}
+		if i := slices.Index(customKindOrder, k); i >= 0 {
+			return len(releaseutil.InstallOrder) + i
+		}
+		return len(releaseutil.InstallOrder) + len(customKindOrder)
+	}
+	sort.SliceStable(objs, func(i, j int) bool {
+		a, b := objs[i], objs[j]
+		if ra, rb := rank(a), rank(b); ra != rb {
+			return ra < rb
+		}
+		if a.GetKind() != b.GetKind() {
+			return a.GetKind() < b.GetKind()
+		}
+		if a.GetAPIVersion() != b.GetAPIVersion() {
+			return a.GetAPIVersion() < b.GetAPIVersion()
+		}
+		if a.GetNamespace() != b.GetNamespace() {
+			return a.GetNamespace() < b.GetNamespace()
+		}
+		return a.GetName() < b.GetName()
+	})
+}
+
+// builtinGroup reports the API groups of Kubernetes itself: the core group,
+// the unqualified ones (apps, batch, policy, autoscaling) and *.k8s.io. Kinds
+// elsewhere that share a built-in kind's name (an ACK IAM Role) are custom.
+func builtinGroup(g string) bool {
+	return !strings.Contains(g, ".") || strings.HasSuffix(g, ".k8s.io")
+}
+
+// Marshal writes objects as one YAML stream: keys sorted, "---" between
+// documents, a trailing newline.
+func Marshal(objs []*unstructured.Unstructured) ([]byte, error) {
+	var b bytes.Buffer
+	for i, o := range objs {
+		if i > 0 {
+			b.WriteString("---\n")
+		}
+		y, err := yaml.Marshal(o.Object)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", o.GetKind(), o.GetName(), err)
+		}
+		b.Write(y)
+	}
+	return b.Bytes(), nil
+}
+
+// YAML is [Marshal] of the output's objects.
+func (o *Output) YAML() ([]byte, error) { return Marshal(o.Objects) }
+
+// ErrNondeterministic marks a template that calls a function whose result
+// changes from run to run.
+var ErrNondeterministic = errors.New("template calls a non-deterministic function")

@@ -1,0 +1,221 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// APIVersion and Kind identify a prenv spec document.
+const (
+	APIVersion = "prenv.dev/v1alpha1"
+	Kind       = "PreviewEnvironment"
+)
+
+// PreviewEnvironment is the spec of one app's pull-request environments
+// (the file users call prenv.yaml). The pull-request number is not part of
+// it: it is a parameter of [Render].
+type PreviewEnvironment struct {
+	APIVersion string   `json:"apiVersion" jsonschema:"enum=prenv.dev/v1alpha1"`
+	Kind       string   `json:"kind" jsonschema:"enum=PreviewEnvironment"`
+	Metadata   Metadata `json:"metadata"`
+	Spec       Spec     `json:"spec"`
+}
+
+// Metadata names the app.
+type Metadata struct {
+	// Name is the app's name, a DNS-1035 label (lower case, starts with a letter).
+	Name string `json:"name"`
+}
+
+// Spec describes what every pull request of the app gets.
+type Spec struct {
+	// Prefix starts every env name: <prefix>-<pr>-<app>.
+	Prefix         string          `json:"prefix"`
+	AWS            AWS             `json:"aws"`
+	ServiceAccount *ServiceAccount `json:"serviceAccount,omitempty"`
+	IAM            *IAM            `json:"iam,omitempty"`
+	DynamoDB       *DynamoDB       `json:"dynamodb,omitempty"`
+	SQS            *SQS            `json:"sqs,omitempty"`
+	DNS            *DNS            `json:"dns,omitempty"`
+	// Labels are added to every Kubernetes object.
+	Labels map[string]string `json:"labels,omitempty"`
+	// Tags are added to every AWS resource.
+	Tags map[string]string `json:"tags,omitempty"`
+	// DeletionPolicy is ACK's services.k8s.aws/deletion-policy: delete (default) or retain.
+	DeletionPolicy string `json:"deletionPolicy,omitempty" jsonschema:"enum=delete,enum=retain"`
+	// ArgoCD wires the app's previews into Argo CD.
+	ArgoCD *ArgoCD `json:"argocd,omitempty"`
+}
+
+// AWS names the account, region and cluster identity provider.
+type AWS struct {
+	// AccountID is the 12-digit AWS account ID.
+	AccountID AccountID `json:"accountID"`
+	Region    string    `json:"region"`
+	// Partition is aws (default), aws-cn or aws-us-gov.
+	Partition string `json:"partition,omitempty" jsonschema:"enum=aws,enum=aws-cn,enum=aws-us-gov"`
+	// OIDCProviderURL is the cluster's OIDC issuer, with or without https://.
+	OIDCProviderURL string `json:"oidcProviderURL"`
+}
+
+// AccountID is an AWS account ID. It is a string of 12 digits; an integer is
+// accepted too, so that helm-style --set overrides work.
+type AccountID string
+
+// UnmarshalJSON accepts a JSON string or a JSON integer.
+func (a *AccountID) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*a = AccountID(s)
+		return nil
+	}
+	if _, err := strconv.ParseUint(string(b), 10, 64); err != nil {
+		return fmt.Errorf("account ID must be a string of 12 digits, got %s", b)
+	}
+	*a = AccountID(fmt.Sprintf("%012s", string(b)))
+	return nil
+}
+
+// ServiceAccount is the Kubernetes ServiceAccount that assumes the env's role.
+type ServiceAccount struct {
+	// Name defaults to metadata.name.
+	Name string `json:"name,omitempty"`
+	// Annotations are added to the ServiceAccount.
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// IAM shapes the env's IAM role beyond what prenv derives.
+type IAM struct {
+	// ManagedPolicyARNs are attached to the role as they are.
+	ManagedPolicyARNs []string `json:"managedPolicyARNs,omitempty"`
+	// Statements are added to the generated policy after the derived ones.
+	Statements []Statement `json:"statements,omitempty"`
+	// PermissionsBoundaryARN is set on the role when not empty.
+	PermissionsBoundaryARN string `json:"permissionsBoundaryARN,omitempty"`
+	// MaxSessionDuration in seconds, 3600..43200; default 3600.
+	MaxSessionDuration int `json:"maxSessionDuration,omitempty"`
+}
+
+// Statement is an extra IAM policy statement.
+type Statement struct {
+	Sid       string   `json:"sid,omitempty"`
+	Effect    string   `json:"effect" jsonschema:"enum=Allow,enum=Deny"`
+	Actions   []string `json:"actions"`
+	Resources []string `json:"resources"`
+	// Conditions maps a condition operator to condition keys and their values,
+	// for example {StringEquals: {"aws:RequestedRegion": ["eu-west-1"]}}.
+	Conditions map[string]map[string]StringList `json:"conditions,omitempty"`
+}
+
+// StringList is a list of strings that also accepts a single string.
+type StringList []string
+
+// UnmarshalJSON accepts a JSON string or a list of strings.
+func (l *StringList) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*l = StringList{s}
+		return nil
+	}
+	var ss []string
+	if err := json.Unmarshal(b, &ss); err != nil {
+		return err
+	}
+	*l = ss
+	return nil
+}
+
+// DynamoDB lists the env's tables.
+type DynamoDB struct {
+	Tables []Table `json:"tables,omitempty"`
+}
+
+// Table is one DynamoDB table of the env.
+type Table struct {
+	// Name is the logical name; the AWS name is <env>-<name>.
+	Name       string      `json:"name"`
+	Attributes []Attribute `json:"attributes"`
+	HashKey    string      `json:"hashKey"`
+	RangeKey   string      `json:"rangeKey,omitempty"`
+	// BillingMode is PAY_PER_REQUEST (default) or PROVISIONED.
+	BillingMode string    `json:"billingMode,omitempty" jsonschema:"enum=PAY_PER_REQUEST,enum=PROVISIONED"`
+	Capacity    *Capacity `json:"capacity,omitempty"`
+	// TTLAttribute enables time to live on that attribute.
+	TTLAttribute string `json:"ttlAttribute,omitempty"`
+	// Stream is the stream view type: KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or NEW_AND_OLD_IMAGES.
+	Stream              string  `json:"stream,omitempty" jsonschema:"enum=KEYS_ONLY,enum=NEW_IMAGE,enum=OLD_IMAGE,enum=NEW_AND_OLD_IMAGES"`
+	PointInTimeRecovery bool    `json:"pointInTimeRecovery,omitempty"`
+	GlobalIndexes       []Index `json:"globalIndexes,omitempty"`
+	LocalIndexes        []Index `json:"localIndexes,omitempty"`
+	// Access is what the app's role may do: read or readWrite (default).
+	Access string `json:"access,omitempty" jsonschema:"enum=read,enum=readWrite"`
+}
+
+// Attribute is a key attribute of a table.
+type Attribute struct {
+	Name string `json:"name"`
+	// Type is S, N or B.
+	Type string `json:"type" jsonschema:"enum=S,enum=N,enum=B"`
+}
+
+// Capacity is provisioned throughput.
+type Capacity struct {
+	Read  int64 `json:"read"`
+	Write int64 `json:"write"`
+}
+
+// Index is a global or local secondary index.
+type Index struct {
+	Name     string `json:"name"`
+	HashKey  string `json:"hashKey"`
+	RangeKey string `json:"rangeKey,omitempty"`
+	// Projection is ALL (default), KEYS_ONLY or INCLUDE.
+	Projection string `json:"projection,omitempty" jsonschema:"enum=ALL,enum=KEYS_ONLY,enum=INCLUDE"`
+	// NonKeyAttributes are projected with INCLUDE.
+	NonKeyAttributes []string `json:"nonKeyAttributes,omitempty"`
+	// Capacity of a global index of a PROVISIONED table; default the table's.
+	Capacity *Capacity `json:"capacity,omitempty"`
+}
+
+// SQS lists the env's queues.
+type SQS struct {
+	Queues []Queue `json:"queues,omitempty"`
+}
+
+// Queue is one SQS queue of the env. Zero values take SQS's defaults.
+type Queue struct {
+	// Name is the logical name; the AWS name is <env>-<name>, plus .fifo.
+	Name                      string      `json:"name"`
+	FIFO                      bool        `json:"fifo,omitempty"`
+	ContentBasedDeduplication bool        `json:"contentBasedDeduplication,omitempty"`
+	VisibilityTimeoutSeconds  *int64      `json:"visibilityTimeoutSeconds,omitempty"`
+	MessageRetentionSeconds   *int64      `json:"messageRetentionSeconds,omitempty"`
+	DelaySeconds              *int64      `json:"delaySeconds,omitempty"`
+	ReceiveWaitTimeSeconds    *int64      `json:"receiveWaitTimeSeconds,omitempty"`
+	MaxMessageSizeBytes       *int64      `json:"maxMessageSizeBytes,omitempty"`
+	DeadLetter                *DeadLetter `json:"deadLetter,omitempty"`
+	// Access is what the app's role may do: consume, produce or both (default).
+	Access string `json:"access,omitempty" jsonschema:"enum=consume,enum=produce,enum=both"`
+}
+
+// DeadLetter creates <queue>-dlq and the redrive policy.
+type DeadLetter struct {
+	MaxReceiveCount int64 `json:"maxReceiveCount"`
+	// MessageRetentionSeconds of the dead-letter queue; default 1209600 (14 days).
+	MessageRetentionSeconds *int64 `json:"messageRetentionSeconds,omitempty"`
+}
+
+// DNS gives the env its hostname <env>.<zone>.
+type DNS struct {
+	Zone string `json:"zone"`
+}

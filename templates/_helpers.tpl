@@ -1,0 +1,35 @@
+{{- /*
+prenv.metadata renders an object's metadata.
+Arguments (a dict): root ($), name, wave, namespaced (bool), ack (bool),
+annotations (a map of extra annotations, may be empty).
+Every value goes through toJson: a JSON string is a valid YAML scalar, so no
+input can break out of its field.
+*/ -}}
+{{- define "prenv.metadata" -}}
+name: {{ .name | toJson }}
+{{- if .namespaced }}
+namespace: {{ .root.Values.namespace | toJson }}
+{{- end }}
+labels:
+{{- range $k, $v := .root.Values.labels }}
+  {{ $k | toJson }}: {{ $v | toJson }}
+{{- end }}
+annotations:
+  "argocd.argoproj.io/sync-wave": {{ .wave | toJson }}
+{{- if .ack }}
+{{- range $k, $v := .root.Values.ackAnnotations }}
+  {{ $k | toJson }}: {{ $v | toJson }}
+{{- end }}
+{{- end }}
+{{- range $k, $v := .annotations }}
+  {{ $k | toJson }}: {{ $v | toJson }}
+{{- end }}
+{{- end -}}
+
+{{- /* prenv.tagList renders AWS tags as ACK's list of {key, value}. */ -}}
+{{- define "prenv.tagList" -}}
+{{- range .Values.tags }}
+- key: {{ .key | toJson }}
+  value: {{ .value | toJson }}
+{{- end }}
+{{- end -}}
