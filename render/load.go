@@ -1,7 +1,6 @@
 package render
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -11,9 +10,8 @@ import (
 
 	"helm.sh/helm/v3/pkg/strvals"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	sigsjson "sigs.k8s.io/json"
-	"sigs.k8s.io/yaml"
+	yaml3 "sigs.k8s.io/yaml/goyaml.v3"
 )
 
 // Override is one --set style override of a spec field, in Helm's --set
@@ -73,29 +71,27 @@ func Load(data []byte, overrides ...Override) (*PreviewEnvironment, error) {
 	return &env, nil
 }
 
-// specJSON turns one YAML or JSON document into JSON, refusing duplicate keys
-// and multi-document input.
+// specJSON turns one YAML (or JSON) document into JSON, refusing duplicate
+// keys and multi-document input. It reads YAML 1.2, where only true and false
+// are booleans: under YAML 1.1 an attribute "type: N" would turn into false.
 func specJSON(data []byte) ([]byte, error) {
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	var found []byte
+	dec := yaml3.NewDecoder(bytes.NewReader(data))
+	var found any
 	docs := 0
 	for {
-		doc, err := r.Read()
+		var v any
+		err := dec.Decode(&v)
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, field.OmitValueType{}, "not valid YAML: "+err.Error())}}
 		}
-		js, err := yaml.YAMLToJSONStrict(doc)
-		if err != nil {
-			return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, field.OmitValueType{}, "not valid YAML: "+err.Error())}}
-		}
-		if t := bytes.TrimSpace(js); len(t) == 0 || bytes.Equal(t, []byte("null")) {
+		if v == nil {
 			continue
 		}
 		docs++
-		found = js
+		found = v
 	}
 	switch {
 	case docs == 0:
@@ -103,10 +99,14 @@ func specJSON(data []byte) ([]byte, error) {
 	case docs > 1:
 		return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, fmt.Sprintf("%d documents", docs), "a spec file holds exactly one YAML document")}}
 	}
-	if found[0] != '{' {
-		return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, field.OmitValueType{}, "the spec must be a mapping")}}
+	if _, ok := found.(map[string]any); !ok {
+		return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, field.OmitValueType{}, "the spec must be a mapping with string keys")}}
 	}
-	return found, nil
+	js, err := json.Marshal(found)
+	if err != nil {
+		return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, field.OmitValueType{}, "not representable as JSON: "+err.Error())}}
+	}
+	return js, nil
 }
 
 // strictError turns sigs.k8s.io/json's strict error ("unknown field \"spec.x\"",

@@ -1,0 +1,35 @@
+# prenv's everyday commands. `make test` is what CI runs (.ci/run).
+GO ?= go
+FUZZTIME ?= 20s
+EXAMPLE ?= web
+PR ?= 123
+
+.PHONY: render test check lint fuzz golden bench tools
+
+## render: print PR $(PR)'s environment of examples/$(EXAMPLE)
+render:
+	$(GO) run ./cmd/render env -f examples/$(EXAMPLE)/prenv.yaml --pr $(PR)
+
+## test: formatting, vet, tidy, every test (race detector), a short fuzz run
+test: lint
+	$(GO) test -race -count=1 ./...
+	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
+
+## lint: gofmt, go vet and go mod tidy must leave the tree as it is
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) mod tidy -diff
+
+## fuzz: a short run of each fuzz target
+fuzz:
+	$(GO) test ./render -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./render -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
+
+## golden: rewrite golden files and schemas/prenv.schema.json from the current code
+golden:
+	$(GO) test ./... -update
+
+## bench: benchmarks with allocations
+bench:
+	$(GO) test ./... -run '^$$' -bench . -benchmem

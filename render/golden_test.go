@@ -1,0 +1,67 @@
+package render_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"prenv.dev/prenv/internal/golden"
+	"prenv.dev/prenv/render"
+)
+
+// goldenPR is the pull-request number the golden files are rendered for.
+const goldenPR = 123
+
+// TestGoldenEnv renders every example for PR 123 and compares the stream with
+// golden/<example>/env.yaml.
+func TestGoldenEnv(t *testing.T) {
+	examples := golden.Examples(t)
+	if len(examples) < 4 {
+		t.Fatalf("want at least 4 examples, found %v", examples)
+	}
+	for _, name := range examples {
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join(golden.Root(t), "examples", name, "prenv.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			env, err := render.Load(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := render.Render(context.Background(), env, goldenPR, render.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := out.YAML()
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden.Check(t, name+"/env.yaml", got)
+		})
+	}
+}
+
+// TestSchemaInSync keeps schemas/prenv.schema.json equal to the schema
+// generated from the Go types.
+func TestSchemaInSync(t *testing.T) {
+	got, err := render.JSONSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(golden.Root(t), "schemas", "prenv.schema.json")
+	if golden.Updating() {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./render -update)", err)
+	}
+	if string(want) != string(got) {
+		t.Errorf("schemas/prenv.schema.json is out of date with the Go types; run go test ./render -update")
+	}
+}
