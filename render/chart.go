@@ -1,0 +1,151 @@
+package render
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/engine"
+	"helm.sh/helm/v3/pkg/releaseutil"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+)
+
+// HelmValues are the values prenv injects into an app chart: the env's
+// identity under the key "prenv". `render env --helm-values` prints them, so
+// that helm or helmfile can be given the same values.
+func HelmValues(m *Model) map[string]any {
+	labels := make(map[string]any, len(m.Labels))
+	for k, v := range m.Labels {
+		labels[k] = v
+	}
+	return map[string]any{
+		"prenv": map[string]any{
+			"app":                m.App,
+			"pr":                 m.PR,
+			"envName":            m.EnvName,
+			"namespace":          m.Namespace,
+			"hostname":           m.Hostname,
+			"region":             m.Region,
+			"serviceAccountName": m.ServiceAccount.Name,
+			"configMapName":      m.ConfigMap.Name,
+			"labels":             labels,
+		},
+	}
+}
+
+// ChartOptions name an app chart to render into the env.
+type ChartOptions struct {
+	// Dir is a chart folder or packaged chart (.tgz).
+	Dir string
+	// Values are values files (YAML), merged in order over the chart's
+	// defaults, as helm's -f does; prenv's values are merged last.
+	Values [][]byte
+	// ReleaseName defaults to the app's name.
+	ReleaseName string
+}
+
+// ChartError is an app chart that could not be loaded or rendered.
+type ChartError struct {
+	Chart string
+	Err   error
+}
+
+func (e *ChartError) Error() string { return "chart " + e.Chart + ": " + e.Err.Error() }
+func (e *ChartError) Unwrap() error { return e.Err }
+
+// RenderChart renders an app chart for the env in-process, as
+// `helm template <release> <chart> --namespace <env> -f <values>... -f <prenv values>`
+// would: Helm's chart loader and engine, the same release name, namespace and
+// default capabilities, NOTES.txt left out, values checked against the
+// chart's values.schema.json. The objects come back sorted with
+// [SortObjects].
+func RenderChart(ctx context.Context, m *Model, opts ChartOptions) ([]*unstructured.Unstructured, error) {
+	c, err := loader.Load(opts.Dir)
+	if err != nil {
+		return nil, &ChartError{Chart: opts.Dir, Err: err}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	vals := map[string]any{}
+	for i, b := range opts.Values {
+		v, err := chartutil.ReadValues(b)
+		if err != nil {
+			return nil, &ChartError{Chart: opts.Dir, Err: fmt.Errorf("values file %d: %w", i+1, err)}
+		}
+		vals = mergeValues(vals, v)
+	}
+	vals = mergeValues(vals, HelmValues(m))
+	release := opts.ReleaseName
+	if release == "" {
+		release = m.App
+	}
+	top, err := chartutil.ToRenderValues(c, vals, chartutil.ReleaseOptions{
+		Name: release, Namespace: m.Namespace, Revision: 1, IsInstall: true,
+	}, chartutil.DefaultCapabilities)
+	if err != nil {
+		return nil, &ChartError{Chart: c.Name(), Err: err}
+	}
+	files, err := engine.Engine{}.Render(c, top)
+	if err != nil {
+		return nil, &ChartError{Chart: c.Name(), Err: err}
+	}
+	for k := range files {
+		if strings.HasSuffix(k, "NOTES.txt") {
+			delete(files, k)
+		}
+	}
+	hooks, manifests, err := releaseutil.SortManifests(files, nil, releaseutil.InstallOrder)
+	if err != nil {
+		return nil, &ChartError{Chart: c.Name(), Err: err}
+	}
+	var objs []*unstructured.Unstructured
+	add := func(name, content string) error {
+		docs, err := ParseObjects([]byte(content))
+		if err != nil {
+			return &ChartError{Chart: c.Name(), Err: fmt.Errorf("%s: %w", name, err)}
+		}
+		objs = append(objs, docs...)
+		return nil
+	}
+	for _, mf := range manifests {
+		if err := add(mf.Name, mf.Content); err != nil {
+			return nil, err
+		}
+	}
+	for _, h := range hooks {
+		if err := add(h.Path, h.Manifest); err != nil {
+			return nil, err
+		}
+	}
+	SortObjects(objs)
+	return objs, nil
+}
+
+// mergeValues merges src over dst, recursing into maps, as helm merges
+// values files.
+func mergeValues(dst, src map[string]any) map[string]any {
+	out := maps.Clone(dst)
+	if out == nil {
+		out = map[string]any{}
+	}
+	for k, v := range src {
+		if sm, ok := v.(map[string]any); ok {
+			if dm, ok := out[k].(map[string]any); ok {
+				out[k] = mergeValues(dm, sm)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// HelmValuesYAML is [HelmValues] as YAML, keys sorted.
+func HelmValuesYAML(m *Model) ([]byte, error) {
+	return yaml.Marshal(HelmValues(m))
+}
