@@ -65,3 +65,50 @@ func TestSchemaInSync(t *testing.T) {
 		t.Errorf("schemas/prenv.schema.json is out of date with the Go types; run go test ./render -update")
 	}
 }
+
+// TestGoldenFull renders the whole environment, infrastructure and app chart,
+// of every example that has app-values.yaml, and compares it with
+// golden/<example>/full.yaml.
+func TestGoldenFull(t *testing.T) {
+	root := golden.Root(t)
+	n := 0
+	for _, name := range golden.Examples(t) {
+		values, err := os.ReadFile(filepath.Join(root, "examples", name, "app-values.yaml"))
+		if os.IsNotExist(err) {
+			continue
+		}
+		n++
+		t.Run(name, func(t *testing.T) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(filepath.Join(root, "examples", name, "prenv.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			env, err := render.Load(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			out, err := render.Render(ctx, env, goldenPR, render.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			app, err := render.RenderChart(ctx, out.Model, render.ChartOptions{Dir: filepath.Join(root, "charts", "preview-app"), Values: [][]byte{values}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			objs := append(out.Objects, app...)
+			render.SortObjects(objs)
+			got, err := render.Marshal(objs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden.Check(t, name+"/full.yaml", got)
+		})
+	}
+	if n < 2 {
+		t.Errorf("want at least 2 examples with app-values.yaml, found %d", n)
+	}
+}
