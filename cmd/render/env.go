@@ -8,7 +8,10 @@ import (
 	"os"
 	"strconv"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/validate"
 )
 
 func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -16,7 +19,8 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	var (
 		file, prFlag, templatesDir, outDir string
 		chartDir, kustomizeDir             string
-		valueFiles                         listFlag
+		valueFiles, crdPaths               listFlag
+		previous                           string
 		helmValues                         bool
 		overrides                          overrideFlags
 	)
@@ -28,6 +32,8 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.Var(&valueFiles, "values", "a values file for --chart, merged in order as helm's -f (repeatable)")
 	fs.BoolVar(&helmValues, "helm-values", false, "print only the values prenv injects into an app chart (for helm or helmfile)")
 	fs.StringVar(&kustomizeDir, "kustomize", "", "apply the kustomization in this folder over the rendered objects (in memory)")
+	fs.Var(&crdPaths, "crds", "CRD files or folders that replace or extend the embedded schemas the output is validated against (repeatable)")
+	fs.StringVar(&previous, "previous", "", "a file or folder with the previous render of the same PR (for example from the base branch): immutable fields must not change")
 	overrides.register(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -109,6 +115,11 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		}
 		out.Objects = objs
 	}
+	// The output is validated before it is printed, always: against the
+	// embedded schemas (or --crds), and as an update of --previous.
+	if code := validateOutput(ctx, out.Objects, crdPaths, previous, templatesDir != "" || chartDir != "" || kustomizeDir != "" || len(crdPaths) > 0, stderr); code != exitOK {
+		return code
+	}
 	if outDir != "" {
 		if err := render.WriteDir(outDir, out.Objects); err != nil {
 			fmt.Fprintf(stderr, "render env: --output-dir: %v\n", err)
@@ -125,4 +136,56 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return exitInternal
 	}
 	return exitOK
+}
+
+// validateOutput validates the rendered objects as the API server would. A
+// failure is prenv's bug unless user-supplied templates, charts or
+// kustomizations shaped the output.
+func validateOutput(ctx context.Context, objs []*unstructured.Unstructured, crdPaths []string, previous string, userShaped bool, stderr io.Writer) int {
+	srcs, err := validate.LoadCRDFiles(crdPaths...)
+	if err != nil {
+		fmt.Fprintf(stderr, "render env: --crds: %v\n", err)
+		return exitUsage
+	}
+	v, err := validate.New(ctx, validate.Options{CRDs: srcs})
+	if err != nil {
+		fmt.Fprintf(stderr, "render env: --crds: %v\n", err)
+		return exitUsage
+	}
+	res, err := v.ValidateObjects(ctx, objs, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "render env: %v\n", err)
+		return exitInternal
+	}
+	if !res.Valid() {
+		for _, p := range res.Problems {
+			fmt.Fprintf(stderr, "  %s\n", p.String())
+		}
+		if userShaped {
+			fmt.Fprintf(stderr, "render env: the output is not valid (%d problem(s) above); check the templates, chart, kustomization or CRDs you passed\n", len(res.Problems))
+			return exitInvalid
+		}
+		fmt.Fprintf(stderr, "render env: the rendered output is not valid (%d problem(s) above). This is a bug in prenv, not in your spec: please report it with the spec.\n", len(res.Problems))
+		return exitInternal
+	}
+	if previous == "" {
+		return exitOK
+	}
+	old, err := validate.LoadObjects(previous)
+	if err != nil {
+		fmt.Fprintf(stderr, "render env: --previous: %v\n", err)
+		return exitUsage
+	}
+	if res, err = v.ValidateObjects(ctx, objs, old); err != nil {
+		fmt.Fprintf(stderr, "render env: %v\n", err)
+		return exitInternal
+	}
+	if res.Valid() {
+		return exitOK
+	}
+	for _, p := range res.Problems {
+		fmt.Fprintf(stderr, "  %s\n", p.String())
+	}
+	fmt.Fprintf(stderr, "render env: as an update of the previous render (%s) the output changes fields that cannot change; Argo CD would fail to sync it (%d problem(s) above)\n", previous, len(res.Problems))
+	return exitInvalid
 }

@@ -39,7 +39,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"env":      {runEnv, "render one PR's environment"},
 		"schema":   {runSchema, "print the spec's JSON Schema"},
-		// LATER-VALIDATE "validate": {runValidate, "validate manifests against CRD schemas as the API server does"},
+		"validate": {runValidate, "validate manifests against CRD schemas as the API server does"},
 		// LATER-ARGOCD "appset":   {runAppSet, "print the Argo CD ApplicationSet and AppProject of an app"},
 		// LATER-ARGOCD "apps":     {runApps, "print the Application Argo CD will generate for one PR"},
 	}

@@ -1,0 +1,305 @@
+package validate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"reflect"
+	"sort"
+	"sync"
+
+	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	crdvalidation "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/validation"
+	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
+	structuraldefaulting "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/defaulting"
+	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	celconfig "k8s.io/apiserver/pkg/apis/cel"
+	kjson "sigs.k8s.io/json"
+
+	"prenv.dev/prenv/schemas"
+)
+
+var (
+	crdGVK    = apiextensionsv1.SchemeGroupVersion.WithKind("CustomResourceDefinition")
+	typeOfCRD = reflect.TypeOf(apiextensionsv1.CustomResourceDefinition{})
+)
+
+// crdVersion is the schema of one served version of a CRD.
+type crdVersion struct {
+	gvk        schema.GroupVersionKind
+	crdName    string
+	source     string
+	namespaced bool
+	// status is set when the version has the status subresource: the API
+	// server then ignores status in creates and updates of the main resource.
+	status bool
+	scale  *apiextensions.CustomResourceSubresourceScale
+	// preserveUnknown is spec.preserveUnknownFields: no pruning.
+	preserveUnknown bool
+	internal        *apiextensions.JSONSchemaProps
+	structural      *structuralschema.Structural
+
+	once      sync.Once
+	validator apiservervalidation.SchemaValidator
+	celv      *cel.Validator
+	err       error
+}
+
+// compile builds the OpenAPI schema validator and the CEL programs once.
+func (c *crdVersion) compile() (apiservervalidation.SchemaValidator, *cel.Validator, error) {
+	c.once.Do(func() {
+		c.validator, _, c.err = apiservervalidation.NewSchemaValidator(c.internal)
+		if c.err != nil {
+			c.err = fmt.Errorf("CustomResourceDefinition %s version %s: %w", c.crdName, c.gvk.Version, c.err)
+			return
+		}
+		if c.structural != nil {
+			c.celv = cel.NewValidator(c.structural, true, celconfig.PerCallLimit)
+		}
+	})
+	return c.validator, c.celv, c.err
+}
+
+// LoadedCRD describes a CustomResourceDefinition a Validator uses.
+type LoadedCRD struct {
+	// Name is the CRD's metadata.name, Source the name of its Source
+	// ("<embedded>/..." for prenv's own schemas).
+	Name, Source string
+	// Kinds are the served group/version/kinds whose schema is this CRD's
+	// (a later CRD for the same group/version/kind replaces an earlier one,
+	// so a kind can be missing here).
+	Kinds []schema.GroupVersionKind
+}
+
+// EmbeddedCRDs returns prenv's own schemas (package schemas) as sources.
+func EmbeddedCRDs() ([]Source, error) {
+	entries, err := fs.ReadDir(schemas.CRDs, "crds")
+	if err != nil {
+		return nil, err
+	}
+	var out []Source
+	for _, e := range entries {
+		if e.IsDir() || !manifestExt(e.Name()) {
+			continue
+		}
+		b, err := fs.ReadFile(schemas.CRDs, path.Join("crds", e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Source{Name: "<embedded>/" + e.Name(), Data: b})
+	}
+	return out, nil
+}
+
+// crdSet is the schemas by group/version/kind, later sources first.
+type crdSet struct {
+	byGVK  map[schema.GroupVersionKind]*crdVersion
+	loaded []LoadedCRD
+	types  *typeChecker
+}
+
+// add decodes the CRDs of a source and registers their served versions,
+// replacing earlier schemas for the same group/version/kind. Documents that
+// are not CRDs are skipped.
+func (s *crdSet) add(ctx context.Context, src Source) error {
+	for _, d := range decodeStream(src.Data) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.fatal || (d.obj == nil && len(d.problems) > 0) {
+			p := d.problems[len(d.problems)-1]
+			return &CRDError{Source: src.Name, Document: d.doc, Item: d.item, Err: fmt.Errorf("%s", p.Message)}
+		}
+		if d.obj == nil {
+			continue
+		}
+		gvk := d.obj.GroupVersionKind()
+		if gvk.GroupKind() != crdGVK.GroupKind() {
+			continue
+		}
+		if len(d.problems) > 0 {
+			ce := &CRDError{Source: src.Name, Document: d.doc, Item: d.item, Name: d.obj.GetName()}
+			if d.problems[0].Field == "" {
+				ce.Err = errors.New(d.problems[0].Message) // a YAML-level problem
+			} else {
+				ce.Errs = problemsToErrors(d.problems)
+			}
+			return ce
+		}
+		crd, errs, err := decodeCRD(ctx, s.types, d.obj)
+		if err != nil || len(errs) > 0 {
+			return &CRDError{Source: src.Name, Document: d.doc, Item: d.item, Name: d.obj.GetName(), Err: err, Errs: errs}
+		}
+		versions, err := crdVersions(crd, src.Name)
+		if err != nil {
+			return &CRDError{Source: src.Name, Document: d.doc, Item: d.item, Name: crd.Name, Err: err}
+		}
+		info := LoadedCRD{Name: crd.Name, Source: src.Name}
+		for _, v := range versions {
+			s.byGVK[v.gvk] = v
+			info.Kinds = append(info.Kinds, v.gvk)
+		}
+		s.loaded = append(s.loaded, info)
+	}
+	return nil
+}
+
+// loadedCRDs returns the CRDs with the kinds they still serve.
+func (s *crdSet) loadedCRDs() []LoadedCRD {
+	out := make([]LoadedCRD, 0, len(s.loaded))
+	for _, l := range s.loaded {
+		kept := LoadedCRD{Name: l.Name, Source: l.Source}
+		for _, gvk := range l.Kinds {
+			if v := s.byGVK[gvk]; v != nil && v.source == l.Source && v.crdName == l.Name {
+				kept.Kinds = append(kept.Kinds, gvk)
+			}
+		}
+		out = append(out, kept)
+	}
+	return out
+}
+
+// decodeCRD decodes an apiextensions.k8s.io/v1 CustomResourceDefinition
+// strictly, defaults it and converts it to the internal version as the API
+// server does on create, then runs the API server's CRD validation (names,
+// versions, structural schemas, defaults, CEL rules and their cost). errs
+// are validation errors; err is a decoding error.
+func decodeCRD(ctx context.Context, tc *typeChecker, u *unstructured.Unstructured) (*apiextensions.CustomResourceDefinition, field.ErrorList, error) {
+	if u.GetAPIVersion() != crdGVK.GroupVersion().String() {
+		return nil, nil, fmt.Errorf("apiVersion %s is not supported (the API server serves CustomResourceDefinitions as %s only)", u.GetAPIVersion(), crdGVK.GroupVersion())
+	}
+	data, err := json.Marshal(u.Object)
+	if err != nil {
+		return nil, nil, err
+	}
+	var problems []fieldProblem
+	tc.check(typeOfCRD, u.Object, nil, &problems)
+	if len(problems) > 0 {
+		return nil, problemsToErrors(problems), nil
+	}
+	v1crd := &apiextensionsv1.CustomResourceDefinition{}
+	strict, err := kjson.UnmarshalStrict(data, v1crd)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, se := range strict {
+		problems = append(problems, strictProblem(se))
+	}
+	if len(problems) > 0 {
+		return nil, problemsToErrors(problems), nil
+	}
+	apiextensionsv1.SetObjectDefaults_CustomResourceDefinition(v1crd)
+	crd := &apiextensions.CustomResourceDefinition{}
+	if err := apiextensionsv1.Convert_v1_CustomResourceDefinition_To_apiextensions_CustomResourceDefinition(v1crd, crd, nil); err != nil {
+		return nil, nil, err
+	}
+	// As the API server's create strategy: status starts empty, with the
+	// storage version recorded as stored.
+	crd.Status = apiextensions.CustomResourceDefinitionStatus{}
+	for _, v := range crd.Spec.Versions {
+		if v.Storage {
+			crd.Status.StoredVersions = append(crd.Status.StoredVersions, v.Name)
+		}
+	}
+	if errs := crdvalidation.ValidateCustomResourceDefinition(ctx, crd); len(errs) > 0 {
+		return crd, errs, nil
+	}
+	return crd, nil, nil
+}
+
+// problemsToErrors turns decode problems of a CRD into field errors.
+func problemsToErrors(ps []fieldProblem) field.ErrorList {
+	var errs field.ErrorList
+	for _, p := range ps {
+		var fp *field.Path
+		if p.Field != "" {
+			fp = field.NewPath(p.Field)
+		}
+		switch p.Type {
+		case TypeUnknownField:
+			errs = append(errs, field.Forbidden(fp, "unknown field"))
+		case TypeDuplicateField:
+			errs = append(errs, field.Duplicate(fp, p.Message))
+		default:
+			errs = append(errs, &field.Error{Type: field.ErrorType(p.Type), Field: p.Field, BadValue: "", Detail: p.Message})
+		}
+	}
+	return errs
+}
+
+// crdVersions builds the schemas of the served versions of a valid CRD, as
+// the API server's CR handler does: the structural schema with defaults
+// pruned, and the internal OpenAPI schema for the schema validator.
+func crdVersions(crd *apiextensions.CustomResourceDefinition, source string) ([]*crdVersion, error) {
+	var out []*crdVersion
+	for _, ver := range crd.Spec.Versions {
+		if !ver.Served {
+			continue
+		}
+		val, err := apiextensions.GetSchemaForVersion(crd, ver.Name)
+		if err != nil {
+			return nil, err
+		}
+		sub, err := apiextensions.GetSubresourcesForVersion(crd, ver.Name)
+		if err != nil {
+			return nil, err
+		}
+		cv := &crdVersion{
+			gvk:             schema.GroupVersionKind{Group: crd.Spec.Group, Version: ver.Name, Kind: crd.Spec.Names.Kind},
+			crdName:         crd.Name,
+			source:          source,
+			namespaced:      crd.Spec.Scope == apiextensions.NamespaceScoped,
+			preserveUnknown: crd.Spec.PreserveUnknownFields != nil && *crd.Spec.PreserveUnknownFields,
+		}
+		if sub != nil {
+			cv.status = sub.Status != nil
+			cv.scale = sub.Scale
+		}
+		if val != nil && val.OpenAPIV3Schema != nil {
+			cv.internal = val.OpenAPIV3Schema
+			s, err := structuralschema.NewStructural(val.OpenAPIV3Schema)
+			if err != nil && !cv.preserveUnknown {
+				return nil, fmt.Errorf("version %s: schema is not structural: %w", ver.Name, err)
+			}
+			if s != nil {
+				s = s.DeepCopy()
+				if err := structuraldefaulting.PruneDefaults(s); err != nil {
+					return nil, fmt.Errorf("version %s: pruning defaults: %w", ver.Name, err)
+				}
+			}
+			cv.structural = s
+		}
+		out = append(out, cv)
+	}
+	return out, nil
+}
+
+// kinds returns the group/version/kinds of the set, sorted.
+func (s *crdSet) kinds() []schema.GroupVersionKind {
+	out := make([]schema.GroupVersionKind, 0, len(s.byGVK))
+	for gvk := range s.byGVK {
+		out = append(out, gvk)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+// servedVersions lists the versions of a group/kind the set has schemas for.
+func (s *crdSet) servedVersions(gk schema.GroupKind) []string {
+	var out []string
+	for gvk := range s.byGVK {
+		if gvk.GroupKind() == gk {
+			out = append(out, gvk.Version)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,172 @@
+package validate
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+
+	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
+	structuraldefaulting "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/defaulting"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/listtype"
+	schemaobjectmeta "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/objectmeta"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
+	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
+	"k8s.io/apimachinery/pkg/api/operation"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	celconfig "k8s.io/apiserver/pkg/apis/cel"
+	"k8s.io/apiserver/pkg/features"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
+)
+
+var typeOfObjectMeta = reflect.TypeOf(metav1.ObjectMeta{})
+
+// validateCustom checks a custom resource the way the API server's CR
+// handler does on create, in the same order:
+//
+//  1. decoding: metadata is read into ObjectMeta (unknown metadata fields are
+//     reported), fields the schema does not declare are pruned (and reported),
+//     nulls in non-nullable fields without default are dropped, embedded
+//     resources' metadata is coerced, and schema defaults are applied;
+//  2. the create strategy: status is dropped when the version has the status
+//     subresource;
+//  3. validation: ObjectMeta (name a DNS-1123 subdomain, namespace, labels,
+//     annotations, finalizers, ...), the OpenAPI schema, the scale
+//     subresource's replicas, embedded resources' metadata, list-type
+//     set/map uniqueness, and then, unless the schema checks failed in a way
+//     that stops them, the CEL rules (x-kubernetes-validations).
+//
+// When old is given (the previous version of the object, same apiVersion),
+// the CEL rules run as for an update, so transition rules (those using
+// oldSelf) are checked. Schema checks are not ratcheted: the new object must
+// be fully valid.
+func (v *Validator) validateCustom(ctx context.Context, cv *crdVersion, u, old *unstructured.Unstructured) []fieldProblem {
+	schemaValidator, celValidator, err := cv.compile()
+	if err != nil {
+		return []fieldProblem{fromFieldError(field.InternalError(nil, err))}
+	}
+	obj, objMeta, problems := v.prepareCustom(cv, u)
+	if obj == nil {
+		return problems
+	}
+	var oldObj interface{}
+	if old != nil && old.GetAPIVersion() == u.GetAPIVersion() {
+		if o, _, oldProblems := v.prepareCustom(cv, old); o != nil && len(oldProblems) == 0 {
+			oldObj = o
+		}
+	}
+
+	var errs field.ErrorList
+	meta := objMeta.DeepCopy()
+	normalizeMeta(meta, cv.namespaced)
+	errs = append(errs, apivalidation.ValidateObjectMetaDeclaratively(ctx, operation.Create, meta, nil, cv.namespaced, apivalidation.NameIsDNSSubdomain, field.NewPath("metadata"), utilfeature.DefaultFeatureGate.Enabled(features.DeclarativeValidationBeta))...)
+	errs = append(errs, apiservervalidation.ValidateCustomResource(nil, obj, schemaValidator)...)
+	errs = append(errs, validateScale(obj, cv)...)
+	if cv.structural != nil {
+		errs = append(errs, schemaobjectmeta.Validate(ctx, nil, obj, cv.structural, false)...)
+		errs = append(errs, listtype.ValidateListSetsAndMaps(nil, cv.structural, obj)...)
+	}
+	if celValidator != nil {
+		if blocked, e := hasBlockingErr(errs); blocked {
+			errs = append(errs, e)
+		} else {
+			celErrs, _ := celValidator.Validate(ctx, nil, cv.structural, obj, oldObj, celconfig.RuntimeCELCostBudget)
+			errs = append(errs, celErrs...)
+		}
+	}
+	return dedupe(append(problems, fromFieldErrors(errs)...))
+}
+
+// prepareCustom returns a copy of the object as the API server holds it
+// after decoding, defaulting and the create strategy, its ObjectMeta, and
+// the problems found on the way (unknown fields, malformed metadata). The
+// copy is nil when the metadata cannot be decoded.
+func (v *Validator) prepareCustom(cv *crdVersion, u *unstructured.Unstructured) (map[string]interface{}, *metav1.ObjectMeta, []fieldProblem) {
+	obj := runtime.DeepCopyJSON(u.Object)
+	var problems []fieldProblem
+	apiVersion, kind := u.GetAPIVersion(), u.GetKind()
+
+	objMeta, foundMeta, metaUnknown, err := schemaobjectmeta.GetObjectMetaWithOptions(obj, schemaobjectmeta.ObjectMetaOptions{ReturnUnknownFieldPaths: true})
+	if err != nil {
+		v.types.check(typeOfObjectMeta, obj["metadata"], field.NewPath("metadata"), &problems)
+		if len(problems) == 0 {
+			problems = append(problems, fromFieldError(field.Invalid(field.NewPath("metadata"), "", err.Error())))
+		}
+		return nil, nil, problems
+	}
+	if objMeta == nil {
+		objMeta = &metav1.ObjectMeta{}
+	}
+	for _, p := range metaUnknown {
+		problems = append(problems, unknownField(p))
+	}
+
+	if cv.structural != nil {
+		if !cv.preserveUnknown {
+			for _, p := range pruning.PruneWithOptions(obj, cv.structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true}) {
+				problems = append(problems, unknownField(p))
+			}
+			structuraldefaulting.PruneNonNullableNullsWithoutDefaults(obj, cv.structural)
+		}
+		ferr, paths := schemaobjectmeta.CoerceWithOptions(nil, obj, cv.structural, false, schemaobjectmeta.CoerceOptions{ReturnUnknownFieldPaths: true})
+		if ferr != nil {
+			problems = append(problems, fromFieldError(ferr))
+		}
+		for _, p := range paths {
+			problems = append(problems, unknownField(p))
+		}
+	}
+	obj["apiVersion"], obj["kind"] = apiVersion, kind
+	if foundMeta {
+		if err := schemaobjectmeta.SetObjectMeta(obj, objMeta); err != nil {
+			problems = append(problems, fromFieldError(field.InternalError(field.NewPath("metadata"), err)))
+			return nil, nil, problems
+		}
+	}
+	if cv.structural != nil {
+		structuraldefaulting.Default(obj, cv.structural)
+	}
+	if cv.status {
+		delete(obj, "status")
+	}
+	return obj, objMeta, problems
+}
+
+// validateScale checks spec replicas as the CR validator does for the scale
+// subresource (status replicas are not part of a manifest's job).
+func validateScale(obj map[string]interface{}, cv *crdVersion) field.ErrorList {
+	if cv.scale == nil {
+		return nil
+	}
+	p := strings.TrimPrefix(cv.scale.SpecReplicasPath, ".")
+	n, found, err := unstructured.NestedInt64(obj, strings.Split(p, ".")...)
+	fp := field.NewPath(cv.scale.SpecReplicasPath)
+	switch {
+	case err != nil:
+		return field.ErrorList{field.Invalid(fp, n, err.Error())}
+	case !found:
+		return nil
+	case n < 0:
+		return field.ErrorList{field.Invalid(fp, n, "should be a non-negative integer")}
+	case n > math.MaxInt32:
+		return field.ErrorList{field.Invalid(fp, n, fmt.Sprintf("should be less than or equal to %v", math.MaxInt32))}
+	}
+	return nil
+}
+
+// hasBlockingErr mirrors the CR strategy: when the schema checks found a
+// missing, mistyped, too long or unsupported value, CEL rules do not run.
+func hasBlockingErr(errs field.ErrorList) (bool, *field.Error) {
+	for _, e := range errs {
+		switch e.Type {
+		case field.ErrorTypeNotSupported, field.ErrorTypeRequired, field.ErrorTypeTooLong, field.ErrorTypeTooMany, field.ErrorTypeTypeInvalid:
+			return true, field.Invalid(nil, nil, "some validation rules were not checked because the object was invalid; correct the existing errors to complete validation")
+		}
+	}
+	return false, nil
+}
