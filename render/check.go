@@ -5,7 +5,9 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/util/sets"
@@ -154,7 +156,7 @@ func checkAWS(a *AWS, p *field.Path) field.ErrorList {
 		errs = append(errs, field.Invalid(p.Child("region"), a.Region, "must be an AWS region name such as eu-west-1"))
 	case part == "aws-cn" && !strings.HasPrefix(a.Region, "cn-"),
 		part == "aws-us-gov" && !strings.HasPrefix(a.Region, "us-gov-"),
-		part == "aws" && (strings.HasPrefix(a.Region, "cn-") || strings.HasPrefix(a.Region, "us-gov-")):
+		part == "aws" && (strings.HasPrefix(a.Region, "cn-") || strings.HasPrefix(a.Region, "us-gov-") || strings.Contains(a.Region, "-iso")):
 		errs = append(errs, field.Invalid(p.Child("region"), a.Region, fmt.Sprintf("is not a region of partition %q", part)))
 	}
 	op := p.Child("oidcProviderURL")
@@ -230,7 +232,10 @@ func checkIAM(s *Spec, p *field.Path) field.ErrorList {
 			errs = append(errs, field.Required(sp.Child("resources"), "at least one resource ARN"))
 		}
 		for j, r := range st.Resources {
-			if r != "*" && !strings.HasPrefix(r, "arn:") {
+			switch {
+			case !utf8.ValidString(r):
+				errs = append(errs, field.Invalid(sp.Child("resources").Index(j), r, "must be valid UTF-8"))
+			case r != "*" && !strings.HasPrefix(r, "arn:"):
 				errs = append(errs, field.Invalid(sp.Child("resources").Index(j), r, "must be an ARN or *"))
 			}
 		}
@@ -257,16 +262,38 @@ func checkIAM(s *Spec, p *field.Path) field.ErrorList {
 
 // derivedSids are the statement IDs prenv generates; user statements must not reuse them.
 func derivedSids(s *Spec) sets.Set[string] {
-	out := sets.New[string]()
+	return sets.New(derivedSidList(s)...)
+}
+
+// derivedSidList lists the derived statements' IDs in statement order: per
+// table Table<Name> and, with a stream, Table<Name>Stream; per queue
+// Queue<Name>. Logical names such as "a1" and "a-1" give the same CamelCase,
+// so a repeated ID gets N2, N3, ... in spec order, which keeps every ID
+// unique and stable.
+func derivedSidList(s *Spec) []string {
+	var raw []string
 	if s.DynamoDB != nil {
 		for _, t := range s.DynamoDB.Tables {
-			out.Insert("Table"+sid(t.Name), "Table"+sid(t.Name)+"Stream")
+			raw = append(raw, "Table"+sid(t.Name))
+			if t.Stream != "" {
+				raw = append(raw, "Table"+sid(t.Name)+"Stream")
+			}
 		}
 	}
 	if s.SQS != nil {
 		for _, q := range s.SQS.Queues {
-			out.Insert("Queue" + sid(q.Name))
+			raw = append(raw, "Queue"+sid(q.Name))
 		}
+	}
+	seen := sets.New[string]()
+	out := make([]string, len(raw))
+	for i, id := range raw {
+		u := id
+		for n := 2; seen.Has(u); n++ {
+			u = id + "N" + strconv.Itoa(n)
+		}
+		seen.Insert(u)
+		out[i] = u
 	}
 	return out
 }

@@ -59,7 +59,7 @@ func Load(data []byte, overrides ...Override) (*PreviewEnvironment, error) {
 	var env PreviewEnvironment
 	strict, err := sigsjson.UnmarshalStrict(js, &env, sigsjson.DisallowUnknownFields)
 	if err != nil {
-		return nil, &InvalidError{Errs: field.ErrorList{decodeError(err)}}
+		return nil, &InvalidError{Errs: field.ErrorList{decodeError(err, js)}}
 	}
 	if len(strict) > 0 {
 		var errs field.ErrorList
@@ -125,13 +125,72 @@ func strictError(err error) *field.Error {
 	return field.Invalid(nil, "", msg)
 }
 
-// decodeError maps a JSON type error to the field it concerns.
-func decodeError(err error) *field.Error {
+// decodeError maps a JSON type error to the field it concerns, with list
+// indexes (encoding/json's field path has none).
+func decodeError(err error, js []byte) *field.Error {
+	var ae *accountIDError
+	if errors.As(err, &ae) {
+		return field.Invalid(field.NewPath("spec", "aws", "accountID"), ae.value, "must be a string of 12 digits")
+	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return field.Invalid(pathOf(te.Field), field.OmitValueType{}, fmt.Sprintf("must be of type %s, not %s", jsonType(te.Type.Kind().String()), te.Value))
+		var doc any
+		_ = json.Unmarshal(js, &doc)
+		p := locate(doc, strings.Split(te.Field, "."), te.Value, nil)
+		if p == nil {
+			p = pathOf(te.Field)
+		}
+		return field.Invalid(p, field.OmitValueType{}, fmt.Sprintf("must be of type %s, not %s", jsonType(te.Type.Kind().String()), te.Value))
 	}
 	return field.Invalid(nil, field.OmitValueType{}, err.Error())
+}
+
+// locate follows a dotted field path through a decoded JSON document and
+// returns the path, list indexes included, of the first value of JSON type
+// kind ("string", "number", "bool", "array", "object") it leads to.
+func locate(v any, parts []string, kind string, p *field.Path) *field.Path {
+	if list, ok := v.([]any); ok {
+		for i, e := range list {
+			if found := locate(e, parts, kind, p.Index(i)); found != nil {
+				return found
+			}
+		}
+		return nil
+	}
+	if len(parts) == 0 || (len(parts) == 1 && parts[0] == "") {
+		if jsonKind(v) == kind {
+			return p
+		}
+		return nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil
+	}
+	next, ok := m[parts[0]]
+	if !ok {
+		return nil
+	}
+	if p == nil {
+		return locate(next, parts[1:], kind, field.NewPath(parts[0]))
+	}
+	return locate(next, parts[1:], kind, p.Child(parts[0]))
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case float64:
+		return "number"
+	case bool:
+		return "bool"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return "null"
 }
 
 func jsonType(goKind string) string {

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/yaml"
 )
 
 // FileName is the stable file name of an object in an output folder:
@@ -45,10 +44,13 @@ func WriteDir(dir string, objs []*unstructured.Unstructured) error {
 	files := map[string][]byte{}
 	for _, o := range objs {
 		name := FileName(o)
+		if strings.ContainsRune(name, '/') || strings.ContainsRune(name, filepath.Separator) {
+			return fmt.Errorf("%s %q in namespace %q: a name holding a path separator cannot be a file name", o.GetKind(), o.GetName(), o.GetNamespace())
+		}
 		if _, dup := files[name]; dup {
 			return fmt.Errorf("two objects would share the file name %s", name)
 		}
-		b, err := yaml.Marshal(o.Object)
+		b, err := Marshal([]*unstructured.Unstructured{o})
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}

@@ -101,6 +101,8 @@ func policySize(d policyDocument) (int, error) {
 // first; Sids derive from logical names.
 func derivedStatements(tables []TableModel, queues []QueueModel, spec *Spec) []policyStatement {
 	var out []policyStatement
+	sids := derivedSidList(spec)
+	next := func() string { id := sids[0]; sids = sids[1:]; return id }
 	if spec.DynamoDB != nil {
 		for i, t := range spec.DynamoDB.Tables {
 			m := tables[i]
@@ -112,9 +114,9 @@ func derivedStatements(tables []TableModel, queues []QueueModel, spec *Spec) []p
 			if len(t.GlobalIndexes)+len(t.LocalIndexes) > 0 {
 				res = append(res, m.ARN+"/index/*")
 			}
-			out = append(out, policyStatement{Sid: "Table" + sid(t.Name), Effect: "Allow", Action: sortedCopy(actions), Resource: res})
+			out = append(out, policyStatement{Sid: next(), Effect: "Allow", Action: sortedCopy(actions), Resource: res})
 			if t.Stream != "" {
-				out = append(out, policyStatement{Sid: "Table" + sid(t.Name) + "Stream", Effect: "Allow", Action: tableStreamActions, Resource: []string{m.ARN + "/stream/*"}})
+				out = append(out, policyStatement{Sid: next(), Effect: "Allow", Action: tableStreamActions, Resource: []string{m.ARN + "/stream/*"}})
 			}
 		}
 	}
@@ -135,7 +137,7 @@ func derivedStatements(tables []TableModel, queues []QueueModel, spec *Spec) []p
 			for _, m := range byLogical[q.Name] {
 				res = append(res, m.ARN)
 			}
-			out = append(out, policyStatement{Sid: "Queue" + sid(q.Name), Effect: "Allow", Action: sortedCopy(actions), Resource: res})
+			out = append(out, policyStatement{Sid: next(), Effect: "Allow", Action: sortedCopy(actions), Resource: res})
 		}
 	}
 	return out

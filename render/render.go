@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
@@ -260,20 +261,50 @@ func builtinGroup(g string) bool {
 }
 
 // Marshal writes objects as one YAML stream: keys sorted, "---" between
-// documents, a trailing newline.
+// documents, a trailing newline. Characters that YAML's reader refuses or
+// changes when raw (DEL, the C1 controls, U+FFFE, U+FFFF) are written as
+// escapes, so every string reads back as it was.
 func Marshal(objs []*unstructured.Unstructured) ([]byte, error) {
 	var b bytes.Buffer
 	for i, o := range objs {
 		if i > 0 {
 			b.WriteString("---\n")
 		}
-		y, err := yaml.Marshal(o.Object)
+		js, err := json.Marshal(o.Object)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", o.GetKind(), o.GetName(), err)
+		}
+		y, err := yaml.JSONToYAML(escapeForYAML(js))
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %w", o.GetKind(), o.GetName(), err)
 		}
 		b.Write(y)
 	}
 	return b.Bytes(), nil
+}
+
+// escapeForYAML \u-escapes, in JSON text, the characters YAML's reader
+// refuses or changes when raw. They can only occur inside JSON strings, where an escape
+// means the same character.
+func escapeForYAML(js []byte) []byte {
+	if !bytes.ContainsFunc(js, yamlUnsafe) {
+		return js
+	}
+	var b bytes.Buffer
+	for len(js) > 0 {
+		r, n := utf8.DecodeRune(js)
+		if yamlUnsafe(r) {
+			fmt.Fprintf(&b, `\u%04x`, r)
+		} else {
+			b.Write(js[:n])
+		}
+		js = js[n:]
+	}
+	return b.Bytes()
+}
+
+func yamlUnsafe(r rune) bool {
+	return r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == 0xfffe || r == 0xffff
 }
 
 // YAML is [Marshal] of the output's objects.

@@ -76,7 +76,7 @@ func (a *AccountID) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if _, err := strconv.ParseUint(string(b), 10, 64); err != nil {
-		return fmt.Errorf("account ID must be a string of 12 digits, got %s", b)
+		return &accountIDError{value: string(b)}
 	}
 	*a = AccountID(fmt.Sprintf("%012s", string(b)))
 	return nil
@@ -218,4 +218,11 @@ type DeadLetter struct {
 // DNS gives the env its hostname <env>.<zone>.
 type DNS struct {
 	Zone string `json:"zone"`
+}
+
+// accountIDError is an account ID that is neither a string nor a whole number.
+type accountIDError struct{ value string }
+
+func (e *accountIDError) Error() string {
+	return "account ID must be a string of 12 digits, got " + e.value
 }

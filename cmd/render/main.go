@@ -40,8 +40,8 @@ func commands() map[string]command {
 		"env":      {runEnv, "render one PR's environment"},
 		"schema":   {runSchema, "print the spec's JSON Schema"},
 		"validate": {runValidate, "validate manifests against CRD schemas as the API server does"},
-		// LATER-ARGOCD "appset":   {runAppSet, "print the Argo CD ApplicationSet and AppProject of an app"},
-		// LATER-ARGOCD "apps":     {runApps, "print the Application Argo CD will generate for one PR"},
+		"appset":   {runAppSet, "print the Argo CD ApplicationSet and AppProject of an app"},
+		"apps":     {runApps, "print the Application Argo CD will generate for one PR"},
 	}
 }
 

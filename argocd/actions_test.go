@@ -1,0 +1,70 @@
+package argocd
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/rhysd/actionlint"
+)
+
+// TestGitHubActionsExamples lints the example workflows with actionlint,
+// with shellcheck on their scripts when it is installed.
+func TestGitHubActionsExamples(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(examplesDir, "github-actions", "*.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 3 {
+		t.Fatalf("want the render-diff, preview-comment and cleanup workflows, found %q", files)
+	}
+	shellcheck, _ := exec.LookPath("shellcheck")
+	if shellcheck == "" {
+		t.Log("shellcheck not found: linting without it")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			l, err := actionlint.NewLinter(&out, &actionlint.LinterOptions{Shellcheck: shellcheck, Oneline: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			errs, err := l.Lint(f, b, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(errs) > 0 {
+				t.Errorf("actionlint found %d problem(s):\n%s", len(errs), out.String())
+			}
+		})
+	}
+}
+
+// TestActionlintCatchesInjection guards the test above: actionlint must
+// refuse a branch name expanded inside a script.
+func TestActionlintCatchesInjection(t *testing.T) {
+	bad := []byte(`on: pull_request
+jobs:
+  x:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "${{ github.event.pull_request.head.ref }}"
+`)
+	l, err := actionlint.NewLinter(&bytes.Buffer{}, &actionlint.LinterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs, err := l.Lint("<stdin>", bad, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(errs) == 0 {
+		t.Fatal("actionlint accepted a branch name expanded inside a script")
+	}
+}

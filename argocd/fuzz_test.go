@@ -1,0 +1,56 @@
+package argocd
+
+import (
+	"context"
+	"testing"
+	"unicode/utf8"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"prenv.dev/prenv/render"
+)
+
+// FuzzGenerate feeds arbitrary pull-request text to the generated
+// ApplicationSet's template: whatever the branch, title, author or label,
+// the Application is valid and named after the number.
+func FuzzGenerate(f *testing.F) {
+	for _, pr := range hostilePRs() {
+		label := ""
+		if len(pr.Labels) > 0 {
+			label = pr.Labels[0]
+		}
+		f.Add(pr.Number, pr.Branch, pr.TargetBranch, pr.Title, pr.Author, label)
+	}
+	env := loadSpec(f, "testdata/specs/long-names-gitlab.yaml")
+	objs, err := AppSet(context.Background(), env, Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	appSet := findKind(objs, "ApplicationSet")
+	f.Fuzz(func(t *testing.T, n int, branch, target, title, author, label string) {
+		pr := PullRequest{Number: n, Branch: branch, TargetBranch: target, Title: title, Author: author, Labels: []string{label}, HeadSHA: "0123456789abcdef0123456789abcdef01234567"}
+		if len(pr.Check()) > 0 {
+			valid := true
+			for _, s := range []string{branch, target, title, author, label} {
+				valid = valid && utf8.ValidString(s)
+			}
+			if n >= 1 && n <= render.MaxPR && valid {
+				t.Fatalf("Check refused a pull request Argo CD could send: %v", pr.Check())
+			}
+			return
+		}
+		app, err := Generate(appSet, pr.Params())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := render.EnvName(env.Spec.Prefix, n, env.Metadata.Name); app.GetName() != want {
+			t.Fatalf("name %q, want %q", app.GetName(), want)
+		}
+		if errs := CheckApplication(app); len(errs) > 0 {
+			t.Fatal(errs.ToAggregate())
+		}
+		if _, err := Marshal([]*unstructured.Unstructured{app}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -1,0 +1,199 @@
+package argocd
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+	"sigs.k8s.io/yaml"
+
+	"prenv.dev/prenv/render"
+)
+
+type healthStatus struct {
+	Status  string
+	Message string
+}
+
+// runHealth runs a health script the way Argo CD runs the checks of
+// argocd-cm: gopher-lua without the standard libraries but the package,
+// base and table ones, obj set to the object, a one-second limit, and a
+// table returned.
+func runHealth(t *testing.T, script string, obj map[string]any) healthStatus {
+	t.Helper()
+	l := lua.NewState(lua.Options{SkipOpenLibs: true})
+	defer l.Close()
+	for _, lib := range []struct {
+		name string
+		open lua.LGFunction
+	}{{lua.LoadLibName, lua.OpenPackage}, {lua.BaseLibName, lua.OpenBase}, {lua.TabLibName, lua.OpenTable}} {
+		if err := l.CallByParam(lua.P{Fn: l.NewFunction(lib.open), NRet: 0, Protect: true}, lua.LString(lib.name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	l.SetContext(ctx)
+	l.SetGlobal("obj", toLua(l, obj))
+	if err := l.DoString(script); err != nil {
+		t.Fatalf("the health script failed: %v", err)
+	}
+	ret, ok := l.Get(-1).(*lua.LTable)
+	if !ok {
+		t.Fatalf("the health script returned %s, want a table", l.Get(-1).Type())
+	}
+	var hs healthStatus
+	if s, ok := ret.RawGetString("status").(lua.LString); ok {
+		hs.Status = string(s)
+	}
+	if m, ok := ret.RawGetString("message").(lua.LString); ok {
+		hs.Message = string(m)
+	}
+	return hs
+}
+
+// toLua converts a decoded JSON value: objects and arrays become tables
+// (arrays 1-based), as Argo CD passes obj.
+func toLua(l *lua.LState, v any) lua.LValue {
+	switch v := v.(type) {
+	case map[string]any:
+		t := l.NewTable()
+		for k, e := range v {
+			t.RawSetString(k, toLua(l, e))
+		}
+		return t
+	case []any:
+		t := l.NewTable()
+		for _, e := range v {
+			t.Append(toLua(l, e))
+		}
+		return t
+	case string:
+		return lua.LString(v)
+	case bool:
+		return lua.LBool(v)
+	case float64:
+		return lua.LNumber(v)
+	case int64:
+		return lua.LNumber(v)
+	case nil:
+		return lua.LNil
+	}
+	panic("unexpected JSON value")
+}
+
+func TestHealthLua(t *testing.T) {
+	tests := map[string]healthStatus{
+		"table-ready.yaml":                  {"Healthy", "Resource synced successfully"},
+		"table-ready-no-message.yaml":       {"Healthy", ""},
+		"table-creating.yaml":               {"Progressing", "Resource not synced"},
+		"table-ready-wins.yaml":             {"Progressing", "table in UPDATING state"},
+		"queue-resourcesynced.yaml":         {"Healthy", "Resource synced successfully"},
+		"queue-resourcesynced-unknown.yaml": {"Progressing", "Unable to determine if desired resource state matches latest observed state"},
+		"queue-deleting.yaml":               {"Progressing", "Being deleted: waiting for the ACK controller to delete the AWS resource"},
+		"role-terminal.yaml":                {"Degraded", "MalformedPolicyDocument: Invalid principal in policy"},
+		"role-no-status.yaml":               {"Progressing", "Waiting for the ACK controller to sync the resource with AWS"},
+		"role-empty-conditions.yaml":        {"Progressing", "Waiting for the ACK controller to sync the resource with AWS"},
+		"policy-terminal-after-ready.yaml":  {"Degraded", "LimitExceeded: Cannot exceed quota for PoliciesPerAccount"},
+		"policy-recoverable.yaml":           {"Progressing", "AccessDenied: User is not authorized to perform: iam:CreatePolicy"},
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "health", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if _, ok := tests[filepath.Base(f)]; !ok {
+			t.Errorf("fixture %s has no expected status", f)
+		}
+	}
+	for name, want := range tests {
+		t.Run(name, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("testdata", "health", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var obj map[string]any
+			if err := yaml.Unmarshal(b, &obj); err != nil {
+				t.Fatal(err)
+			}
+			if got := runHealth(t, HealthLua, obj); got != want {
+				t.Errorf("health = %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestHealthChecks(t *testing.T) {
+	tests := map[string]struct {
+		extra []render.GroupKind
+		want  []string
+	}{
+		"prenv's kinds": {nil, []string{
+			"resource.customizations.health.dynamodb.services.k8s.aws_Table",
+			"resource.customizations.health.iam.services.k8s.aws_Policy",
+			"resource.customizations.health.iam.services.k8s.aws_Role",
+			"resource.customizations.health.sqs.services.k8s.aws_Queue",
+		}},
+		"the app's ACK kinds too, once": {[]render.GroupKind{
+			{Group: "s3.services.k8s.aws", Kind: "Bucket"}, {Group: "apps", Kind: "Deployment"},
+			{Group: "sqs.services.k8s.aws", Kind: "Queue"},
+		}, []string{
+			"resource.customizations.health.dynamodb.services.k8s.aws_Table",
+			"resource.customizations.health.iam.services.k8s.aws_Policy",
+			"resource.customizations.health.iam.services.k8s.aws_Role",
+			"resource.customizations.health.s3.services.k8s.aws_Bucket",
+			"resource.customizations.health.sqs.services.k8s.aws_Queue",
+		}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := HealthChecks(tc.extra)
+			var keys []string
+			for k, v := range got {
+				keys = append(keys, k)
+				if v != HealthLua {
+					t.Errorf("%s is not HealthLua", k)
+				}
+			}
+			slices.Sort(keys)
+			if !slices.Equal(keys, tc.want) {
+				t.Errorf("keys = %q, want %q", keys, tc.want)
+			}
+		})
+	}
+}
+
+// TestHealthCoversEmittedKinds: every ACK kind render env can emit has a
+// health check, so no wave goes on before AWS has the resource.
+func TestHealthCoversEmittedKinds(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(examplesDir, "previews", "prenv.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := render.Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds, err := emittedKinds(context.Background(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := HealthChecks(nil)
+	n := 0
+	for _, gk := range kinds {
+		if strings.HasSuffix(gk.Group, ackGroupSuffix) {
+			n++
+			if _, ok := checks[HealthKey(gk)]; !ok {
+				t.Errorf("no health check for %s/%s", gk.Group, gk.Kind)
+			}
+		}
+	}
+	if n != len(ACKKinds) {
+		t.Errorf("the example emits %d ACK kinds, ACKKinds lists %d: keep them in step", n, len(ACKKinds))
+	}
+}

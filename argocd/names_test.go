@@ -1,0 +1,188 @@
+package argocd
+
+import (
+	"bytes"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"text/template"
+
+	"github.com/gobwas/glob"
+
+	"prenv.dev/prenv/render"
+)
+
+// execArgo executes text as Argo CD does in goTemplate mode.
+func execArgo(t *testing.T, text string, params map[string]any) string {
+	t.Helper()
+	tm, err := template.New("").Funcs(FuncMap()).Option("missingkey=error").Parse(text)
+	if err != nil {
+		t.Fatalf("parse %q: %v", text, err)
+	}
+	var b bytes.Buffer
+	if err := tm.Execute(&b, params); err != nil {
+		t.Fatalf("execute %q: %v", text, err)
+	}
+	return b.String()
+}
+
+// prNumbers are pull-request numbers of every length, with the edges.
+func prNumbers() []int {
+	out := []int{1, 2, 9, 10, 11, 99, 100, 123, 999, 1000, 4567, 9999, 10000, 65535, 99999, 100000, 999999,
+		1000000, 9999999, 10000000, 99999999, 100000000, 999999999, 1000000000, 1999999999, render.MaxPR - 1, render.MaxPR}
+	for n := 7; n < render.MaxPR/13; n = n*13 + 5 {
+		out = append(out, n)
+	}
+	return out
+}
+
+func appName(n int) string {
+	// A DNS-1035 label of n characters with hyphens, including runs of them
+	// where EnvName's cut may fall.
+	const pattern = "web-api--x1-"
+	b := []byte("a")
+	for len(b) < n {
+		b = append(b, pattern[len(b)%len(pattern)])
+	}
+	s := string(b[:n])
+	if strings.HasSuffix(s, "-") {
+		s = s[:n-1] + "z"
+	}
+	return s
+}
+
+func prefixName(n int) string {
+	p := strings.Repeat("pr", n)[:n]
+	if n > 3 {
+		p = p[:2] + "-" + p[3:]
+	}
+	return p
+}
+
+// TestNameTemplateMatchesEnvName proves the name Argo CD computes from the
+// emitted template equals render.EnvName for every prefix length, every
+// app length and pull-request numbers of every length.
+func TestNameTemplateMatchesEnvName(t *testing.T) {
+	for _, pl := range []int{1, 2, 4, 7, 12, 19, 20} {
+		prefix := prefixName(pl)
+		t.Run("prefix"+strconv.Itoa(pl), func(t *testing.T) {
+			for al := 1; al <= 63; al++ {
+				app := appName(al)
+				if len(app) != al {
+					t.Fatalf("appName(%d) = %q", al, app)
+				}
+				env := &render.PreviewEnvironment{APIVersion: render.APIVersion, Kind: render.Kind}
+				env.Metadata.Name = app
+				env.Spec.Prefix = prefix
+				tmpl := NameTemplate(prefix, app)
+				for _, pr := range prNumbers() {
+					want := render.EnvName(prefix, pr, app)
+					got := execArgo(t, tmpl, PullRequest{Number: pr, HeadSHA: "0000000"}.Params())
+					if got != want {
+						t.Fatalf("prefix %q app %q pr %d: template gives %q, EnvName %q", prefix, app, pr, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestNameTemplateForms(t *testing.T) {
+	tests := map[string]struct {
+		prefix, app string
+		simple      bool
+	}{
+		"short app: plain placeholder":       {"pr", "web", true},
+		"longest app that always fits":       {"pr", strings.Repeat("a", 63-2-2-10), true},
+		"one more character: hashed form":    {"pr", strings.Repeat("a", 63-2-2-10+1), false},
+		"prefix of 20 and app of 63: hashed": {strings.Repeat("p", 20), strings.Repeat("a", 63), false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := NameTemplate(tc.prefix, tc.app)
+			if simple := got == tc.prefix+"-{{ .number }}-"+tc.app; simple != tc.simple {
+				t.Errorf("NameTemplate = %q, simple form %v, want %v", got, simple, tc.simple)
+			}
+		})
+	}
+}
+
+// TestNamespacePatterns: every env name matches exactly one pattern under
+// both glob engines Argo CD uses, and names of other apps, other prefixes
+// and Kubernetes' own namespaces match none.
+func TestNamespacePatterns(t *testing.T) {
+	for _, pl := range []int{1, 4, 20} {
+		for _, al := range []int{1, 3, 20, 40, 41, 42, 43, 50, 63} {
+			prefix, app := prefixName(pl), appName(al)
+			t.Run(prefix+"/"+strconv.Itoa(al), func(t *testing.T) {
+				pats := NamespacePatterns(prefix, app)
+				if len(pats) != maxPRDigits {
+					t.Fatalf("%d patterns, want %d", len(pats), maxPRDigits)
+				}
+				globs := make([]glob.Glob, len(pats))
+				for i, p := range pats {
+					globs[i] = glob.MustCompile(p)
+				}
+				count := func(name string) (gobwas, fp int) {
+					for i, p := range pats {
+						if globs[i].Match(name) {
+							gobwas++
+						}
+						if ok, err := filepath.Match(p, name); err != nil {
+							t.Fatalf("filepath.Match(%q): %v", p, err)
+						} else if ok {
+							fp++
+						}
+					}
+					return
+				}
+				for _, pr := range prNumbers() {
+					name := render.EnvName(prefix, pr, app)
+					if g, f := count(name); g != 1 || f != 1 {
+						t.Errorf("env name %q matches %d gobwas and %d filepath patterns, want 1 and 1", name, g, f)
+					}
+				}
+				others := []string{
+					"kube-system", "kube-public", "kube-node-lease", "default", "argocd",
+					prefix, prefix + "-" + app, prefix + "-0-" + app, prefix + "-01-" + app,
+					prefix + "-12-x-" + app, prefix + "-12-" + app + "x", "x" + prefix + "-12-" + app,
+					prefix + "x-12-" + app, render.EnvName(prefix+"x", 12, app),
+					render.EnvName(prefix, 12, app+"x"), render.EnvName(prefix, 12, "x-"+app),
+				}
+				if len(app) > 1 {
+					others = append(others, render.EnvName(prefix, 12, app[:len(app)-1]))
+				}
+				own := render.EnvName(prefix, 12, app)
+				for _, o := range others {
+					if o == own {
+						continue
+					}
+					want := 0
+					if len(o) == maxNameLen && len(own) == maxNameLen && o[:maxNameLen-hashLen] == own[:maxNameLen-hashLen] {
+						// Shortened names of apps that share the kept
+						// part differ only in the hash, which a pattern
+						// cannot tell apart (see docs/argocd.md).
+						want = 1
+					}
+					if g, f := count(o); g != want || f != want {
+						t.Errorf("%q matches %d gobwas and %d filepath patterns, want %d", o, g, f, want)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestKubeSystemNeverMatches(t *testing.T) {
+	// The prefix "kube" is the dangerous one: kube-system starts with it.
+	for _, app := range []string{"system", "public", "node-lease", "web"} {
+		for _, p := range NamespacePatterns("kube", app) {
+			for _, ns := range []string{"kube-system", "kube-public", "kube-node-lease"} {
+				if glob.MustCompile(p).Match(ns) {
+					t.Errorf("pattern %q matches %q", p, ns)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,359 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"prenv.dev/prenv/render"
+)
+
+const specYAML = `apiVersion: prenv.dev/v1alpha1
+kind: PreviewEnvironment
+metadata:
+  name: shop
+spec:
+  prefix: pr
+  aws:
+    accountID: "210987654321"
+    region: eu-west-1
+    oidcProviderURL: https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE
+  dynamodb:
+    tables:
+    - name: orders
+      attributes:
+      - {name: id, type: S}
+      hashKey: id
+  sqs:
+    queues:
+    - name: jobs
+`
+
+const invalidYAML = `apiVersion: prenv.dev/v1alpha1
+kind: PreviewEnvironment
+metadata:
+  name: Shop
+spec:
+  prefix: pr
+  aws:
+    accountID: "123"
+    region: eu-west-1
+    oidcProviderURL: http://issuer.example.com
+`
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func runCLI(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return result{code, out.String(), errb.String()}
+}
+
+func writeFile(t *testing.T, dir, name, data string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// objects parses the YAML stream render env printed.
+func objects(t *testing.T, stdout string) map[string]map[string]any {
+	t.Helper()
+	objs, err := render.ParseObjects([]byte(stdout))
+	if err != nil {
+		t.Fatalf("output does not parse: %v\n%s", err, stdout)
+	}
+	byKey := map[string]map[string]any{}
+	for _, o := range objs {
+		byKey[o.GetKind()+"/"+o.GetName()] = o.Object
+	}
+	return byKey
+}
+
+func TestEnvOK(t *testing.T) {
+	spec := writeFile(t, t.TempDir(), "prenv.yaml", specYAML)
+	r := runCLI(t, "", "env", "-f", spec, "--pr", "123")
+	if r.code != exitOK || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	objs := objects(t, r.stdout)
+	var keys []string
+	for k := range objs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	want := []string{"ConfigMap/shop-prenv", "Namespace/pr-123-shop", "Policy/shop", "Queue/jobs", "Role/shop", "ServiceAccount/shop", "Table/orders"}
+	if !slices.Equal(keys, want) {
+		t.Errorf("objects %v, want %v", keys, want)
+	}
+	// The same spec from standard input gives the same bytes.
+	in := runCLI(t, specYAML, "env", "-f", "-", "--pr", "123")
+	if in.code != exitOK || in.stdout != r.stdout {
+		t.Errorf("-f - : exit %d, same output %v, stderr %q", in.code, in.stdout == r.stdout, in.stderr)
+	}
+}
+
+func TestEnvExample(t *testing.T) {
+	r := runCLI(t, "", "env", "-f", filepath.Join("..", "..", "examples", "web", "prenv.yaml"), "--pr", "123")
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if _, ok := objects(t, r.stdout)["Namespace/test-123-web"]; !ok {
+		t.Error("no namespace test-123-web")
+	}
+}
+
+func TestEnvInvalid(t *testing.T) {
+	dir := t.TempDir()
+	bad := writeFile(t, dir, "bad.yaml", invalidYAML)
+	tests := map[string]struct {
+		args      []string
+		stdin     string
+		wantPaths []string
+	}{
+		"invalid values": {[]string{"env", "-f", bad, "--pr", "5"}, "", []string{"metadata.name", "spec.aws.accountID", "spec.aws.oidcProviderURL"}},
+		"pr 0":           {[]string{"env", "-f", writeFile(t, dir, "ok.yaml", specYAML), "--pr", "0"}, "", []string{"pr: Invalid value: 0"}},
+		"unknown field":  {[]string{"env", "-f", "-", "--pr", "5"}, specYAML + "  dns:\n    zones: x\n", []string{"spec.dns.zones: Forbidden: unknown field"}},
+		"bad --set":      {[]string{"env", "-f", "-", "--pr", "5", "--set", "spec.prefix"}, specYAML, []string{"--set[0]"}},
+		"--set breaks a rule": {[]string{"env", "-f", "-", "--pr", "5", "--set", "spec.sqs.queues[0].delaySeconds=901"}, specYAML,
+			[]string{"spec.sqs.queues[0].delaySeconds: Invalid value: 901"}},
+		"not YAML": {[]string{"env", "-f", "-", "--pr", "5"}, "a: [", []string{"not valid YAML"}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			r := runCLI(t, tc.stdin, tc.args...)
+			if r.code != exitInvalid {
+				t.Fatalf("exit %d, want %d; stderr %q", r.code, exitInvalid, r.stderr)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout not empty: %q", r.stdout)
+			}
+			for _, p := range tc.wantPaths {
+				if !strings.Contains(r.stderr, p) {
+					t.Errorf("stderr does not name %q:\n%s", p, r.stderr)
+				}
+			}
+			if strings.Contains(r.stderr, "internal error") {
+				t.Errorf("an invalid spec reported as a bug:\n%s", r.stderr)
+			}
+		})
+	}
+	t.Run("every problem, one per line", func(t *testing.T) {
+		r := runCLI(t, "", "env", "-f", bad, "--pr", "5")
+		if !strings.HasPrefix(r.stderr, bad+": invalid spec, 3 problem(s):\n") {
+			t.Errorf("stderr starts %q", r.stderr)
+		}
+		if n := strings.Count(r.stderr, "\n  "); n != 3 {
+			t.Errorf("%d problem lines:\n%s", n, r.stderr)
+		}
+	})
+}
+
+func TestEnvUsage(t *testing.T) {
+	spec := writeFile(t, t.TempDir(), "prenv.yaml", specYAML)
+	tests := map[string]struct {
+		args       []string
+		wantStderr string
+	}{
+		"no command":         {nil, "usage: render COMMAND"},
+		"unknown command":    {[]string{"envs"}, `unknown command "envs"`},
+		"missing --pr":       {[]string{"env", "-f", spec}, "--pr N is required"},
+		"--pr not a number":  {[]string{"env", "-f", spec, "--pr", "12a"}, `--pr must be a whole number, got "12a"`},
+		"bad flag":           {[]string{"env", "-f", spec, "--pr", "1", "--nope"}, "flag provided but not defined: -nope"},
+		"missing -f":         {[]string{"env", "--pr", "1"}, "-f FILE is required"},
+		"missing file":       {[]string{"env", "-f", filepath.Join(t.TempDir(), "absent.yaml"), "--pr", "1"}, "absent.yaml"},
+		"extra argument":     {[]string{"env", "-f", spec, "--pr", "1", "more"}, "unexpected arguments"},
+		"templates not dir":  {[]string{"env", "-f", spec, "--pr", "1", "--templates", spec}, "not a readable folder"},
+		"templates missing":  {[]string{"env", "-f", spec, "--pr", "1", "--templates", filepath.Join(t.TempDir(), "none")}, "not a readable folder"},
+		"--set without arg":  {[]string{"env", "-f", spec, "--pr", "1", "--set"}, "flag needs an argument"},
+		"--pr without value": {[]string{"env", "-f", spec, "--pr"}, "flag needs an argument"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			r := runCLI(t, "", tc.args...)
+			if r.code != exitUsage {
+				t.Fatalf("exit %d, want %d; stderr %q", r.code, exitUsage, r.stderr)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout not empty: %q", r.stdout)
+			}
+			if !strings.Contains(r.stderr, tc.wantStderr) {
+				t.Errorf("stderr does not say %q:\n%s", tc.wantStderr, r.stderr)
+			}
+		})
+	}
+	t.Run("help", func(t *testing.T) {
+		r := runCLI(t, "", "env", "-h")
+		if r.code != exitOK || !strings.Contains(r.stderr, "usage: render env") {
+			t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+		}
+	})
+}
+
+func TestEnvOverrides(t *testing.T) {
+	spec := writeFile(t, t.TempDir(), "prenv.yaml", specYAML)
+	tests := map[string]struct {
+		flags []string
+		check func(t *testing.T, objs map[string]map[string]any, stdout string)
+	}{
+		"--set prefix": {[]string{"--set", "spec.prefix=review"}, func(t *testing.T, objs map[string]map[string]any, _ string) {
+			if _, ok := objs["Namespace/review-9-shop"]; !ok {
+				t.Error("no namespace review-9-shop")
+			}
+		}},
+		"--set numeric account ID": {[]string{"--set", "spec.aws.accountID=123456789012"}, func(t *testing.T, _ map[string]map[string]any, out string) {
+			if !strings.Contains(out, "arn:aws:iam::123456789012:role/pr-9-shop") || strings.Contains(out, "210987654321") {
+				t.Error("the account ID was not replaced")
+			}
+		}},
+		"--set-string account ID with a leading zero": {[]string{"--set-string", "spec.aws.accountID=012345678901"}, func(t *testing.T, _ map[string]map[string]any, out string) {
+			if !strings.Contains(out, "arn:aws:iam::012345678901:role/pr-9-shop") {
+				t.Error("the account ID was not replaced")
+			}
+		}},
+		"--set list element and bool": {[]string{"--set", "spec.sqs.queues[0].fifo=true"}, func(t *testing.T, objs map[string]map[string]any, _ string) {
+			q := objs["Queue/jobs"]
+			spec, _ := q["spec"].(map[string]any)
+			if spec["queueName"] != "pr-9-shop-jobs.fifo" || spec["fifoQueue"] != "true" {
+				t.Errorf("queue spec %v", spec)
+			}
+		}},
+		"--set-string keeps a number a string": {[]string{"--set-string", "spec.tags.cost=4711"}, func(t *testing.T, _ map[string]map[string]any, out string) {
+			if !strings.Contains(out, "value: \"4711\"") {
+				t.Error("tag cost=4711 missing")
+			}
+		}},
+		"later flags win, across --set and --set-string": {[]string{"--set", "spec.prefix=one", "--set-string", "spec.prefix=two"}, func(t *testing.T, objs map[string]map[string]any, _ string) {
+			if _, ok := objs["Namespace/two-9-shop"]; !ok {
+				t.Error("no namespace two-9-shop")
+			}
+		}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			r := runCLI(t, "", append([]string{"env", "-f", spec, "--pr", "9"}, tc.flags...)...)
+			if r.code != exitOK {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			tc.check(t, objects(t, r.stdout), r.stdout)
+		})
+	}
+}
+
+func TestEnvTemplatesOverride(t *testing.T) {
+	spec := writeFile(t, t.TempDir(), "prenv.yaml", specYAML)
+	base := runCLI(t, "", "env", "-f", spec, "--pr", "3")
+	if base.code != exitOK {
+		t.Fatal(base.stderr)
+	}
+
+	t.Run("by name", func(t *testing.T) {
+		dir := t.TempDir()
+		writeFile(t, dir, "configmap.yaml", `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Values.configMap.name | toJson }}
+  namespace: {{ .Values.namespace | toJson }}
+data:
+  OVERRIDDEN: "yes"
+  APP: {{ .Values.app | toJson }}
+`)
+		writeFile(t, dir, "notes.txt", "not a template: ignored\n")
+		r := runCLI(t, "", "env", "-f", spec, "--pr", "3", "--templates", dir)
+		if r.code != exitOK {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		objs := objects(t, r.stdout)
+		data, _ := objs["ConfigMap/shop-prenv"]["data"].(map[string]any)
+		if data["OVERRIDDEN"] != "yes" || data["APP"] != "shop" || data["PRENV_APP"] != nil {
+			t.Errorf("ConfigMap data %v", data)
+		}
+		// The other kit templates still render, unchanged.
+		baseObjs := objects(t, base.stdout)
+		if len(objs) != len(baseObjs) {
+			t.Errorf("%d objects, %d without the override", len(objs), len(baseObjs))
+		}
+		for k, o := range baseObjs {
+			if k != "ConfigMap/shop-prenv" && !reflect.DeepEqual(o, objs[k]) {
+				t.Errorf("%s changed", k)
+			}
+		}
+	})
+	t.Run("adds a new template", func(t *testing.T) {
+		dir := t.TempDir()
+		writeFile(t, dir, "extra.yaml", `apiVersion: v1
+kind: Secret
+metadata:
+  name: {{ printf "%s-extra" .Values.app | toJson }}
+  namespace: {{ .Values.namespace | toJson }}
+`)
+		r := runCLI(t, "", "env", "-f", spec, "--pr", "3", "--templates", dir)
+		if r.code != exitOK {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		if _, ok := objects(t, r.stdout)["Secret/shop-extra"]; !ok {
+			t.Error("the added template's object is missing")
+		}
+	})
+	for name, tpl := range map[string]string{
+		"broken template":           "{{ .Values.nope.deeper }}",
+		"non-deterministic":         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ now | toJson }}\n",
+		"object without a name":     "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n",
+		"unparsable template":       "{{ if }}",
+		"output that is not a YAML": "a: [\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, dir, "configmap.yaml", tpl)
+			r := runCLI(t, "", "env", "-f", spec, "--pr", "3", "--templates", dir)
+			if r.code != exitInvalid || r.stdout != "" {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want exit %d and no output", r.code, r.stdout, r.stderr, exitInvalid)
+			}
+			if !strings.Contains(r.stderr, "configmap.yaml") {
+				t.Errorf("stderr does not name the template:\n%s", r.stderr)
+			}
+		})
+	}
+}
+
+func TestEnvOutputDir(t *testing.T) {
+	spec := writeFile(t, t.TempDir(), "prenv.yaml", specYAML)
+	out := filepath.Join(t.TempDir(), "rendered")
+	r := runCLI(t, "", "env", "-f", spec, "--pr", "8", "--output-dir", out)
+	if r.code != exitOK || r.stdout != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 7 {
+		t.Errorf("%d files, want 7", len(entries))
+	}
+	if _, err := os.Stat(filepath.Join(out, "namespace_pr-8-shop.yaml")); err != nil {
+		t.Error(err)
+	}
+	// A folder holding someone else's file is refused and left alone.
+	writeFile(t, out, "KEEP.md", "mine\n")
+	r = runCLI(t, "", "env", "-f", spec, "--pr", "9", "--output-dir", out)
+	if r.code != exitInvalid || !strings.Contains(r.stderr, "KEEP.md") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "namespace_pr-8-shop.yaml")); err != nil {
+		t.Error("the refused run changed the folder")
+	}
+}

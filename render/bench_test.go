@@ -1,0 +1,129 @@
+package render_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"prenv.dev/prenv/render"
+)
+
+// benchSpecs are the benchmark sizes:
+//
+//	small:  the required fields only (a role, a policy-less env), built in Go
+//	medium: examples/web/prenv.yaml (one table, one queue with a DLQ, DNS)
+//	large:  testdata/bench-large.yaml (10 PROVISIONED tables with GSIs, LSIs,
+//	        streams, TTL and PITR; 10 queues, 9 with DLQs; IAM extras; tags)
+func benchSpecs(b *testing.B) []struct {
+	name string
+	env  *render.PreviewEnvironment
+} {
+	b.Helper()
+	load := func(path string) *render.PreviewEnvironment {
+		b.Helper()
+		data, err := os.ReadFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		env, err := render.Load(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return env
+	}
+	return []struct {
+		name string
+		env  *render.PreviewEnvironment
+	}{
+		{"small", minimalSpec()},
+		{"medium", load(filepath.Join("..", "examples", "web", "prenv.yaml"))},
+		{"large", load(filepath.Join("testdata", "bench-large.yaml"))},
+	}
+}
+
+// minimalSpec has only what every spec must have.
+func minimalSpec() *render.PreviewEnvironment {
+	return &render.PreviewEnvironment{
+		APIVersion: render.APIVersion,
+		Kind:       render.Kind,
+		Metadata:   render.Metadata{Name: "web"},
+		Spec: render.Spec{
+			Prefix: "test",
+			AWS: render.AWS{
+				AccountID:       "123456789012",
+				Region:          "eu-west-1",
+				OIDCProviderURL: "https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE",
+			},
+		},
+	}
+}
+
+// BenchmarkPlan is the model alone: checks, names, ARNs, policy packing.
+func BenchmarkPlan(b *testing.B) {
+	for _, s := range benchSpecs(b) {
+		b.Run(s.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := render.Plan(s.env, 123); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRender is Plan plus Helm's engine and parsing its output.
+func BenchmarkRender(b *testing.B) {
+	ctx := context.Background()
+	for _, s := range benchSpecs(b) {
+		b.Run(s.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := render.Render(ctx, s.env, 123, render.Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRenderMarshal is what render env does after loading: Render, then YAML.
+func BenchmarkRenderMarshal(b *testing.B) {
+	ctx := context.Background()
+	for _, s := range benchSpecs(b) {
+		b.Run(s.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				out, err := render.Render(ctx, s.env, 123, render.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				y, err := out.YAML()
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.SetBytes(int64(len(y)))
+			}
+		})
+	}
+}
+
+// BenchmarkLoad is decoding: YAML to JSON, strict decoding.
+func BenchmarkLoad(b *testing.B) {
+	for _, name := range []string{filepath.Join("..", "examples", "web", "prenv.yaml"), filepath.Join("testdata", "bench-large.yaml")} {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(filepath.Base(name), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if _, err := render.Load(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
