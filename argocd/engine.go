@@ -9,10 +9,8 @@ import (
 	"io/fs"
 	"maps"
 	"path"
-	"reflect"
 	"slices"
 	"strings"
-	"text/template/parse"
 
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
@@ -133,64 +131,14 @@ func templateFiles(override fs.FS) ([]*chart.File, error) {
 
 // checkFunctions parses a template and refuses calls of refused functions.
 func checkFunctions(name, text string) error {
-	t := parse.New(name)
-	t.Mode = parse.SkipFuncCheck
-	trees := map[string]*parse.Tree{}
-	if _, err := t.Parse(text, "", "", trees); err != nil {
+	bad, err := render.TemplateCalls(name, text, func(fn string) bool { return refused[fn] })
+	if err != nil {
 		return err
-	}
-	var bad []string
-	for _, tn := range slices.Sorted(maps.Keys(trees)) {
-		tree := trees[tn]
-		walk(tree.Root, func(n parse.Node) {
-			if id, ok := n.(*parse.IdentifierNode); ok && refused[id.Ident] {
-				loc, _ := tree.ErrorContext(n)
-				bad = append(bad, id.Ident+" at "+loc)
-			}
-		})
 	}
 	if len(bad) > 0 {
 		return fmt.Errorf("%w: %s", ErrRefusedFunction, strings.Join(bad, ", "))
 	}
 	return nil
-}
-
-// walk calls f for n and every node below it.
-func walk(n parse.Node, f func(parse.Node)) {
-	if n == nil || reflect.ValueOf(n).IsNil() {
-		return
-	}
-	f(n)
-	switch n := n.(type) {
-	case *parse.ListNode:
-		for _, c := range n.Nodes {
-			walk(c, f)
-		}
-	case *parse.ActionNode:
-		walk(n.Pipe, f)
-	case *parse.PipeNode:
-		for _, c := range n.Cmds {
-			walk(c, f)
-		}
-	case *parse.CommandNode:
-		for _, c := range n.Args {
-			walk(c, f)
-		}
-	case *parse.ChainNode:
-		walk(n.Node, f)
-	case *parse.IfNode:
-		walk(&n.BranchNode, f)
-	case *parse.RangeNode:
-		walk(&n.BranchNode, f)
-	case *parse.WithNode:
-		walk(&n.BranchNode, f)
-	case *parse.BranchNode:
-		walk(n.Pipe, f)
-		walk(n.List, f)
-		walk(n.ElseList, f)
-	case *parse.TemplateNode:
-		walk(n.Pipe, f)
-	}
 }
 
 // toValues turns a Go model into what templates see as .Values: its JSON form.

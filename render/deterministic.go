@@ -26,26 +26,36 @@ var nondeterministic = map[string]bool{
 // checkDeterministic parses a template and refuses calls of functions in
 // nondeterministic.
 func checkDeterministic(name, text string) error {
-	t := parse.New(name)
-	t.Mode = parse.SkipFuncCheck
-	trees := map[string]*parse.Tree{}
-	if _, err := t.Parse(text, "", "", trees); err != nil {
+	bad, err := TemplateCalls(name, text, func(fn string) bool { return nondeterministic[fn] })
+	if err != nil {
 		return err
-	}
-	var bad []string
-	for _, tn := range slices.Sorted(maps.Keys(trees)) {
-		tree := trees[tn]
-		walk(tree.Root, func(n parse.Node) {
-			if id, ok := n.(*parse.IdentifierNode); ok && nondeterministic[id.Ident] {
-				loc, _ := tree.ErrorContext(n)
-				bad = append(bad, id.Ident+" at "+loc)
-			}
-		})
 	}
 	if len(bad) > 0 {
 		return fmt.Errorf("%w: %s", ErrNondeterministic, strings.Join(bad, ", "))
 	}
 	return nil
+}
+
+// TemplateCalls parses a Go template (functions unchecked) and lists, as
+// "name at file:line:col", the calls of the functions match selects.
+func TemplateCalls(name, text string, match func(fn string) bool) ([]string, error) {
+	t := parse.New(name)
+	t.Mode = parse.SkipFuncCheck
+	trees := map[string]*parse.Tree{}
+	if _, err := t.Parse(text, "", "", trees); err != nil {
+		return nil, err
+	}
+	var found []string
+	for _, tn := range slices.Sorted(maps.Keys(trees)) {
+		tree := trees[tn]
+		walk(tree.Root, func(n parse.Node) {
+			if id, ok := n.(*parse.IdentifierNode); ok && match(id.Ident) {
+				loc, _ := tree.ErrorContext(n)
+				found = append(found, id.Ident+" at "+loc)
+			}
+		})
+	}
+	return found, nil
 }
 
 // walk calls f for n and every node below it.
