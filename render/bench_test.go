@@ -13,7 +13,9 @@ import (
 //
 //	small:  the required fields only (a role, a policy-less env), built in Go
 //	medium: examples/web/prenv.yaml (one table, one queue with a DLQ, DNS)
-//	large:  testdata/bench-large.yaml (10 PROVISIONED tables with GSIs, LSIs,
+//	large:  examples/large/prenv.yaml, the "large example" (3 tables
+//	        with GSIs, LSIs, streams, TTL, PITR; 3 queues, 2 with DLQs)
+//	xlarge: testdata/bench-large.yaml (10 PROVISIONED tables with GSIs, LSIs,
 //	        streams, TTL and PITR; 10 queues, 9 with DLQs; IAM extras; tags)
 func benchSpecs(b *testing.B) []struct {
 	name string
@@ -38,7 +40,8 @@ func benchSpecs(b *testing.B) []struct {
 	}{
 		{"small", minimalSpec()},
 		{"medium", load(filepath.Join("..", "examples", "web", "prenv.yaml"))},
-		{"large", load(filepath.Join("testdata", "bench-large.yaml"))},
+		{"large", load(filepath.Join("..", "examples", "large", "prenv.yaml"))},
+		{"xlarge", load(filepath.Join("testdata", "bench-large.yaml"))},
 	}
 }
 
@@ -81,6 +84,26 @@ func BenchmarkRender(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := render.Render(ctx, s.env, 123, render.Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRenderer is Render with one Renderer reused, as a program that
+// renders many environments does: the kit is read and checked once.
+func BenchmarkRenderer(b *testing.B) {
+	ctx := context.Background()
+	r, err := render.NewRenderer(render.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, s := range benchSpecs(b) {
+		b.Run(s.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.Render(ctx, s.env, 123); err != nil {
 					b.Fatal(err)
 				}
 			}

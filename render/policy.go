@@ -87,13 +87,17 @@ func policySize(d policyDocument) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	return nonSpace(b), nil
+}
+
+func nonSpace(b []byte) int {
 	n := 0
 	for _, r := range string(b) {
 		if !unicode.IsSpace(r) {
 			n++
 		}
 	}
-	return n, nil
+	return n
 }
 
 // derivedStatements grants exactly what each table's and queue's access
@@ -166,34 +170,48 @@ func userStatements(iam *IAM) []policyStatement {
 
 // packPolicies puts statements into as few documents as IAM's size limit
 // allows, keeping their order. A statement too large for any document is an
-// error.
+// error. Each statement is measured once: a document's size is its frame
+// plus its statements plus the commas between them.
 func packPolicies(stmts []policyStatement) ([]policyDocument, error) {
+	frame, err := policySize(policyDocument{Version: "2012-10-17", Statement: []policyStatement{}})
+	if err != nil {
+		return nil, err
+	}
 	var docs []policyDocument
 	cur := policyDocument{Version: "2012-10-17"}
+	size := frame
 	for i, s := range stmts {
-		try := cur
-		try.Statement = append(append([]policyStatement(nil), cur.Statement...), s)
-		n, err := policySize(try)
+		n, err := statementSize(s)
 		if err != nil {
 			return nil, err
 		}
-		if n <= MaxManagedPolicySize {
-			cur = try
-			continue
+		if frame+n > MaxManagedPolicySize {
+			return nil, fmt.Errorf("statement %d alone is %d characters, over IAM's %d", i, frame+n, MaxManagedPolicySize)
 		}
-		if len(cur.Statement) == 0 {
-			return nil, fmt.Errorf("statement %d alone is %d characters, over IAM's %d", i, n, MaxManagedPolicySize)
+		add := n
+		if len(cur.Statement) > 0 {
+			add++ // the comma
 		}
-		docs = append(docs, cur)
-		cur = policyDocument{Version: "2012-10-17", Statement: []policyStatement{s}}
-		if n, _ := policySize(cur); n > MaxManagedPolicySize {
-			return nil, fmt.Errorf("statement %d alone is %d characters, over IAM's %d", i, n, MaxManagedPolicySize)
+		if size+add > MaxManagedPolicySize {
+			docs = append(docs, cur)
+			cur, size, add = policyDocument{Version: "2012-10-17"}, frame, n
 		}
+		cur.Statement = append(cur.Statement, s)
+		size += add
 	}
 	if len(cur.Statement) > 0 {
 		docs = append(docs, cur)
 	}
 	return docs, nil
+}
+
+// statementSize counts a statement's characters other than white space.
+func statementSize(s policyStatement) (int, error) {
+	b, err := marshalJSON(s)
+	if err != nil {
+		return 0, err
+	}
+	return nonSpace(b), nil
 }
 
 // trustPolicy lets exactly the env's ServiceAccount assume the role through

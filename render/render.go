@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"math"
 	"path"
 	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
 
+	yaml2 "go.yaml.in/yaml/v2"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
@@ -42,13 +44,41 @@ type Output struct {
 
 // Render checks the spec and renders every object of PR pr's environment.
 // An invalid spec gives an [*InvalidError] listing every problem; a template
-// that fails gives a [*TemplateError].
+// that fails gives a [*TemplateError]. To render many environments, make one
+// [Renderer] with [NewRenderer] and reuse it.
 func Render(ctx context.Context, env *PreviewEnvironment, pr int, opts Options) (*Output, error) {
+	r, err := NewRenderer(opts)
+	if err != nil {
+		return nil, err
+	}
+	return r.Render(ctx, env, pr)
+}
+
+// Renderer renders environments with one template kit, which it reads and
+// checks once. It is safe for concurrent use.
+type Renderer struct {
+	files []*chart.File
+}
+
+// NewRenderer reads the template kit (the embedded one, with opts.Templates
+// applied) and checks every template for functions whose result changes
+// from run to run.
+func NewRenderer(opts Options) (*Renderer, error) {
+	files, err := templateFiles(opts.Templates)
+	if err != nil {
+		return nil, err
+	}
+	return &Renderer{files: files}, nil
+}
+
+// Render checks the spec and renders every object of PR pr's environment,
+// as the function [Render] does.
+func (r *Renderer) Render(ctx context.Context, env *PreviewEnvironment, pr int) (*Output, error) {
 	m, err := Plan(env, pr)
 	if err != nil {
 		return nil, err
 	}
-	objs, err := Execute(ctx, m, opts)
+	objs, err := r.Execute(ctx, m)
 	if err != nil {
 		return nil, err
 	}
@@ -79,10 +109,16 @@ const chartName = "prenv"
 // Execute runs the template kit over a model with Helm's engine and parses
 // what it prints into objects, sorted into output order.
 func Execute(ctx context.Context, m *Model, opts Options) ([]*unstructured.Unstructured, error) {
-	files, err := templateFiles(opts.Templates)
+	r, err := NewRenderer(opts)
 	if err != nil {
 		return nil, err
 	}
+	return r.Execute(ctx, m)
+}
+
+// Execute runs the renderer's template kit over a model, as the function
+// [Execute] does.
+func (r *Renderer) Execute(ctx context.Context, m *Model) ([]*unstructured.Unstructured, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -92,7 +128,7 @@ func Execute(ctx context.Context, m *Model, opts Options) ([]*unstructured.Unstr
 	}
 	c := &chart.Chart{
 		Metadata:  &chart.Metadata{APIVersion: chart.APIVersionV2, Name: chartName, Version: "0.0.0", Type: "application"},
-		Templates: files,
+		Templates: r.files,
 	}
 	top := chartutil.Values{
 		"Values":       values,
@@ -172,21 +208,33 @@ func templateFiles(override fs.FS) ([]*chart.File, error) {
 
 // ParseObjects parses a multi-document YAML stream into objects. Empty
 // documents are skipped; a document that is not an object with apiVersion,
-// kind and metadata.name is an error.
+// kind and metadata.name is an error. YAML is read as kubectl reads it (YAML
+// 1.1, duplicate keys refused); numbers come back as int64 or float64.
 func ParseObjects(data []byte) ([]*unstructured.Unstructured, error) {
 	var objs []*unstructured.Unstructured
 	for i, doc := range SplitDocuments(data) {
-		js, err := yaml.YAMLToJSONStrict(doc)
-		if err != nil {
+		var v any
+		if err := yaml2.UnmarshalStrict(doc, &v); err != nil {
 			return nil, fmt.Errorf("document %d: %w", i, err)
 		}
-		js = bytes.TrimSpace(js)
-		if len(js) == 0 || string(js) == "null" {
+		if v == nil {
 			continue
 		}
-		var obj map[string]any
-		if err := json.Unmarshal(js, &obj); err != nil {
-			return nil, fmt.Errorf("document %d: not an object: %w", i, err)
+		jv, ok := jsonValue(v)
+		if !ok {
+			// Keys that are not strings, or values JSON has no form for:
+			// let sigs.k8s.io/yaml convert them as kubectl would.
+			js, err := yaml.YAMLToJSONStrict(doc)
+			if err != nil {
+				return nil, fmt.Errorf("document %d: %w", i, err)
+			}
+			if err := json.Unmarshal(js, &jv); err != nil {
+				return nil, fmt.Errorf("document %d: %w", i, err)
+			}
+		}
+		obj, ok := jv.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("document %d: not an object", i)
 		}
 		u := &unstructured.Unstructured{Object: obj}
 		if u.GetAPIVersion() == "" || u.GetKind() == "" || u.GetName() == "" {
@@ -195,6 +243,48 @@ func ParseObjects(data []byte) ([]*unstructured.Unstructured, error) {
 		objs = append(objs, u)
 	}
 	return objs, nil
+}
+
+// jsonValue converts a value decoded by the YAML reader into the types of
+// decoded JSON (string keys, int64 and float64 numbers). It reports false
+// for anything without a plain JSON form.
+func jsonValue(v any) (any, bool) {
+	switch v := v.(type) {
+	case nil, string, bool, int64:
+		return v, true
+	case int:
+		return int64(v), true
+	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, false
+		}
+		return v, true
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			c, ok := jsonValue(e)
+			if !ok {
+				return nil, false
+			}
+			out[i] = c
+		}
+		return out, true
+	case map[any]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			ks, ok := k.(string)
+			if !ok {
+				return nil, false
+			}
+			c, ok := jsonValue(e)
+			if !ok {
+				return nil, false
+			}
+			out[ks] = c
+		}
+		return out, true
+	}
+	return nil, false
 }
 
 // SplitDocuments splits a YAML stream at its "---" separator lines.
