@@ -23,15 +23,19 @@ var nondeterministic = map[string]bool{
 	"lookup": true, "getHostByName": true, "env": true, "expandenv": true,
 }
 
-// checkDeterministic parses a template and refuses calls of functions in
-// nondeterministic.
-func checkDeterministic(name, text string) error {
-	bad, err := TemplateCalls(name, text, func(fn string) bool { return nondeterministic[fn] })
+// Nondeterministic reports the template functions (sprig's and Helm's)
+// whose result changes from run to run or machine to machine.
+func Nondeterministic(fn string) bool { return nondeterministic[fn] }
+
+// checkCalls parses a template and refuses calls of the functions refuse
+// selects, with [ErrRefusedFunction].
+func checkCalls(name, text string, refuse func(fn string) bool) error {
+	bad, err := TemplateCalls(name, text, refuse)
 	if err != nil {
 		return err
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("%w: %s", ErrNondeterministic, strings.Join(bad, ", "))
+		return fmt.Errorf("%w: %s", ErrRefusedFunction, strings.Join(bad, ", "))
 	}
 	return nil
 }

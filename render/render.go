@@ -57,18 +57,18 @@ func Render(ctx context.Context, env *PreviewEnvironment, pr int, opts Options) 
 // Renderer renders environments with one template kit, which it reads and
 // checks once. It is safe for concurrent use.
 type Renderer struct {
-	files []*chart.File
+	kit *Kit
 }
 
 // NewRenderer reads the template kit (the embedded one, with opts.Templates
 // applied) and checks every template for functions whose result changes
 // from run to run.
 func NewRenderer(opts Options) (*Renderer, error) {
-	files, err := templateFiles(opts.Templates)
+	kit, err := LoadKit(chartName, templates.FS, opts.Templates, Nondeterministic)
 	if err != nil {
 		return nil, err
 	}
-	return &Renderer{files: files}, nil
+	return &Renderer{kit: kit}, nil
 }
 
 // Render checks the spec and renders every object of PR pr's environment,
@@ -119,32 +119,91 @@ func Execute(ctx context.Context, m *Model, opts Options) ([]*unstructured.Unstr
 // Execute runs the renderer's template kit over a model, as the function
 // [Execute] does.
 func (r *Renderer) Execute(ctx context.Context, m *Model) ([]*unstructured.Unstructured, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	values, err := modelValues(m)
 	if err != nil {
 		return nil, err
 	}
+	release := map[string]any{"Name": m.EnvName, "Namespace": m.Namespace, "Service": "prenv", "IsInstall": true, "IsUpgrade": false, "Revision": 1}
+	return r.kit.Execute(ctx, values, release)
+}
+
+// Kit is a set of Helm-syntax templates, read and checked once, that Helm's
+// engine executes; prenv's kit and the Argo CD kit are both Kits.
+type Kit struct {
+	name  string
+	files []*chart.File
+}
+
+// LoadKit reads, as the kit called name (it shows in template error
+// positions), the .yaml and .tpl templates of base, then those of
+// override, which replace base's by file name or add to them. Every template
+// is parsed and refused when it calls a function refuse selects (for
+// example [Nondeterministic]); refuse may be nil.
+func LoadKit(name string, base, override fs.FS, refuse func(fn string) bool) (*Kit, error) {
+	byName := map[string][]byte{}
+	read := func(fsys fs.FS, what string) error {
+		entries, err := fs.ReadDir(fsys, ".")
+		if err != nil {
+			return fmt.Errorf("reading %s templates: %w", what, err)
+		}
+		for _, e := range entries {
+			n := e.Name()
+			if e.IsDir() || !(strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".tpl")) {
+				continue
+			}
+			b, err := fs.ReadFile(fsys, n)
+			if err != nil {
+				return fmt.Errorf("reading %s template %s: %w", what, n, err)
+			}
+			if refuse != nil {
+				if err := checkCalls(n, string(b), refuse); err != nil {
+					return &TemplateError{Template: n, Err: err}
+				}
+			}
+			byName[n] = b
+		}
+		return nil
+	}
+	if err := read(base, "embedded"); err != nil {
+		return nil, err
+	}
+	if override != nil {
+		if err := read(override, "override"); err != nil {
+			return nil, err
+		}
+	}
+	files := make([]*chart.File, 0, len(byName))
+	for _, n := range slices.Sorted(maps.Keys(byName)) {
+		files = append(files, &chart.File{Name: path.Join("templates", n), Data: byName[n]})
+	}
+	return &Kit{name: name, files: files}, nil
+}
+
+// Execute runs the kit with Helm's engine (missing keys are errors), values
+// as .Values and release as .Release, and parses what it prints into
+// objects, sorted into output order.
+func (k *Kit) Execute(ctx context.Context, values, release map[string]any) ([]*unstructured.Unstructured, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	c := &chart.Chart{
-		Metadata:  &chart.Metadata{APIVersion: chart.APIVersionV2, Name: chartName, Version: "0.0.0", Type: "application"},
-		Templates: r.files,
+		Metadata:  &chart.Metadata{APIVersion: chart.APIVersionV2, Name: k.name, Version: "0.0.0", Type: "application"},
+		Templates: k.files,
 	}
 	top := chartutil.Values{
 		"Values":       values,
-		"Release":      map[string]any{"Name": m.EnvName, "Namespace": m.Namespace, "Service": "prenv", "IsInstall": true, "IsUpgrade": false, "Revision": 1},
+		"Release":      release,
 		"Capabilities": chartutil.DefaultCapabilities,
 	}
 	rendered, err := engine.Engine{Strict: true}.Render(c, top)
 	if err != nil {
 		return nil, &TemplateError{Err: err}
 	}
-	names := slices.Sorted(maps.Keys(rendered))
 	var objs []*unstructured.Unstructured
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(rendered)) {
 		docs, err := ParseObjects([]byte(rendered[name]))
 		if err != nil {
-			return nil, &TemplateError{Template: strings.TrimPrefix(name, chartName+"/"), Err: err}
+			return nil, &TemplateError{Template: strings.TrimPrefix(name, k.name+"/templates/"), Err: err}
 		}
 		objs = append(objs, docs...)
 	}
@@ -163,47 +222,6 @@ func modelValues(m *Model) (map[string]any, error) {
 		return nil, err
 	}
 	return v, nil
-}
-
-// templateFiles returns the embedded kit with overrides applied, as chart
-// template files sorted by name.
-func templateFiles(override fs.FS) ([]*chart.File, error) {
-	byName := map[string][]byte{}
-	read := func(fsys fs.FS, what string) error {
-		entries, err := fs.ReadDir(fsys, ".")
-		if err != nil {
-			return fmt.Errorf("reading %s templates: %w", what, err)
-		}
-		for _, e := range entries {
-			n := e.Name()
-			if e.IsDir() || !(strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".tpl")) {
-				continue
-			}
-			b, err := fs.ReadFile(fsys, n)
-			if err != nil {
-				return fmt.Errorf("reading %s template %s: %w", what, n, err)
-			}
-			if err := checkDeterministic(n, string(b)); err != nil {
-				return &TemplateError{Template: n, Err: err}
-			}
-			byName[n] = b
-		}
-		return nil
-	}
-	if err := read(templates.FS, "embedded"); err != nil {
-		return nil, err
-	}
-	if override != nil {
-		if err := read(override, "override"); err != nil {
-			return nil, err
-		}
-	}
-	names := slices.Sorted(maps.Keys(byName))
-	files := make([]*chart.File, 0, len(names))
-	for _, n := range names {
-		files = append(files, &chart.File{Name: path.Join("templates", n), Data: byName[n]})
-	}
-	return files, nil
 }
 
 // ParseObjects parses a multi-document YAML stream into objects. Empty
@@ -400,6 +418,6 @@ func yamlUnsafe(r rune) bool {
 // YAML is [Marshal] of the output's objects.
 func (o *Output) YAML() ([]byte, error) { return Marshal(o.Objects) }
 
-// ErrNondeterministic marks a template that calls a function whose result
-// changes from run to run.
-var ErrNondeterministic = errors.New("template calls a non-deterministic function")
+// ErrRefusedFunction marks a template that calls a function its kit refuses:
+// one whose result changes from run to run, or one the kit forbids.
+var ErrRefusedFunction = errors.New("template calls a refused function")
