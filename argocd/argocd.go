@@ -191,7 +191,7 @@ func renderAll(ctx context.Context, env *render.PreviewEnvironment, opts Options
 	if err != nil {
 		return nil, err
 	}
-	values, err := toValues(m)
+	values, err := render.TemplateValues(m)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package argocd
 import (
 	"context"
 	"embed"
-	"encoding/json"
 	"io/fs"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -43,17 +42,4 @@ func execute(ctx context.Context, values map[string]any, release map[string]any,
 		return nil, err
 	}
 	return kit.Execute(ctx, values, release)
-}
-
-// toValues turns a Go model into what templates see as .Values: its JSON form.
-func toValues(v any) (map[string]any, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, err
-	}
-	return m, nil
 }

@@ -119,7 +119,7 @@ func Execute(ctx context.Context, m *Model, opts Options) ([]*unstructured.Unstr
 // Execute runs the renderer's template kit over a model, as the function
 // [Execute] does.
 func (r *Renderer) Execute(ctx context.Context, m *Model) ([]*unstructured.Unstructured, error) {
-	values, err := modelValues(m)
+	values, err := TemplateValues(m)
 	if err != nil {
 		return nil, err
 	}
@@ -211,17 +211,18 @@ func (k *Kit) Execute(ctx context.Context, values, release map[string]any) ([]*u
 	return objs, nil
 }
 
-// modelValues is the model as templates see it: its JSON form.
-func modelValues(m *Model) (map[string]any, error) {
-	b, err := json.Marshal(m)
+// TemplateValues is a Go value as templates see it in .Values: its JSON
+// form, so field names are the JSON tags.
+func TemplateValues(v any) (map[string]any, error) {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
-	var v map[string]any
-	if err := json.Unmarshal(b, &v); err != nil {
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
 		return nil, err
 	}
-	return v, nil
+	return out, nil
 }
 
 // ParseObjects parses a multi-document YAML stream into objects. Empty
