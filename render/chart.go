@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
+	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
@@ -71,6 +73,23 @@ func RenderChart(ctx context.Context, m *Model, opts ChartOptions) ([]*unstructu
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// What helm template checks before rendering.
+	if t := c.Metadata.Type; t != "" && t != "application" {
+		return nil, &ChartError{Chart: c.Name(), Err: fmt.Errorf("%s charts are not installable", t)}
+	}
+	var missing []string
+	for _, d := range c.Metadata.Dependencies {
+		if !slices.ContainsFunc(c.Dependencies(), func(sub *chart.Chart) bool { return sub.Name() == d.Name }) {
+			missing = append(missing, d.Name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, &ChartError{Chart: c.Name(), Err: fmt.Errorf("found in Chart.yaml, but missing in charts/ directory: %s", strings.Join(missing, ", "))}
+	}
+	caps := HelmCapabilities()
+	if kv := c.Metadata.KubeVersion; kv != "" && !chartutil.IsCompatibleRange(kv, caps.KubeVersion.String()) {
+		return nil, &ChartError{Chart: c.Name(), Err: fmt.Errorf("chart requires kubeVersion: %s which is incompatible with Kubernetes %s", kv, caps.KubeVersion.String())}
+	}
 	vals := map[string]any{}
 	for i, b := range opts.Values {
 		v, err := chartutil.ReadValues(b)
@@ -80,13 +99,17 @@ func RenderChart(ctx context.Context, m *Model, opts ChartOptions) ([]*unstructu
 		vals = mergeValues(vals, v)
 	}
 	vals = mergeValues(vals, HelmValues(m))
+	// Subcharts' condition, tags and import-values, as helm install does.
+	if err := chartutil.ProcessDependenciesWithMerge(c, vals); err != nil {
+		return nil, &ChartError{Chart: c.Name(), Err: err}
+	}
 	release := opts.ReleaseName
 	if release == "" {
 		release = m.App
 	}
 	top, err := chartutil.ToRenderValues(c, vals, chartutil.ReleaseOptions{
 		Name: release, Namespace: m.Namespace, Revision: 1, IsInstall: true,
-	}, chartutil.DefaultCapabilities)
+	}, caps)
 	if err != nil {
 		return nil, &ChartError{Chart: c.Name(), Err: err}
 	}
@@ -148,4 +171,23 @@ func mergeValues(dst, src map[string]any) map[string]any {
 // HelmValuesYAML is [HelmValues] as YAML, keys sorted.
 func HelmValuesYAML(m *Model) ([]byte, error) {
 	return yaml.Marshal(HelmValues(m))
+}
+
+// Versions that `helm template` of the released helm reports to charts: the
+// helm module's version, and the Kubernetes version helm's release build
+// stamps, that of the client-go helm's go.mod requires (client-go v0.N goes
+// with Kubernetes v1.N). A test keeps them equal to go.mod.
+const (
+	HelmVersion       = "v3.22.0"
+	HelmKubeVersion   = "v1.37.0"
+	helmKubeMinorOnly = "37"
+)
+
+// HelmCapabilities are the capabilities `helm template` of the released helm
+// gives a chart: Helm's defaults with [HelmKubeVersion] and [HelmVersion].
+func HelmCapabilities() *chartutil.Capabilities {
+	caps := chartutil.DefaultCapabilities.Copy()
+	caps.KubeVersion = chartutil.KubeVersion{Version: HelmKubeVersion, Major: "1", Minor: helmKubeMinorOnly}
+	caps.HelmVersion.Version = HelmVersion
+	return caps
 }

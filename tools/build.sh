@@ -72,7 +72,11 @@ works() {
 # working binary is there already, and prints the cached binary's path.
 build() {
   local name=$1 pkg=$2 version=$3 ldflags=$4
-  local dir="$cache_root/$name-$version"
+  # Keyed by version and by what else decides the binary: the module graph
+  # (go.sum, which the replace directives shape) and the stamped flags.
+  local key
+  key=$( { cat go.sum; echo "$ldflags"; } | sha256sum | cut -c1-12)
+  local dir="$cache_root/$name-$version-$key"
   local binary="$dir/$name"
   mkdir -p "$dir"
   (
@@ -102,9 +106,14 @@ build() {
 
 helm_version=$(module_version helm.sh/helm/v3)
 helmfile_version=$(module_version github.com/helmfile/helmfile)
-# Helm's own build stamps the Kubernetes version of its client libraries as
-# the default for .Capabilities.KubeVersion; do the same from client-go.
-client_go=$(module_version k8s.io/client-go)
+# Helm's release build stamps the Kubernetes version of the client-go that
+# helm's own go.mod requires as the default .Capabilities.KubeVersion (its
+# Makefile). Stamp the same, so that `helm template` here sees what the
+# released helm sees, although this module links helmfile's older k8s
+# libraries (the replace directives above).
+helm_gomod=$(go mod download -json "helm.sh/helm/v3@$helm_version" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')
+client_go=$(awk '$1 == "k8s.io/client-go" { print $2; exit }' "$helm_gomod")
+[[ -n "$client_go" ]] || { log "cannot read helm's client-go version from $helm_gomod"; exit 1; }
 k8s_minor=$(echo "$client_go" | cut -d. -f2)
 
 helm_ldflags="-s -w"

@@ -142,6 +142,33 @@ func TestHelmTemplateMatches(t *testing.T) {
 	}
 }
 
+// TestHelmTemplateChartsMatch: charts that lean on what helm template
+// decides (capabilities and the Kubernetes version, release fields,
+// subcharts switched by condition and tags, imported values) render the same
+// in-process as with the real helm.
+func TestHelmTemplateChartsMatch(t *testing.T) {
+	helm := tool(t, "helm")
+	root := golden.Root(t)
+	ex := load(t, "web")
+	charts, err := filepath.Glob(filepath.Join(root, "internal", "integration", "testdata", "charts", "*", "Chart.yaml"))
+	if err != nil || len(charts) == 0 {
+		t.Fatalf("no test charts: %v", err)
+	}
+	for _, c := range charts {
+		dir := filepath.Dir(c)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			got := runTool(t, root, helm, "template", ex.model.App, dir, "--namespace", ex.model.Namespace, "-f", writeHelmValues(t, ex.model))
+			app, err := render.RenderChart(context.Background(), ex.model, render.ChartOptions{Dir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(asMaps(parse(t, got)), asMaps(app)); diff != "" {
+				t.Errorf("helm template and render env --chart differ (-helm +prenv):\n%s", diff)
+			}
+		})
+	}
+}
+
 // TestHelmfileTemplateMatches: `helmfile template` over a helmfile with the
 // env's raw manifests (render env --output-dir) and the app chart (with
 // render env --helm-values) yields the same objects as render env --chart.
