@@ -22,6 +22,8 @@ func queueURL(partition, region, account, name string) string {
 // oidcHost strips the scheme and any trailing slash from an issuer URL.
 func oidcHost(u string) string {
 	u = strings.TrimSpace(u)
-	u = strings.TrimPrefix(u, "https://")
+	if len(u) >= len("https://") && strings.EqualFold(u[:len("https://")], "https://") {
+		u = u[len("https://"):]
+	}
 	return strings.TrimRight(u, "/")
 }

@@ -53,6 +53,9 @@ var (
 	roleNameRE    = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
 	actionRE      = regexp.MustCompile(`^([a-z0-9-]+:[A-Za-z0-9*?]+|\*)$`)
 	sidRE         = regexp.MustCompile(`^[A-Za-z0-9]*$`)
+	resourceARNRE = regexp.MustCompile(`(?s)^arn:([a-z*-]+):[a-z0-9*?-]*:[a-z0-9*?-]*:([0-9]{12}|[*?]*|aws)?:.+$`)
+	conditionOpRE = regexp.MustCompile(`^((ForAllValues|ForAnyValue):)?[A-Za-z]+$`)
+	hashSuffixRE  = regexp.MustCompile(`-[0-9a-f]{8}$`)
 	tagCharsRE    = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 	partitions    = []string{"aws", "aws-cn", "aws-us-gov"}
 	attrTypes     = []string{"S", "N", "B"}
@@ -82,6 +85,9 @@ func Check(env *PreviewEnvironment) field.ErrorList {
 	} else {
 		for _, msg := range validation.IsDNS1035Label(env.Metadata.Name) {
 			errs = append(errs, field.Invalid(name, env.Metadata.Name, msg))
+		}
+		if hashSuffixRE.MatchString(env.Metadata.Name) {
+			errs = append(errs, field.Invalid(name, env.Metadata.Name, hashSuffixRule))
 		}
 	}
 	s := &env.Spec
@@ -232,32 +238,74 @@ func checkIAM(s *Spec, p *field.Path) field.ErrorList {
 			errs = append(errs, field.Required(sp.Child("resources"), "at least one resource ARN"))
 		}
 		for j, r := range st.Resources {
+			rp := sp.Child("resources").Index(j)
+			m := resourceARNRE.FindStringSubmatch(r)
 			switch {
-			case !utf8.ValidString(r):
-				errs = append(errs, field.Invalid(sp.Child("resources").Index(j), r, "must be valid UTF-8"))
-			case r != "*" && !strings.HasPrefix(r, "arn:"):
-				errs = append(errs, field.Invalid(sp.Child("resources").Index(j), r, "must be an ARN or *"))
+			case !policyText(r):
+				errs = append(errs, field.Invalid(rp, r, policyTextRule))
+			case r == "*":
+			case m == nil:
+				errs = append(errs, field.Invalid(rp, r, "must be * or an ARN, arn:<partition>:<service>:<region>:<account>:<resource>"))
+			case m[1] != part:
+				errs = append(errs, field.Invalid(rp, r, fmt.Sprintf("must be in partition %q", part)))
 			}
 		}
 		for _, op := range sortedKeys(st.Conditions) {
 			cp := sp.Child("conditions").Key(op)
-			if op == "" || strings.ContainsAny(op, " \t\n") {
-				errs = append(errs, field.Invalid(cp, op, "must be a condition operator such as StringEquals"))
+			if !conditionOpRE.MatchString(op) {
+				errs = append(errs, field.Invalid(cp, op, "must be a condition operator such as StringEquals or ForAnyValue:StringLike"))
 			}
 			if len(st.Conditions[op]) == 0 {
 				errs = append(errs, field.Required(cp, "at least one condition key"))
 			}
 			for _, k := range sortedKeys(st.Conditions[op]) {
-				if k == "" {
-					errs = append(errs, field.Invalid(cp.Key(k), k, "must be a condition key"))
-				}
-				if len(st.Conditions[op][k]) == 0 {
+				switch {
+				case k == "" || !policyText(k):
+					errs = append(errs, field.Invalid(cp.Key(k), k, "must be a condition key; "+policyTextRule))
+				case len(st.Conditions[op][k]) == 0:
 					errs = append(errs, field.Required(cp.Key(k), "at least one value"))
+				}
+				for vi, v := range st.Conditions[op][k] {
+					if !policyText(v) {
+						errs = append(errs, field.Invalid(cp.Key(k).Index(vi), v, policyTextRule))
+					}
 				}
 			}
 		}
+		// A statement goes whole into one managed policy: it must fit alone.
+		if n, err := statementSize(userStatements(&IAM{Statements: []Statement{st}})[0]); err == nil {
+			if frame := policyFrameSize(); frame+n > MaxManagedPolicySize {
+				errs = append(errs, field.Invalid(sp, fmt.Sprintf("%d characters", frame+n), fmt.Sprintf("a statement must fit in one managed policy of %d characters (white space not counted); split its resources over several statements", MaxManagedPolicySize)))
+			}
+		}
+	}
+	// prenv's own policy takes a place when there is anything to grant; the
+	// exact count (policies split for size) is checked again by Plan.
+	limit := MaxManagedPolicies
+	if len(iam.Statements) > 0 || (s.DynamoDB != nil && len(s.DynamoDB.Tables) > 0) || (s.SQS != nil && len(s.SQS.Queues) > 0) {
+		limit--
+	}
+	if n := len(iam.ManagedPolicyARNs); n > limit {
+		errs = append(errs, field.TooMany(p.Child("managedPolicyARNs"), n, limit))
 	}
 	return errs
+}
+
+// policyTextRule is IAM's rule for the characters of a policy document.
+const policyTextRule = "a policy document may hold only tab, line feed, carriage return and the characters U+0020 to U+00FF"
+
+// policyText reports whether s holds only characters IAM takes in a policy
+// document.
+func policyText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r != '\t' && r != '\n' && r != '\r' && (r < 0x20 || r > 0xff) {
+			return false
+		}
+	}
+	return true
 }
 
 // derivedSids are the statement IDs prenv generates; user statements must not reuse them.
@@ -306,12 +354,19 @@ func checkLogical(name string, p *field.Path, seen sets.Set[string]) field.Error
 		return field.ErrorList{field.TooLong(p, name, maxLogicalNameLen)}
 	case !logicalRE.MatchString(name):
 		return field.ErrorList{field.Invalid(p, name, "must be lower-case letters, digits and '-', starting with a letter and not ending with '-' (regex "+logicalRE.String()+")")}
+	case hashSuffixRE.MatchString(name):
+		return field.ErrorList{field.Invalid(p, name, hashSuffixRule)}
 	case seen.Has(name):
 		return field.ErrorList{field.Duplicate(p, name)}
 	}
 	seen.Insert(name)
 	return nil
 }
+
+// hashSuffixRule keeps shortened names apart from written ones: a name that
+// is too long is cut and ends in -<8 hex digits>, so no app or logical name
+// may end that way itself.
+const hashSuffixRule = "must not end in '-' and 8 hexadecimal digits: that ending marks names prenv shortened"
 
 func checkTables(d *DynamoDB, p *field.Path) field.ErrorList {
 	if d == nil {
@@ -561,8 +616,19 @@ func checkAnnotations(ann map[string]string, p *field.Path) field.ErrorList {
 
 func checkTags(tags map[string]string, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	if max := MaxTags - len(prenvTagKeys); len(tags) > max {
+	if max := MaxTags - len(prenvTagKeys) - len(ackDefaultTagKeys); len(tags) > max {
 		errs = append(errs, field.TooMany(p, len(tags), max))
+	}
+	// IAM refuses tag keys that differ only in case.
+	lower := map[string]string{}
+	for _, k := range prenvTagKeys {
+		lower[strings.ToLower(k)] = k
+	}
+	for _, k := range sortedKeys(tags) {
+		if other, ok := lower[strings.ToLower(k)]; ok && other != k {
+			errs = append(errs, field.Duplicate(p.Key(k), fmt.Sprintf("%s (tag keys differ only in case from %q)", k, other)))
+		}
+		lower[strings.ToLower(k)] = k
 	}
 	for _, k := range sortedKeys(tags) {
 		v := tags[k]
@@ -591,6 +657,10 @@ func checkTags(tags map[string]string, p *field.Path) field.ErrorList {
 
 // prenvTagKeys are the tags prenv puts on every AWS resource.
 var prenvTagKeys = []string{LabelApp, LabelEnv, LabelPR}
+
+// ackDefaultTagKeys are the tags the ACK controllers add to every resource
+// they create; they count against AWS's 50.
+var ackDefaultTagKeys = []string{"services.k8s.aws/controller-version", "services.k8s.aws/namespace"}
 
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))

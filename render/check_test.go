@@ -272,8 +272,8 @@ func TestCheckRules(t *testing.T) {
 		"fifo dedup": {func(e *render.PreviewEnvironment) {
 			e.Spec.SQS.Queues[0].FIFO, e.Spec.SQS.Queues[0].ContentBasedDeduplication = true, true
 		}, ""},
-		"47 tags":             {func(e *render.PreviewEnvironment) { e.Spec.Tags = nTags(47) }, ""},
-		"48 tags":             {func(e *render.PreviewEnvironment) { e.Spec.Tags = nTags(48) }, "spec.tags"},
+		"45 tags":             {func(e *render.PreviewEnvironment) { e.Spec.Tags = nTags(45) }, ""},
+		"46 tags":             {func(e *render.PreviewEnvironment) { e.Spec.Tags = nTags(46) }, "spec.tags"},
 		"20 GSIs":             {func(e *render.PreviewEnvironment) { e.Spec.DynamoDB.Tables[0] = tableWithGSIs(20) }, ""},
 		"21 GSIs":             {func(e *render.PreviewEnvironment) { e.Spec.DynamoDB.Tables[0] = tableWithGSIs(21) }, "spec.dynamodb.tables[0].globalIndexes"},
 		"table name 40 chars": {func(e *render.PreviewEnvironment) { e.Spec.DynamoDB.Tables[0].Name = "a" + strings.Repeat("b", 39) }, ""},

@@ -74,11 +74,11 @@ func (in fuzzInput) spec() *render.PreviewEnvironment {
 var fuzzSeeds = []fuzzInput{
 	{"web", "test", "sessions", "jobs", "web", "web", "arn:aws:s3:::assets/*", "https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE", "preview.example.com", 123, false, true},
 	{"a", "p", "abc", "q", "", "", "", "oidc.example.com", "", 1, true, true},
-	{"a" + strings.Repeat("b", 62), "p" + strings.Repeat("q", 19), "t" + strings.Repeat("u", 39), "q" + strings.Repeat("r", 39), strings.Repeat("v", 256), strings.Repeat("l", 63), "arn:" + strings.Repeat("x", 300), "https://issuer.example.com/" + strings.Repeat("p", 300), strings.Repeat("z", 60) + ".example.com", render.MaxPR, true, true},
+	{"a" + strings.Repeat("b", 62), "p" + strings.Repeat("q", 19), "t" + strings.Repeat("u", 39), "q" + strings.Repeat("r", 39), strings.Repeat("v", 256), strings.Repeat("l", 63), "arn:aws:s3:::" + strings.Repeat("x", 300), "https://issuer.example.com/" + strings.Repeat("p", 300), strings.Repeat("z", 60) + ".example.com", render.MaxPR, true, true},
 	{"web", "test", "t1", "q1", "a: b", "v", "arn:aws:s3:::b\n---\nkind: Secret\n# c", "https://x.example.com/", "", 7, false, false},
-	{"web", "test", "t1", "q1", " x ", "v", "arn:{{ .Release.Name }}\"'", "https://x.example.com", "", 7, false, true},
+	{"web", "test", "t1", "q1", " x ", "v", "arn:aws:s3:::{{ .Release.Name }}\"'", "https://x.example.com", "", 7, false, true},
 	{"web", "test", "t1", "q1", "ünïcødé 日本語 @+=/:.-_", "v", "arn:aws:s3:::ünïcødé/*", "https://x.example.com", "", 7, true, false},
-	{"web", "test", "t1", "q1", "kind: Secret", "kind", "arn:\"kind\": \"Secret\"", "https://x.example.com", "", 7, false, true},
+	{"web", "test", "t1", "q1", "kind: Secret", "kind", "arn:aws:s3:::\"kind\": \"Secret\"", "https://x.example.com", "", 7, false, true},
 }
 
 // TestFuzzSeedsRender keeps FuzzRender's seeds valid specs, so that the

@@ -167,7 +167,7 @@ func plan(env *PreviewEnvironment, pr int) (*Model, field.ErrorList) {
 		role.PolicyRefs = append(role.PolicyRefs, objName)
 	}
 	if n := len(role.PolicyARNs) + len(role.PolicyRefs); n > MaxManagedPolicies {
-		errs = append(errs, field.TooMany(field.NewPath("spec", "iam", "managedPolicyARNs"), n, MaxManagedPolicies-len(role.PolicyRefs)))
+		errs = append(errs, field.TooMany(field.NewPath("spec", "iam", "managedPolicyARNs"), len(role.PolicyARNs), MaxManagedPolicies-len(role.PolicyRefs)))
 	}
 	tp, err := trustPolicy(part, account, oidcHost(s.AWS.OIDCProviderURL), envName, saName)
 	if err != nil {

@@ -193,7 +193,7 @@ func TestPolicyLimits(t *testing.T) {
 			Resources: []string{"arn:aws:s3:::" + strings.Repeat("b", render.MaxManagedPolicySize)},
 		}}}
 		_, err := render.Render(context.Background(), env, 1, render.Options{})
-		wantInvalidAt(t, err, "spec.iam.statements")
+		wantInvalidAt(t, err, "spec.iam.statements[0]")
 	})
 	t.Run("managed policies and generated ones over 20", func(t *testing.T) {
 		env := validSpec()
