@@ -14,10 +14,20 @@ it comes from prenv: generate the values file with `render env -f prenv.yaml --p
 {{- end }}
 
 {{/*
-preview-app.namespace is the env's namespace, which prenv creates.
+How a missing prenv value behaves: `required` fails every real render
+(helm template, install, upgrade) with the message below. `helm lint` renders
+in lint mode, where `required` only logs the message and returns "": there
+the namespace and the app name fall back to the release's, so that
+`helm lint --strict` of the chart alone checks objects with valid names. The
+fallback never reaches a real render, which fails first.
+*/}}
+
+{{/*
+preview-app.namespace is the env's namespace, which prenv creates (the
+release's namespace under helm lint only, see above).
 */}}
 {{- define "preview-app.namespace" -}}
-{{- required (printf "prenv.namespace is required: %s" (include "preview-app.prenvHint" .)) .Values.prenv.namespace -}}
+{{- required (printf "prenv.namespace is required: %s" (include "preview-app.prenvHint" .)) .Values.prenv.namespace | default .Release.Namespace -}}
 {{- end }}
 
 {{/*
@@ -28,10 +38,11 @@ preview-app.envName is the env's name, <prefix>-<pr>-<app>.
 {{- end }}
 
 {{/*
-preview-app.app is the app's name from prenv.yaml's metadata.name.
+preview-app.app is the app's name from prenv.yaml's metadata.name (the
+release's name under helm lint only, see above).
 */}}
 {{- define "preview-app.app" -}}
-{{- required (printf "prenv.app is required: %s" (include "preview-app.prenvHint" .)) .Values.prenv.app -}}
+{{- required (printf "prenv.app is required: %s" (include "preview-app.prenvHint" .)) .Values.prenv.app | default .Release.Name -}}
 {{- end }}
 
 {{/*
