@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -384,6 +385,28 @@ func FuzzLoad(f *testing.F) {
 
 // TestDeterministic: the same spec gives the same bytes, whatever the time
 // zone, the number of threads or how many renders run at once.
+// TestDeterministicChild prints the render TestDeterministic compares; it
+// runs only as TestDeterministic's child process.
+func TestDeterministicChild(t *testing.T) {
+	if os.Getenv("PRENV_RENDER_CHILD") != "1" {
+		t.Skip("run by TestDeterministic")
+	}
+	data, err := os.ReadFile(filepath.Join("testdata", "bench-large.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := loadAndRender(data, 4711)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := out.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Stdout.Write(y)
+	os.Stdout.WriteString("\n--- end of render ---\n")
+}
+
 func TestDeterministic(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("testdata", "bench-large.yaml"))
 	if err != nil {
@@ -405,11 +428,27 @@ func TestDeterministic(t *testing.T) {
 	if !bytes.Equal(first, renderBytes()) {
 		t.Fatal("two renders differ")
 	}
-	t.Run("time zone", func(t *testing.T) {
-		for _, tz := range []string{"UTC", "Asia/Kathmandu", "America/St_Johns", "Pacific/Chatham"} {
-			t.Setenv("TZ", tz)
-			if !bytes.Equal(first, renderBytes()) {
-				t.Errorf("TZ=%s changes the output", tz)
+	t.Run("time zone and locale", func(t *testing.T) {
+		// The process reads TZ and the locale once, at start: run this test
+		// binary again under each, rendering to standard output.
+		if os.Getenv("PRENV_RENDER_CHILD") == "1" {
+			t.Skip("in the child")
+		}
+		for _, env := range [][]string{
+			{"TZ=UTC", "LC_ALL=C"},
+			{"TZ=Asia/Kathmandu", "LC_ALL=tr_TR.UTF-8"},
+			{"TZ=America/St_Johns", "LC_ALL=de_DE.UTF-8", "LANG=ja_JP.UTF-8"},
+			{"TZ=Pacific/Chatham", "GOMAXPROCS=1"},
+		} {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestDeterministicChild$", "-test.count=1")
+			cmd.Env = append(append(os.Environ(), "PRENV_RENDER_CHILD=1"), env...)
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("%v: %v", env, err)
+			}
+			got, _, ok := bytes.Cut(out, []byte("\n--- end of render ---\n"))
+			if !ok || !bytes.Equal(first, got) {
+				t.Errorf("%v changes the output", env)
 			}
 		}
 	})

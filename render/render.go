@@ -197,6 +197,12 @@ func (k *Kit) Execute(ctx context.Context, values, release map[string]any) ([]*u
 	}
 	rendered, err := engine.Engine{Strict: true}.Render(c, top)
 	if err != nil {
+		// Strict mode stops at a missing key before required or fail can
+		// give their message; Helm's default mode gets there. Prefer the
+		// message it gives, when it fails too.
+		if _, lax := (engine.Engine{}).Render(c, top); lax != nil {
+			err = lax
+		}
 		return nil, &TemplateError{Err: err}
 	}
 	var objs []*unstructured.Unstructured

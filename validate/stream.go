@@ -327,19 +327,29 @@ func readPaths(paths ...string) ([]Source, error) {
 			out = append(out, Source{Name: p, Data: b})
 			continue
 		}
+		// WalkDir does not enter a root that is a symbolic link: walk what
+		// it points to, and name files under the path as given.
+		root, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			return nil, err
+		}
 		var files []string
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
-			if path != p && strings.HasPrefix(d.Name(), ".") {
+			if path != root && strings.HasPrefix(d.Name(), ".") {
 				if d.IsDir() {
 					return filepath.SkipDir
 				}
 				return nil
 			}
 			if !d.IsDir() && manifestExt(d.Name()) {
-				files = append(files, path)
+				rel, err := filepath.Rel(root, path)
+				if err != nil {
+					return err
+				}
+				files = append(files, filepath.Join(p, rel))
 			}
 			return nil
 		})

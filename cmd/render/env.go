@@ -68,6 +68,10 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fmt.Fprintln(stderr, "render env: --values needs --chart")
 		return exitUsage
 	}
+	if helmValues && (chartDir != "" || outDir != "" || kustomizeDir != "" || templatesDir != "" || len(crdPaths) > 0 || previous != "") {
+		fmt.Fprintln(stderr, "render env: --helm-values prints only the values for an app chart; it takes none of --chart, --values, --output-dir, --kustomize, --templates, --crds, --previous")
+		return exitUsage
+	}
 	if helmValues {
 		m, err := render.Plan(env, pr)
 		if err != nil {
@@ -111,6 +115,10 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		objs, err := render.Kustomize(ctx, kustomizeDir, out.Objects)
 		if err != nil {
 			fmt.Fprintf(stderr, "render env: %v\n", err)
+			return exitInvalid
+		}
+		if err := keepsIdentity(out.Model, objs); err != nil {
+			fmt.Fprintf(stderr, "render env: --kustomize %s: %v\n", kustomizeDir, err)
 			return exitInvalid
 		}
 		out.Objects = objs
@@ -188,4 +196,33 @@ func validateOutput(ctx context.Context, objs []*unstructured.Unstructured, crdP
 	}
 	fmt.Fprintf(stderr, "render env: as an update of the previous render (%s) the output changes fields that cannot change; Argo CD would fail to sync it (%d problem(s) above)\n", previous, len(res.Problems))
 	return exitInvalid
+}
+
+// keepsIdentity checks that a kustomization left the env's identity alone:
+// the Role trusts the ServiceAccount by namespace and name, and the app finds
+// its resources through the ConfigMap, so renaming or moving them breaks
+// IRSA without any error from the cluster.
+func keepsIdentity(m *render.Model, objs []*unstructured.Unstructured) error {
+	want := []struct{ kind, namespace, name string }{
+		{"Namespace", "", m.Namespace},
+		{"ServiceAccount", m.Namespace, m.ServiceAccount.Name},
+		{"ConfigMap", m.Namespace, m.ConfigMap.Name},
+	}
+	for _, w := range want {
+		found := false
+		for _, o := range objs {
+			if o.GetAPIVersion() == "v1" && o.GetKind() == w.kind && o.GetNamespace() == w.namespace && o.GetName() == w.name {
+				found = true
+				break
+			}
+		}
+		if !found {
+			where := w.name
+			if w.namespace != "" {
+				where = w.namespace + "/" + w.name
+			}
+			return fmt.Errorf("the kustomization renamed, moved or removed %s %s; the IAM role trusts the ServiceAccount by namespace and name, so names, namespace and prefixes must stay as prenv renders them", w.kind, where)
+		}
+	}
+	return nil
 }
