@@ -272,11 +272,10 @@ func checkIAM(s *Spec, p *field.Path) field.ErrorList {
 				}
 			}
 		}
-		// A statement goes whole into one managed policy: it must fit alone.
-		if n, err := statementSize(userStatements(&IAM{Statements: []Statement{st}})[0]); err == nil {
-			if frame := policyFrameSize(); frame+n > MaxManagedPolicySize {
-				errs = append(errs, field.Invalid(sp, fmt.Sprintf("%d characters", frame+n), fmt.Sprintf("a statement must fit in one managed policy of %d characters (white space not counted); split its resources over several statements", MaxManagedPolicySize)))
-			}
+		// A statement larger than one managed policy is split by its
+		// resources; one that cannot be split so is refused.
+		if _, ok := splitStatement(userStatements(&IAM{Statements: []Statement{st}})[0]); !ok {
+			errs = append(errs, field.Invalid(sp, field.OmitValueType{}, fmt.Sprintf("does not fit in one managed policy of %d characters (white space not counted), even with one resource per part; shorten its actions, conditions or resources", MaxManagedPolicySize)))
 		}
 	}
 	// prenv's own policy takes a place when there is anything to grant; the

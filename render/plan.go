@@ -120,7 +120,13 @@ func plan(env *PreviewEnvironment, pr int) (*Model, field.ErrorList) {
 
 	// IAM: derived statements first, then the user's, packed into as few
 	// managed policies as IAM's size limit allows.
-	stmts := append(derivedStatements(m.Tables, m.Queues, s), userStatements(s.IAM)...)
+	stmts := derivedStatements(m.Tables, m.Queues, s)
+	for _, st := range userStatements(s.IAM) {
+		// A statement over the size of one policy is split by resources;
+		// Check has refused those that cannot be.
+		parts, _ := splitStatement(st)
+		stmts = append(stmts, parts...)
+	}
 	docs, err := packPolicies(stmts)
 	if err != nil {
 		errs = append(errs, field.Invalid(field.NewPath("spec", "iam", "statements"), field.OmitValueType{}, err.Error()))

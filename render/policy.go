@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -200,6 +201,51 @@ func packPolicies(stmts []policyStatement) ([]policyDocument, error) {
 		docs = append(docs, cur)
 	}
 	return docs, nil
+}
+
+// splitStatement splits a statement too large for one managed policy into
+// statements that each fit, with the same effect, actions and conditions
+// and a share of its resources, in order. The first keeps the Sid; the
+// others get Part2, Part3, ... after it. It reports false when even one
+// resource does not fit.
+func splitStatement(st policyStatement) ([]policyStatement, bool) {
+	frame := policyFrameSize()
+	fits := func(s policyStatement) bool {
+		n, err := statementSize(s)
+		return err == nil && frame+n <= MaxManagedPolicySize
+	}
+	if fits(st) {
+		return []policyStatement{st}, true
+	}
+	var out []policyStatement
+	part := func(res []string) policyStatement {
+		p := st
+		p.Resource = res
+		if st.Sid != "" && len(out) > 0 {
+			p.Sid = st.Sid + "Part" + strconv.Itoa(len(out)+1)
+		}
+		return p
+	}
+	var cur []string
+	for _, r := range st.Resource {
+		try := append(slices.Clone(cur), r)
+		if fits(part(try)) {
+			cur = try
+			continue
+		}
+		if len(cur) == 0 {
+			return nil, false
+		}
+		out = append(out, part(cur))
+		cur = []string{r}
+		if !fits(part(cur)) {
+			return nil, false
+		}
+	}
+	if len(cur) > 0 {
+		out = append(out, part(cur))
+	}
+	return out, true
 }
 
 // policyFrameSize is the size of a policy document without statements.

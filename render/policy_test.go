@@ -195,6 +195,45 @@ func TestPolicyLimits(t *testing.T) {
 		_, err := render.Render(context.Background(), env, 1, render.Options{})
 		wantInvalidAt(t, err, "spec.iam.statements[0]")
 	})
+	t.Run("statement with many resources is split", func(t *testing.T) {
+		env := validSpec()
+		st := render.Statement{Sid: "ReadAssets", Effect: "Allow", Actions: []string{"s3:GetObject"}}
+		for i := range 200 {
+			st.Resources = append(st.Resources, fmt.Sprintf("arn:aws:s3:::assets-%03d/%s/*", i, strings.Repeat("k", 40)))
+		}
+		env.Spec.IAM = &render.IAM{Statements: []render.Statement{st}}
+		out, err := render.Render(context.Background(), env, 1, render.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sids, resources []string
+		for _, p := range out.Model.Policies {
+			var doc struct {
+				Statement []struct {
+					Sid      string
+					Resource []string
+				}
+			}
+			if err := json.Unmarshal([]byte(p.Document), &doc); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(strings.Join(strings.Fields(p.Document), "")); n > render.MaxManagedPolicySize {
+				t.Errorf("policy %s is %d characters", p.Name, n)
+			}
+			for _, s := range doc.Statement {
+				if strings.HasPrefix(s.Sid, "ReadAssets") {
+					sids = append(sids, s.Sid)
+					resources = append(resources, s.Resource...)
+				}
+			}
+		}
+		if len(sids) < 2 || sids[0] != "ReadAssets" || sids[1] != "ReadAssetsPart2" {
+			t.Errorf("sids = %v, want ReadAssets, ReadAssetsPart2, ...", sids)
+		}
+		if !slices.Equal(resources, st.Resources) {
+			t.Errorf("resources lost or reordered: %d of %d", len(resources), len(st.Resources))
+		}
+	})
 	t.Run("managed policies and generated ones over 20", func(t *testing.T) {
 		env := validSpec()
 		env.Spec.IAM = &render.IAM{}
