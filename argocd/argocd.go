@@ -20,6 +20,11 @@ type Options struct {
 	// Templates, when set, overrides template files of the embedded Argo CD
 	// kit (Templates) by name; files it has that the kit lacks are added.
 	Templates fs.FS
+	// IgnoreFilters makes [Application] generate the Application even when
+	// the generator's labels or filters would not list the pull request
+	// (to compute its name, for example), instead of returning a
+	// *NotGeneratedError.
+	IgnoreFilters bool
 }
 
 // Labels and values prenv puts on what it renders for Argo CD.
@@ -96,6 +101,16 @@ func isRepoServerPatch(o *unstructured.Unstructured) bool {
 // ApplicationSet and returns the Application Argo CD will generate from it
 // for the pull request (see [Generate]), checked the way the API server and
 // Argo CD check names and labels.
+//
+// Errors: a *render.InvalidError for a bad spec or pull request (field
+// paths of the pull request start with "pullRequest."; the head SHA is
+// checked against what the generator's provider reports); a
+// *NotGeneratedError when the generator's labels or filters would not list
+// the pull request, so that Argo CD generates nothing for it (unless
+// opts.IgnoreFilters); an *UnsafePathError when the generated source path
+// would leave its folder of the repository (see [CheckPath]); a
+// *render.TemplateError when the templates give no valid Application or a
+// generator render apps cannot evaluate offline.
 func Application(ctx context.Context, env *render.PreviewEnvironment, pr PullRequest, opts Options) (*unstructured.Unstructured, error) {
 	errs := checkSpecErrs(env)
 	for _, e := range pr.Check() {
@@ -118,9 +133,27 @@ func Application(ctx context.Context, env *render.PreviewEnvironment, pr PullReq
 	if appSet == nil {
 		return nil, &render.TemplateError{Err: fmt.Errorf("the templates rendered no ApplicationSet")}
 	}
+	gen, err := readGenerator(appSet)
+	if err != nil {
+		return nil, &render.TemplateError{Template: "applicationset.yaml", Err: err}
+	}
+	if errs := pr.checkHeadSHAFor(gen.provider); len(errs) > 0 {
+		for _, e := range errs {
+			e.Field = "pullRequest." + e.Field
+		}
+		return nil, &render.InvalidError{Errs: errs}
+	}
+	if !opts.IgnoreFilters {
+		if ng := gen.match(pr); ng != nil {
+			return nil, ng
+		}
+	}
 	app, err := Generate(appSet, pr.Params())
 	if err != nil {
 		return nil, &render.TemplateError{Template: "applicationset.yaml", Err: err}
+	}
+	if pe := checkSourcePaths(appSet, app, pr); pe != nil {
+		return nil, pe
 	}
 	if errs := CheckApplication(app); len(errs) > 0 {
 		return nil, &render.TemplateError{Template: "applicationset.yaml", Err: fmt.Errorf("the generated Application is not valid: %v", errs.ToAggregate())}
@@ -246,8 +279,23 @@ func selfCheck(env *render.PreviewEnvironment, objs []*unstructured.Unstructured
 			return &render.TemplateError{Template: "applicationset.yaml", Err: fmt.Errorf("for pull request %d the Application is not valid: %v", n, errs.ToAggregate())}
 		}
 	}
+	// A pull request whose free text climbs out of any folder: a source
+	// path that takes it in raw is refused here, for every pull request,
+	// rather than for the first hostile one.
+	hostile := PullRequest{Number: 7, Branch: probeClimb, TargetBranch: probeClimb, HeadSHA: strings.Repeat("0", 40), Author: probeClimb, Title: probeClimb, Labels: []string{probeClimb}}
+	app, err := Generate(appSet, hostile.Params())
+	if err != nil {
+		return &render.TemplateError{Template: "applicationset.yaml", Err: err}
+	}
+	if pe := checkSourcePaths(appSet, app, hostile); pe != nil {
+		return &render.TemplateError{Template: "applicationset.yaml", Err: fmt.Errorf("the source path takes the pull request's free text in raw: for a probe pull request whose branch, title and author are %q, the template %q gives %s %q, which %s; build it from {{number}} (and {{branch_slug}} at most)", probeClimb, pe.Template, pe.Field, pe.Path, pe.Reason)}
+	}
 	return nil
 }
+
+// probeClimb is the branch, target branch, title and author of the probe
+// pull request whose text climbs out of its folder.
+const probeClimb = "../../../prenv-probe/.."
 
 // literal returns s as a goTemplate template that prints s: s itself, or,
 // when s holds "{{" or "}}", a template printing it as a quoted Go string.

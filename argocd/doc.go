@@ -27,7 +27,14 @@
 // print them through toJson, as data, so neither Helm nor a user override
 // of a template file can evaluate or break them; tpl is refused.
 //
+// [Application] first decides, as Argo CD's generator does, whether the
+// pull request is listed at all (the provider's labels, the filters; see
+// [Match]), and refuses a generated source path that the pull request's
+// text leads out of its folder (see [CheckPath]).
+//
 // Library code never prints or exits: errors are *render.InvalidError
-// (bad spec or pull-request parameters, with field paths) or
+// (bad spec or pull-request parameters, with field paths),
+// *NotGeneratedError (Argo CD would generate nothing for the pull
+// request), *UnsafePathError (a generated source path leaves its folder) or
 // *render.TemplateError.
 package argocd

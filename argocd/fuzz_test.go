@@ -12,7 +12,9 @@ import (
 
 // FuzzGenerate feeds arbitrary pull-request text to the generated
 // ApplicationSet's template: whatever the branch, title, author or label,
-// the Application is valid and named after the number.
+// the Application is valid, named after the number, and its source path
+// stays in its folder; and the generator's labels and filters decide
+// without failing.
 func FuzzGenerate(f *testing.F) {
 	for _, pr := range hostilePRs() {
 		label := ""
@@ -30,7 +32,7 @@ func FuzzGenerate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, n int, branch, target, title, author, label string) {
 		pr := PullRequest{Number: n, Branch: branch, TargetBranch: target, Title: title, Author: author, Labels: []string{label}, HeadSHA: "0123456789abcdef0123456789abcdef01234567"}
 		if len(pr.Check()) > 0 {
-			valid := true
+			valid := branch != ""
 			for _, s := range []string{branch, target, title, author, label} {
 				valid = valid && utf8.ValidString(s)
 			}
@@ -39,9 +41,17 @@ func FuzzGenerate(f *testing.F) {
 			}
 			return
 		}
+		switch err := Match(appSet, pr); err.(type) {
+		case nil, *NotGeneratedError:
+		default:
+			t.Fatal(err)
+		}
 		app, err := Generate(appSet, pr.Params())
 		if err != nil {
 			t.Fatal(err)
+		}
+		if pe := checkSourcePaths(appSet, app, pr); pe != nil {
+			t.Fatal(pe)
 		}
 		if want := render.EnvName(env.Spec.Prefix, n, env.Metadata.Name); app.GetName() != want {
 			t.Fatalf("name %q, want %q", app.GetName(), want)

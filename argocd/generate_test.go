@@ -18,7 +18,7 @@ import (
 
 // hostilePRs are pull requests whose free-text fields are as bad as a
 // provider can send: the Application must still be valid and named after
-// the number only.
+// the number only. Their head SHA is GitHub's form; forProvider adapts it.
 func hostilePRs() map[string]PullRequest {
 	sha := "0123456789abcdef0123456789abcdef01234567"
 	long := strings.Repeat("Ab/Ç_-.", 150)
@@ -33,17 +33,26 @@ func hostilePRs() map[string]PullRequest {
 		"unicode":              pr(127, "fix/ünïcödé-名前-🚀-\u200d\u202e"),
 		"template syntax":      pr(128, `{{ .number }}{{ index .labels 0 }}{{ template "x" }}{{`),
 		"closing braces":       pr(129, "}}"),
-		"empty":                pr(130, ""),
+		"one character":        pr(130, "-"),
 		"only punctuation":     pr(131, "///---___..."),
 		"control characters":   pr(132, "a\nb\tc\x00d\x7f\u0085\u009b\ufffe"),
 		"quotes":               pr(133, `it's "quoted" \back\`),
 		"dot dot":              pr(134, "../../etc/passwd"),
 		"largest number":       pr(render.MaxPR, "main"),
 		"smallest number":      pr(1, "x"),
-		"short sha":            {Number: 135, Branch: "b", TargetBranch: "ü/" + long, HeadSHA: "abc1234"},
+		"sha-256 repository":   {Number: 135, Branch: "b", TargetBranch: "ü/" + long, HeadSHA: strings.Repeat("ab", 32)},
 		"hostile title/author": {Number: 136, Branch: "b", HeadSHA: sha, Author: "{{ .branch }}", Title: "</script>{{ .number }}\n", Labels: []string{"{{", "ü", ""}},
 	}
 	return out
+}
+
+// forProvider gives pr the head SHA the spec's provider reports: Bitbucket
+// Cloud's 12-digit short hash, the full SHA for the others.
+func forProvider(env *render.PreviewEnvironment, pr PullRequest) PullRequest {
+	if env.Spec.ArgoCD.PullRequests.Bitbucket != nil {
+		pr.HeadSHA = pr.HeadSHA[:12]
+	}
+	return pr
 }
 
 func loadSpec(t testing.TB, path string) *render.PreviewEnvironment {
@@ -75,7 +84,10 @@ func corpus(t *testing.T) map[string]*render.PreviewEnvironment {
 
 // TestCorpus renders every spec of the corpus, validates what it renders
 // against the upstream CRDs, and generates the Application of every
-// hostile pull request: valid, and named after the env name.
+// hostile pull request: valid, and named after the env name. The
+// generator's labels and filters are ignored here (TestMatch and
+// TestApplicationNotGenerated cover them): the template must hold for any
+// text a provider sends.
 func TestCorpus(t *testing.T) {
 	ctx := context.Background()
 	for name, env := range corpus(t) {
@@ -96,8 +108,9 @@ func TestCorpus(t *testing.T) {
 			}
 			checkProject(t, env, objs)
 			for pname, pr := range hostilePRs() {
+				pr := forProvider(env, pr)
 				t.Run(pname, func(t *testing.T) {
-					app, err := Application(ctx, env, pr, Options{})
+					app, err := Application(ctx, env, pr, Options{IgnoreFilters: true})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -356,17 +369,23 @@ func TestFuncMap(t *testing.T) {
 }
 
 func TestPullRequestCheck(t *testing.T) {
+	sha := strings.Repeat("a", 40)
 	tests := map[string]struct {
 		pr   PullRequest
 		want []string
 	}{
-		"ok":          {PullRequest{Number: 1, HeadSHA: "abcdef1"}, nil},
-		"zero":        {PullRequest{Number: 0, HeadSHA: "abcdef1"}, []string{"number"}},
-		"too big":     {PullRequest{Number: render.MaxPR + 1, HeadSHA: "abcdef1"}, []string{"number"}},
-		"no sha":      {PullRequest{Number: 1}, []string{"headSHA"}},
-		"bad sha":     {PullRequest{Number: 1, HeadSHA: "main"}, []string{"headSHA"}},
-		"not utf-8":   {PullRequest{Number: 1, HeadSHA: "abcdef1", Branch: "\xff", Labels: []string{"ok", "\xfe"}}, []string{"branch", "labels[1]"}},
-		"sha256 repo": {PullRequest{Number: 1, HeadSHA: strings.Repeat("a", 64)}, nil},
+		"ok":                      {PullRequest{Number: 1, Branch: "b", HeadSHA: sha}, nil},
+		"zero":                    {PullRequest{Number: 0, Branch: "b", HeadSHA: sha}, []string{"number"}},
+		"too big":                 {PullRequest{Number: render.MaxPR + 1, Branch: "b", HeadSHA: sha}, []string{"number"}},
+		"no branch":               {PullRequest{Number: 1, HeadSHA: sha}, []string{"branch"}},
+		"no sha":                  {PullRequest{Number: 1, Branch: "b"}, []string{"headSHA"}},
+		"bad sha":                 {PullRequest{Number: 1, Branch: "b", HeadSHA: "main"}, []string{"headSHA"}},
+		"upper-case sha":          {PullRequest{Number: 1, Branch: "b", HeadSHA: strings.Repeat("A", 40)}, []string{"headSHA"}},
+		"7 digits":                {PullRequest{Number: 1, Branch: "b", HeadSHA: "abcdef1"}, []string{"headSHA"}},
+		"39 digits":               {PullRequest{Number: 1, Branch: "b", HeadSHA: sha[:39]}, []string{"headSHA"}},
+		"bitbucket cloud's short": {PullRequest{Number: 1, Branch: "b", HeadSHA: sha[:12]}, nil},
+		"sha256 repo":             {PullRequest{Number: 1, Branch: "b", HeadSHA: strings.Repeat("a", 64)}, nil},
+		"not utf-8":               {PullRequest{Number: 1, HeadSHA: sha, Branch: "\xff", Labels: []string{"ok", "\xfe"}}, []string{"branch", "labels[1]"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

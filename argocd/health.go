@@ -10,25 +10,23 @@ import (
 // HealthLua is the health check of an ACK resource, in the Lua that Argo CD
 // runs for resource.customizations.health.<group>_<kind> keys of argocd-cm
 // (no standard library beyond the base and table functions; it only reads
-// obj). Degraded when ACK.Terminal is True (the spec must change before ACK
-// tries again); Healthy when the controller reports the AWS resource in
-// sync: condition Ready True, or on ACK runtimes older than the Ready
-// condition ACK.ResourceSynced True (Ready wins when both are present);
-// Progressing otherwise, with the message of the sync or ACK.Recoverable
-// condition when there is one, and while the object is being deleted.
+// obj). In this order:
+//
+//   - Degraded when ACK.Terminal is True (the spec must change before ACK
+//     tries again), wherever it is in the list of conditions;
+//   - Healthy when ACK.ResourceSynced is True;
+//   - Healthy when there is no ACK.ResourceSynced condition at all but
+//     Ready is True (ACK runtimes that report Ready instead);
+//   - Progressing otherwise: with the message of ACK.Recoverable, of
+//     ACK.ResourceSynced or of Ready, in that order, when there is one, and
+//     a deletion message while the object is being deleted.
 //
 // Without a health check Argo CD counts a custom resource as Healthy as soon
 // as it exists, so sync waves would not wait for AWS at all.
 const HealthLua = `-- prenv: health of an AWS Controllers for Kubernetes (ACK) resource.
 local hs = {}
-hs.status = "Progressing"
-hs.message = "Waiting for the ACK controller to sync the resource with AWS"
-if obj.metadata ~= nil and obj.metadata.deletionTimestamp ~= nil then
-  hs.message = "Being deleted: waiting for the ACK controller to delete the AWS resource"
-  return hs
-end
-local ready = nil
 local synced = nil
+local ready = nil
 local recoverable = nil
 if obj.status ~= nil and obj.status.conditions ~= nil then
   for _, c in ipairs(obj.status.conditions) do
@@ -36,25 +34,35 @@ if obj.status ~= nil and obj.status.conditions ~= nil then
       hs.status = "Degraded"
       hs.message = c.message or c.reason or "ACK reports a terminal condition: fix the spec"
       return hs
-    elseif c.type == "Ready" then
-      ready = c
     elseif c.type == "ACK.ResourceSynced" then
       synced = c
+    elseif c.type == "Ready" then
+      ready = c
     elseif c.type == "ACK.Recoverable" and c.status == "True" then
       recoverable = c
     end
   end
 end
-local cond = ready or synced
-if cond ~= nil and cond.status == "True" then
+if synced ~= nil and synced.status == "True" then
   hs.status = "Healthy"
-  hs.message = cond.message or ""
+  hs.message = synced.message or ""
   return hs
 end
-if recoverable ~= nil and (recoverable.message or recoverable.reason) ~= nil then
+if synced == nil and ready ~= nil and ready.status == "True" then
+  hs.status = "Healthy"
+  hs.message = ready.message or ""
+  return hs
+end
+hs.status = "Progressing"
+hs.message = "Waiting for the ACK controller to sync the resource with AWS"
+if obj.metadata ~= nil and obj.metadata.deletionTimestamp ~= nil then
+  hs.message = "Being deleted: waiting for the ACK controller to delete the AWS resource"
+elseif recoverable ~= nil and (recoverable.message or recoverable.reason) ~= nil then
   hs.message = recoverable.message or recoverable.reason
-elseif cond ~= nil and (cond.message or cond.reason) ~= nil then
-  hs.message = cond.message or cond.reason
+elseif synced ~= nil and (synced.message or synced.reason) ~= nil then
+  hs.message = synced.message or synced.reason
+elseif ready ~= nil and (ready.message or ready.reason) ~= nil then
+  hs.message = ready.message or ready.reason
 end
 return hs
 `

@@ -89,18 +89,27 @@ func toLua(l *lua.LState, v any) lua.LValue {
 
 func TestHealthLua(t *testing.T) {
 	tests := map[string]healthStatus{
-		"table-ready.yaml":                  {"Healthy", "Resource synced successfully"},
-		"table-ready-no-message.yaml":       {"Healthy", ""},
-		"table-creating.yaml":               {"Progressing", "Resource not synced"},
-		"table-ready-wins.yaml":             {"Progressing", "table in UPDATING state"},
-		"queue-resourcesynced.yaml":         {"Healthy", "Resource synced successfully"},
-		"queue-resourcesynced-unknown.yaml": {"Progressing", "Unable to determine if desired resource state matches latest observed state"},
-		"queue-deleting.yaml":               {"Progressing", "Being deleted: waiting for the ACK controller to delete the AWS resource"},
-		"role-terminal.yaml":                {"Degraded", "MalformedPolicyDocument: Invalid principal in policy"},
-		"role-no-status.yaml":               {"Progressing", "Waiting for the ACK controller to sync the resource with AWS"},
-		"role-empty-conditions.yaml":        {"Progressing", "Waiting for the ACK controller to sync the resource with AWS"},
-		"policy-terminal-after-ready.yaml":  {"Degraded", "LimitExceeded: Cannot exceed quota for PoliciesPerAccount"},
-		"policy-recoverable.yaml":           {"Progressing", "AccessDenied: User is not authorized to perform: iam:CreatePolicy"},
+		// Ready alone (runtimes that report Ready instead of ACK.ResourceSynced).
+		"table-ready.yaml":            {"Healthy", "Resource synced successfully"},
+		"table-ready-no-message.yaml": {"Healthy", ""},
+		"table-creating.yaml":         {"Progressing", "Resource not synced"},
+		// ACK.ResourceSynced decides whenever it is present.
+		"table-resourcesynced-wins.yaml":             {"Healthy", ""},
+		"queue-resourcesynced-false-ready-true.yaml": {"Progressing", "Resource not synced"},
+		"queue-resourcesynced.yaml":                  {"Healthy", "Resource synced successfully"},
+		"queue-resourcesynced-unknown.yaml":          {"Progressing", "Unable to determine if desired resource state matches latest observed state"},
+		// ACK.Terminal comes first.
+		"role-terminal.yaml":               {"Degraded", "MalformedPolicyDocument: Invalid principal in policy"},
+		"role-terminal-synced.yaml":        {"Degraded", "InvalidInput: MaxSessionDuration must be between 3600 and 43200"},
+		"policy-terminal-after-ready.yaml": {"Degraded", "LimitExceeded: Cannot exceed quota for PoliciesPerAccount"},
+		"queue-deleting-terminal.yaml":     {"Degraded", "AccessDenied: not authorized to perform sqs:DeleteQueue"},
+		// Deletion only changes the message of Progressing.
+		"queue-deleting.yaml":          {"Healthy", ""},
+		"queue-deleting-unsynced.yaml": {"Progressing", "Being deleted: waiting for the ACK controller to delete the AWS resource"},
+		// Nothing to go by yet.
+		"role-no-status.yaml":        {"Progressing", "Waiting for the ACK controller to sync the resource with AWS"},
+		"role-empty-conditions.yaml": {"Progressing", "Waiting for the ACK controller to sync the resource with AWS"},
+		"policy-recoverable.yaml":    {"Progressing", "AccessDenied: User is not authorized to perform: iam:CreatePolicy"},
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "health", "*.yaml"))
 	if err != nil {
@@ -195,5 +204,49 @@ func TestHealthCoversEmittedKinds(t *testing.T) {
 	}
 	if n != len(ACKKinds) {
 		t.Errorf("the example emits %d ACK kinds, ACKKinds lists %d: keep them in step", n, len(ACKKinds))
+	}
+}
+
+// TestHealthRules checks the order of the rules on condition lists: Terminal
+// first, then ACK.ResourceSynced, then Ready only without
+// ACK.ResourceSynced, else Progressing.
+func TestHealthRules(t *testing.T) {
+	cond := func(typ, status string) map[string]any {
+		return map[string]any{"type": typ, "status": status, "message": typ + "=" + status}
+	}
+	tests := map[string]struct {
+		conds    []map[string]any
+		deleting bool
+		want     healthStatus
+	}{
+		"terminal before synced":       {[]map[string]any{cond("ACK.ResourceSynced", "True"), cond("ACK.Terminal", "True")}, false, healthStatus{"Degraded", "ACK.Terminal=True"}},
+		"terminal while deleting":      {[]map[string]any{cond("ACK.Terminal", "True")}, true, healthStatus{"Degraded", "ACK.Terminal=True"}},
+		"terminal False is ignored":    {[]map[string]any{cond("ACK.Terminal", "False"), cond("ACK.ResourceSynced", "True")}, false, healthStatus{"Healthy", "ACK.ResourceSynced=True"}},
+		"synced True, Ready False":     {[]map[string]any{cond("Ready", "False"), cond("ACK.ResourceSynced", "True")}, false, healthStatus{"Healthy", "ACK.ResourceSynced=True"}},
+		"synced False, Ready True":     {[]map[string]any{cond("Ready", "True"), cond("ACK.ResourceSynced", "False")}, false, healthStatus{"Progressing", "ACK.ResourceSynced=False"}},
+		"synced Unknown, Ready True":   {[]map[string]any{cond("ACK.ResourceSynced", "Unknown"), cond("Ready", "True")}, false, healthStatus{"Progressing", "ACK.ResourceSynced=Unknown"}},
+		"Ready True alone":             {[]map[string]any{cond("Ready", "True")}, false, healthStatus{"Healthy", "Ready=True"}},
+		"Ready False alone":            {[]map[string]any{cond("Ready", "False")}, false, healthStatus{"Progressing", "Ready=False"}},
+		"recoverable message first":    {[]map[string]any{cond("ACK.ResourceSynced", "False"), cond("ACK.Recoverable", "True")}, false, healthStatus{"Progressing", "ACK.Recoverable=True"}},
+		"synced True while deleting":   {[]map[string]any{cond("ACK.ResourceSynced", "True")}, true, healthStatus{"Healthy", "ACK.ResourceSynced=True"}},
+		"deletion message":             {[]map[string]any{cond("ACK.ResourceSynced", "False"), cond("ACK.Recoverable", "True")}, true, healthStatus{"Progressing", "Being deleted: waiting for the ACK controller to delete the AWS resource"}},
+		"no conditions":                {nil, false, healthStatus{"Progressing", "Waiting for the ACK controller to sync the resource with AWS"}},
+		"other conditions are ignored": {[]map[string]any{cond("ACK.Adopted", "True"), cond("ACK.LateInitialized", "True")}, false, healthStatus{"Progressing", "Waiting for the ACK controller to sync the resource with AWS"}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			conds := make([]any, len(tc.conds))
+			for i, c := range tc.conds {
+				conds[i] = c
+			}
+			meta := map[string]any{"name": "x"}
+			if tc.deleting {
+				meta["deletionTimestamp"] = "2026-11-21T09:00:00Z"
+			}
+			obj := map[string]any{"apiVersion": "sqs.services.k8s.aws/v1alpha1", "kind": "Queue", "metadata": meta, "status": map[string]any{"conditions": conds}}
+			if got := runHealth(t, HealthLua, obj); got != tc.want {
+				t.Errorf("health = %+v, want %+v", got, tc.want)
+			}
+		})
 	}
 }

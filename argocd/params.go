@@ -3,6 +3,7 @@ package argocd
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -25,19 +26,42 @@ type PullRequest struct {
 	Title        string
 }
 
-var shaRE = regexp.MustCompile(`^[0-9a-fA-F]{7,64}$`)
+// shaRE matches a commit SHA as the providers report it: lowercase hex.
+var shaRE = regexp.MustCompile(`^[0-9a-f]+$`)
 
-// Check reports what Argo CD could never pass for a pull request: a number
-// outside 1..render.MaxPR, a head SHA that is not 7 to 64 hex digits, text
-// that is not UTF-8. Field paths are the PullRequest's: number, branch,
-// targetBranch, headSHA, labels[i], author, title.
+// Head SHA lengths, in hex digits: a full SHA-1 (every provider), a full
+// SHA-256 (repositories in Git's SHA-256 object format), and the short
+// hash Bitbucket Cloud's pull-request API reports (source.commit.hash),
+// which Argo CD passes on as head_sha unchanged.
+const (
+	shaLenSHA1      = 40
+	shaLenSHA256    = 64
+	shaLenBitbucket = 12
+)
+
+// Check reports what Argo CD's generator could never pass for a pull
+// request, whatever the provider: a number outside 1..render.MaxPR, an
+// empty branch (a Git branch has a name), a head SHA that is not lowercase
+// hex of 12, 40 or 64 digits, text that is not UTF-8. [Application] also
+// checks the head SHA's length against the generator's provider. Field
+// paths are the PullRequest's: number, branch, targetBranch, headSHA,
+// labels[i], author, title.
 func (pr PullRequest) Check() field.ErrorList {
 	var errs field.ErrorList
 	if pr.Number < 1 || pr.Number > render.MaxPR {
 		errs = append(errs, field.Invalid(field.NewPath("number"), pr.Number, fmt.Sprintf("the pull-request number must be between 1 and %d", render.MaxPR)))
 	}
-	if !shaRE.MatchString(pr.HeadSHA) {
-		errs = append(errs, field.Invalid(field.NewPath("headSHA"), pr.HeadSHA, "must be the head commit's SHA: 7 to 64 hex digits"))
+	if pr.Branch == "" {
+		errs = append(errs, field.Required(field.NewPath("branch"), "the pull request's head branch, as the provider reports it"))
+	}
+	sp := field.NewPath("headSHA")
+	switch {
+	case pr.HeadSHA == "":
+		errs = append(errs, field.Required(sp, "the head commit's SHA"))
+	case !shaRE.MatchString(pr.HeadSHA):
+		errs = append(errs, field.Invalid(sp, pr.HeadSHA, "must be the head commit's SHA in lowercase hex digits, as the provider reports it"))
+	case !slices.Contains([]int{shaLenBitbucket, shaLenSHA1, shaLenSHA256}, len(pr.HeadSHA)):
+		errs = append(errs, field.Invalid(sp, pr.HeadSHA, fmt.Sprintf("must be the head commit's full SHA (40 hex digits, or 64 in a SHA-256 repository), or for Bitbucket Cloud the 12-digit short hash its API reports; got %d digits", len(pr.HeadSHA))))
 	}
 	text := func(p *field.Path, s string) {
 		if !utf8.ValidString(s) {
@@ -52,6 +76,21 @@ func (pr PullRequest) Check() field.ErrorList {
 		text(field.NewPath("labels").Index(i), l)
 	}
 	return errs
+}
+
+// checkHeadSHAFor checks the head SHA's length against what the provider
+// reports: Bitbucket Cloud the 12-digit short hash, the others the full
+// SHA. pr has passed Check.
+func (pr PullRequest) checkHeadSHAFor(provider string) field.ErrorList {
+	p := field.NewPath("headSHA")
+	n := len(pr.HeadSHA)
+	switch {
+	case provider == "bitbucket" && n != shaLenBitbucket:
+		return field.ErrorList{field.Invalid(p, pr.HeadSHA, fmt.Sprintf("Bitbucket Cloud's API reports the 12-digit short hash and Argo CD passes it on as head_sha: pass %q", pr.HeadSHA[:min(n, shaLenBitbucket)]))}
+	case provider != "bitbucket" && n == shaLenBitbucket:
+		return field.ErrorList{field.Invalid(p, pr.HeadSHA, fmt.Sprintf("%s reports the head commit's full SHA (40 hex digits, or 64 in a SHA-256 repository)", providerTitle(provider)))}
+	}
+	return nil
 }
 
 // Params returns the generator's parameters for the pull request, as Argo

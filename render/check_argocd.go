@@ -297,6 +297,7 @@ func checkSource(s *AppSource, p *field.Path) field.ErrorList {
 			pathOK = false
 		} else {
 			errs = append(errs, checkRelPath(s.Path, pp)...)
+			errs = append(errs, checkPathParams(s.Path, pp)...)
 		}
 	}
 	if s.TargetRevision != "" {
@@ -333,6 +334,30 @@ func checkSource(s *AppSource, p *field.Path) field.ErrorList {
 	}
 	if pl.Image != "" && !imageRE.MatchString(pl.Image) {
 		errs = append(errs, field.Invalid(plp.Child("image"), pl.Image, "must be a container image reference such as registry.example.com/prenv:v1"))
+	}
+	return errs
+}
+
+// rawPathParams are the generator's parameters that carry the provider's
+// free text as it is, and what to use in a path instead: a branch may hold
+// '/' (and, from a provider that does not enforce Git's rules, '..'), a
+// title or an author anything at all, so a path built from them could
+// climb into another folder of the repository.
+var rawPathParams = map[string]string{
+	"branch":        "{{branch_slug}}",
+	"target_branch": "{{target_branch_slug}}",
+	"title":         "{{number}}",
+	"author":        "{{number}}",
+}
+
+// checkPathParams refuses, in source.path, the parameters that carry the
+// provider's free text as it is (rawPathParams).
+func checkPathParams(v string, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for _, name := range Placeholders(v) {
+		if instead, ok := rawPathParams[name]; ok {
+			errs = append(errs, field.Invalid(p, v, fmt.Sprintf("{{%s}} is the provider's free text as it is (it may hold '/' or '..') and could lead the path out of its folder: use %s", name, instead)))
+		}
 	}
 	return errs
 }

@@ -80,6 +80,18 @@ func TestCheckArgoCD(t *testing.T) {
 		"absolute path":       {func(a *ArgoCD) { a.Source.Path = "/envs/{{number}}" }, []string{"source.path"}},
 		"path leaves repo":    {func(a *ArgoCD) { a.Source.Path = "../{{number}}" }, []string{"source.path"}},
 		"revision":            {func(a *ArgoCD) { a.Source.TargetRevision = "main branch" }, []string{"source.targetRevision"}},
+		"raw branch in path":  {func(a *ArgoCD) { a.Source.Path = "envs/{{branch}}/pr-{{number}}" }, []string{"source.path"}},
+		"raw free text in path, each reported": {func(a *ArgoCD) {
+			a.Source.Path = "envs/{{ .title }}/{{author}}/{{target_branch}}/pr-{{number}}"
+		}, []string{"source.path", "source.path", "source.path"}},
+		"raw branch in the plugin's path": {func(a *ArgoCD) {
+			a.Source.Path = "apps/{{branch}}"
+			a.Source.Plugin = &AppPlugin{}
+		}, []string{"source.path"}},
+		"slugs and SHAs in path": {func(a *ArgoCD) {
+			a.Source.Path = "envs/{{branch_slug}}/{{target_branch_slug}}/{{head_short_sha_7}}/pr-{{number}}"
+		}, nil},
+		"raw branch in targetRevision": {func(a *ArgoCD) { a.Source.TargetRevision = "{{branch}}" }, nil},
 		"plugin fields": {func(a *ArgoCD) {
 			a.Source.Plugin = &AppPlugin{Name: "Pre_nv", File: "/etc/passwd", Values: []string{"v.yaml"}, Image: "not an image"}
 		}, []string{"source.plugin.name", "source.plugin.file", "source.plugin.chart", "source.plugin.image"}},

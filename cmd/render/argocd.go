@@ -14,6 +14,7 @@ import (
 
 	"prenv.dev/prenv/argocd"
 	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/validate"
 )
 
 // runAppSet prints what goes into the Argo CD cluster for one app: the
@@ -24,12 +25,14 @@ func runAppSet(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	fs := newFlagSet("appset", "-f prenv.yaml [flags]", stderr)
 	var (
 		file, templatesDir string
+		crdPaths           listFlag
 		sidecar            bool
 		overrides          overrideFlags
 	)
 	fs.StringVar(&file, "f", "", "the spec file (prenv.yaml), or - for standard input")
 	fs.StringVar(&templatesDir, "templates", "", "a folder whose template files override the embedded Argo CD kit's by name")
-	fs.BoolVar(&sidecar, "sidecar", false, "print the argocd-repo-server patch that adds the plugin sidecar (needs spec.argocd.source.plugin.image)")
+	fs.Var(&crdPaths, "crds", "CRD files or folders that replace or extend the embedded schemas the output is validated against (repeatable)")
+	fs.BoolVar(&sidecar, "sidecar", false, "print the argocd-repo-server patch that adds the plugin sidecar (needs spec.argocd.source.plugin.image; a patch, not validated as an object)")
 	overrides.register(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -58,29 +61,39 @@ func runAppSet(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		if objs, err = argocd.AppSet(ctx, env, opts); err != nil {
 			return reportArgoError(stderr, "appset", file, templatesDir, err)
 		}
+		// The output is validated before it is printed, always: against
+		// the embedded schemas (or --crds). The sidecar is a strategic-merge
+		// patch, not an object the API server would validate as it is.
+		if code := validateArgoOutput(ctx, "appset", crdPaths, templatesDir != "" || len(crdPaths) > 0, stderr, outputGroup{"the output", objs}); code != exitOK {
+			return code
+		}
 	}
 	return writeObjects(stdout, stderr, "appset", file, objs)
 }
 
 // runApps prints the Application Argo CD will generate for one pull
-// request, computed offline from the ApplicationSet.
+// request, computed offline from the ApplicationSet; nothing, and why, when
+// the generator's labels or filters would not list the pull request.
 func runApps(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("apps", "-f prenv.yaml --pr N --branch BRANCH --head-sha SHA [flags]", stderr)
 	var (
 		file, templatesDir, prFlag string
 		pr                         argocd.PullRequest
-		labels                     listFlag
+		labels, crdPaths           listFlag
+		ignoreFilters              bool
 		overrides                  overrideFlags
 	)
 	fs.StringVar(&file, "f", "", "the spec file (prenv.yaml), or - for standard input")
 	fs.StringVar(&templatesDir, "templates", "", "a folder whose template files override the embedded Argo CD kit's by name")
 	fs.StringVar(&prFlag, "pr", "", "the pull-request number (required)")
 	fs.StringVar(&pr.Branch, "branch", "", "the pull request's head branch (required), as the provider reports it")
-	fs.StringVar(&pr.HeadSHA, "head-sha", "", "the head commit's SHA (required)")
-	fs.StringVar(&pr.TargetBranch, "target-branch", "main", "the branch the pull request merges into")
-	fs.Var(&labels, "label", "a label of the pull request (repeatable)")
+	fs.StringVar(&pr.HeadSHA, "head-sha", "", "the head commit's SHA (required): 40 lowercase hex digits (64 in a SHA-256 repository); for Bitbucket Cloud the 12-digit short hash its API reports")
+	fs.StringVar(&pr.TargetBranch, "target-branch", "main", "the branch the pull request merges into (filters' targetBranchMatch)")
+	fs.Var(&labels, "label", "a label of the pull request (repeatable): the generator lists only pull requests with all its labels")
 	fs.StringVar(&pr.Author, "author", "", "the pull request's author")
-	fs.StringVar(&pr.Title, "title", "", "the pull request's title")
+	fs.StringVar(&pr.Title, "title", "", "the pull request's title (filters' titleMatch)")
+	fs.Var(&crdPaths, "crds", "CRD files or folders that replace or extend the embedded schemas the output is validated against (repeatable)")
+	fs.BoolVar(&ignoreFilters, "ignore-filters", false, "print the Application even when the generator's labels or filters would not list the pull request (to compute its name, for example)")
 	overrides.register(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -91,9 +104,17 @@ func runApps(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for _, req := range []string{"pr", "branch", "head-sha"} {
-		if !set[req] {
-			fmt.Fprintf(stderr, "render apps: --%s is required\n", req)
+	for _, req := range []struct{ name, value, what string }{
+		{"pr", prFlag, "the pull-request number"},
+		{"branch", pr.Branch, "the pull request's head branch"},
+		{"head-sha", pr.HeadSHA, "the head commit's SHA"},
+	} {
+		switch {
+		case !set[req.name]:
+			fmt.Fprintf(stderr, "render apps: --%s is required (%s)\n", req.name, req.what)
+			return exitUsage
+		case req.value == "":
+			fmt.Fprintf(stderr, "render apps: --%s is required and must not be empty (%s)\n", req.name, req.what)
 			return exitUsage
 		}
 	}
@@ -108,21 +129,132 @@ func runApps(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if code != exitOK {
 		return code
 	}
+	opts.IgnoreFilters = ignoreFilters
 	env, code := loadSpec(file, overrides.list, stdin, stderr)
 	if env == nil {
 		return code
 	}
 	app, err := argocd.Application(ctx, env, pr, opts)
 	if err != nil {
-		var inv *render.InvalidError
-		if errors.As(err, &inv) {
+		var (
+			inv    *render.InvalidError
+			ng     *argocd.NotGeneratedError
+			unsafe *argocd.UnsafePathError
+		)
+		switch {
+		case errors.As(err, &ng):
+			reportNotGenerated(stderr, ng)
+			return exitInvalid
+		case errors.As(err, &unsafe):
+			fmt.Fprintf(stderr, "render apps: %v\n", unsafe)
+			return exitInvalid
+		case errors.As(err, &inv):
+			if onlyPRErrors(inv) {
+				fmt.Fprintf(stderr, "render apps: invalid pull request, %d problem(s):\n", len(inv.Errs))
+				for _, e := range inv.Errs {
+					e.Field = flagPath(e.Field)
+					fmt.Fprintf(stderr, "  %s\n", e.Error())
+				}
+				return exitInvalid
+			}
 			for _, e := range inv.Errs {
 				e.Field = flagPath(e.Field)
 			}
 		}
 		return reportArgoError(stderr, "apps", file, templatesDir, err)
 	}
-	return writeObjects(stdout, stderr, "apps", file, []*unstructured.Unstructured{app})
+	// Validated before printing, always: the Application, and what it is
+	// generated from (render appset's output), which the API server would
+	// refuse before Argo CD ever generated anything.
+	userShaped := templatesDir != "" || len(crdPaths) > 0
+	appSet, err := argocd.AppSet(ctx, env, opts)
+	if err != nil {
+		return reportArgoError(stderr, "apps", file, templatesDir, err)
+	}
+	objs := []*unstructured.Unstructured{app}
+	if code := validateArgoOutput(ctx, "apps", crdPaths, userShaped, stderr,
+		outputGroup{"the ApplicationSet, AppProject and argocd-cm it is generated from (render appset)", appSet},
+		outputGroup{"the Application", objs}); code != exitOK {
+		return code
+	}
+	return writeObjects(stdout, stderr, "apps", file, objs)
+}
+
+// onlyPRErrors reports whether every problem is the pull request's.
+func onlyPRErrors(inv *render.InvalidError) bool {
+	for _, e := range inv.Errs {
+		if !strings.HasPrefix(e.Field, "pullRequest.") {
+			return false
+		}
+	}
+	return len(inv.Errs) > 0
+}
+
+// paramFlags names the flag that sets each generator parameter a filter
+// matches.
+var paramFlags = map[string]string{"branch": "--branch", "target_branch": "--target-branch", "title": "--title"}
+
+// reportNotGenerated explains on stderr why Argo CD generates no
+// Application for the pull request.
+func reportNotGenerated(stderr io.Writer, ng *argocd.NotGeneratedError) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "render apps: Argo CD generates no Application for pull request %d, so there is none to print:\n", ng.Number)
+	for _, l := range ng.MissingLabels {
+		fmt.Fprintf(&b, "  the pull request lacks the label %q, which the generator's %s.labels lists: Argo CD lists only pull requests that carry every label listed (give the pull request's labels with --label)\n", l, ng.Provider)
+	}
+	if len(ng.Filters) > 0 {
+		b.WriteString("  no filter matches: Argo CD lists only pull requests that match at least one filter, and a filter matches when all its conditions do:\n")
+		for _, m := range ng.Filters {
+			fmt.Fprintf(&b, "    %s (%s)\n", m.String(), paramFlags[m.Param])
+		}
+	}
+	b.WriteString("  (--ignore-filters prints the Application anyway)\n")
+	io.WriteString(stderr, b.String())
+}
+
+// outputGroup is objects validated together, and what names them in
+// messages (problems are numbered within the group).
+type outputGroup struct {
+	what string
+	objs []*unstructured.Unstructured
+}
+
+// validateArgoOutput validates each group as the API server would, against
+// prenv's embedded schemas (those of the Argo CD kinds among them) or
+// --crds, and stops at the first group with problems. A failure is the
+// user's (1) when their templates or CRDs were in play, prenv's bug (3)
+// otherwise.
+func validateArgoOutput(ctx context.Context, cmd string, crdPaths []string, userShaped bool, stderr io.Writer, groups ...outputGroup) int {
+	srcs, err := validate.LoadCRDFiles(crdPaths...)
+	if err != nil {
+		fmt.Fprintf(stderr, "render %s: --crds: %v\n", cmd, err)
+		return exitUsage
+	}
+	v, err := validate.New(ctx, validate.Options{CRDs: srcs})
+	if err != nil {
+		fmt.Fprintf(stderr, "render %s: --crds: %v\n", cmd, err)
+		return exitUsage
+	}
+	for _, g := range groups {
+		res, err := v.ValidateObjects(ctx, g.objs, nil)
+		if err != nil {
+			fmt.Fprintf(stderr, "render %s: %v\n", cmd, err)
+			return exitInternal
+		}
+		if res.Valid() {
+			continue
+		}
+		for _, p := range res.Problems {
+			fmt.Fprintf(stderr, "  %s\n", p.String())
+		}
+		if userShaped {
+			fmt.Fprintf(stderr, "render %s: %s is not valid (%d problem(s) above); check the templates or CRDs you passed\n", cmd, g.what, len(res.Problems))
+			return exitInvalid
+		}
+		fmt.Fprintf(stderr, "render %s: %s, as rendered, is not valid (%d problem(s) above). This is a bug in prenv, not in your spec: please report it with the spec.\n", cmd, g.what, len(res.Problems))
+		return exitInternal
+	}
+	return exitOK
 }
 
 // prFlags maps the pull request's field paths to the flags that set them.
