@@ -31,7 +31,10 @@ func largeManifest(b *testing.B) []byte {
 }
 
 func benchmarkValidate(b *testing.B, v *Validator) {
-	data := largeManifest(b)
+	benchmarkValidateData(b, v, largeManifest(b))
+}
+
+func benchmarkValidateData(b *testing.B, v *Validator, data []byte) {
 	ctx := context.Background()
 	// One run outside the timer: compiles every schema once, as a
 	// long-lived Validator would have.
@@ -61,6 +64,20 @@ func BenchmarkValidateEmbedded(b *testing.B) {
 // upstream ACK and Argo CD CRD set loaded (and no embedded schemas).
 func BenchmarkValidateUpstream(b *testing.B) {
 	benchmarkValidate(b, upstreamValidator(b))
+}
+
+// BenchmarkValidateLargeExample validates the "large example":
+// golden/large/env.yaml (prenv's objects) and golden/large/full.yaml (with
+// the app chart), with the embedded schemas and with the upstream set.
+func BenchmarkValidateLargeExample(b *testing.B) {
+	for _, file := range []string{"env.yaml", "full.yaml"} {
+		data, err := os.ReadFile("../golden/large/" + file)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(file+"/embedded", func(b *testing.B) { benchmarkValidateData(b, embeddedValidator(b), data) })
+		b.Run(file+"/upstream", func(b *testing.B) { benchmarkValidateData(b, upstreamValidator(b), data) })
+	}
 }
 
 // BenchmarkLoadUpstream measures loading the upstream CRD set: decoding,
