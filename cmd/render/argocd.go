@@ -14,7 +14,6 @@ import (
 
 	"prenv.dev/prenv/argocd"
 	"prenv.dev/prenv/render"
-	"prenv.dev/prenv/validate"
 )
 
 // runAppSet prints what goes into the Argo CD cluster for one app: the
@@ -64,7 +63,7 @@ func runAppSet(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		// The output is validated before it is printed, always: against
 		// the embedded schemas (or --crds). The sidecar is a strategic-merge
 		// patch, not an object the API server would validate as it is.
-		if code := validateArgoOutput(ctx, "appset", crdPaths, templatesDir != "" || len(crdPaths) > 0, stderr, outputGroup{"the output", objs}); code != exitOK {
+		if code := validateRendered(ctx, "appset", crdPaths, templatesDir != "" || len(crdPaths) > 0, stderr, outputGroup{"the output", objs}); code != exitOK {
 			return code
 		}
 	}
@@ -172,7 +171,7 @@ func runApps(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return reportArgoError(stderr, "apps", file, templatesDir, err)
 	}
 	objs := []*unstructured.Unstructured{app}
-	if code := validateArgoOutput(ctx, "apps", crdPaths, userShaped, stderr,
+	if code := validateRendered(ctx, "apps", crdPaths, userShaped, stderr,
 		outputGroup{"the ApplicationSet, AppProject and argocd-cm it is generated from (render appset)", appSet},
 		outputGroup{"the Application", objs}); code != exitOK {
 		return code
@@ -210,51 +209,6 @@ func reportNotGenerated(stderr io.Writer, ng *argocd.NotGeneratedError) {
 	}
 	b.WriteString("  (--ignore-filters prints the Application anyway)\n")
 	io.WriteString(stderr, b.String())
-}
-
-// outputGroup is objects validated together, and what names them in
-// messages (problems are numbered within the group).
-type outputGroup struct {
-	what string
-	objs []*unstructured.Unstructured
-}
-
-// validateArgoOutput validates each group as the API server would, against
-// prenv's embedded schemas (those of the Argo CD kinds among them) or
-// --crds, and stops at the first group with problems. A failure is the
-// user's (1) when their templates or CRDs were in play, prenv's bug (3)
-// otherwise.
-func validateArgoOutput(ctx context.Context, cmd string, crdPaths []string, userShaped bool, stderr io.Writer, groups ...outputGroup) int {
-	srcs, err := validate.LoadCRDFiles(crdPaths...)
-	if err != nil {
-		fmt.Fprintf(stderr, "render %s: --crds: %v\n", cmd, err)
-		return exitUsage
-	}
-	v, err := validate.New(ctx, validate.Options{CRDs: srcs})
-	if err != nil {
-		fmt.Fprintf(stderr, "render %s: --crds: %v\n", cmd, err)
-		return exitUsage
-	}
-	for _, g := range groups {
-		res, err := v.ValidateObjects(ctx, g.objs, nil)
-		if err != nil {
-			fmt.Fprintf(stderr, "render %s: %v\n", cmd, err)
-			return exitInternal
-		}
-		if res.Valid() {
-			continue
-		}
-		for _, p := range res.Problems {
-			fmt.Fprintf(stderr, "  %s\n", p.String())
-		}
-		if userShaped {
-			fmt.Fprintf(stderr, "render %s: %s is not valid (%d problem(s) above); check the templates or CRDs you passed\n", cmd, g.what, len(res.Problems))
-			return exitInvalid
-		}
-		fmt.Fprintf(stderr, "render %s: %s, as rendered, is not valid (%d problem(s) above). This is a bug in prenv, not in your spec: please report it with the spec.\n", cmd, g.what, len(res.Problems))
-		return exitInternal
-	}
-	return exitOK
 }
 
 // prFlags maps the pull request's field paths to the flags that set them.

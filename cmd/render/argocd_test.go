@@ -306,7 +306,7 @@ func TestValidateArgoOutput(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			var stderr bytes.Buffer
-			if code := validateArgoOutput(context.Background(), "apps", tc.crds, tc.userShaped, &stderr, outputGroup{"the Application", tc.objs}); code != tc.code {
+			if code := validateRendered(context.Background(), "apps", tc.crds, tc.userShaped, &stderr, outputGroup{"the Application", tc.objs}); code != tc.code {
 				t.Fatalf("exit code %d, want %d; stderr:\n%s", code, tc.code, stderr.String())
 			}
 			for _, s := range tc.stderrHas {

@@ -150,31 +150,9 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 // failure is prenv's bug unless user-supplied templates, charts or
 // kustomizations shaped the output.
 func validateOutput(ctx context.Context, objs []*unstructured.Unstructured, crdPaths []string, previous string, userShaped bool, stderr io.Writer) int {
-	srcs, err := validate.LoadCRDFiles(crdPaths...)
-	if err != nil {
-		fmt.Fprintf(stderr, "render env: --crds: %v\n", err)
-		return exitUsage
-	}
-	v, err := validate.New(ctx, validate.Options{CRDs: srcs})
-	if err != nil {
-		fmt.Fprintf(stderr, "render env: --crds: %v\n", err)
-		return exitUsage
-	}
-	res, err := v.ValidateObjects(ctx, objs, nil)
-	if err != nil {
-		fmt.Fprintf(stderr, "render env: %v\n", err)
-		return exitInternal
-	}
-	if !res.Valid() {
-		for _, p := range res.Problems {
-			fmt.Fprintf(stderr, "  %s\n", p.String())
-		}
-		if userShaped {
-			fmt.Fprintf(stderr, "render env: the output is not valid (%d problem(s) above); check the templates, chart, kustomization or CRDs you passed\n", len(res.Problems))
-			return exitInvalid
-		}
-		fmt.Fprintf(stderr, "render env: the rendered output is not valid (%d problem(s) above). This is a bug in prenv, not in your spec: please report it with the spec.\n", len(res.Problems))
-		return exitInternal
+	v, code := newRenderedValidator(ctx, "env", crdPaths, userShaped, stderr, outputGroup{what: "the output", objs: objs})
+	if code != exitOK {
+		return code
 	}
 	if previous == "" {
 		return exitOK
@@ -184,7 +162,8 @@ func validateOutput(ctx context.Context, objs []*unstructured.Unstructured, crdP
 		fmt.Fprintf(stderr, "render env: --previous: %v\n", err)
 		return exitUsage
 	}
-	if res, err = v.ValidateObjects(ctx, objs, old); err != nil {
+	res, err := v.ValidateObjects(ctx, objs, old)
+	if err != nil {
 		fmt.Fprintf(stderr, "render env: %v\n", err)
 		return exitInternal
 	}
