@@ -79,12 +79,19 @@ func specJSON(data []byte) ([]byte, error) {
 	var found any
 	docs := 0
 	for {
-		var v any
-		err := dec.Decode(&v)
+		var node yaml3.Node
+		err := dec.Decode(&node)
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
+			return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, field.OmitValueType{}, "not valid YAML: "+err.Error())}}
+		}
+		if dups := duplicateKeys(&node, nil); len(dups) > 0 {
+			return nil, &InvalidError{Errs: dups}
+		}
+		var v any
+		if err := node.Decode(&v); err != nil {
 			return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, field.OmitValueType{}, "not valid YAML: "+err.Error())}}
 		}
 		if v == nil {
@@ -107,6 +114,45 @@ func specJSON(data []byte) ([]byte, error) {
 		return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, field.OmitValueType{}, "not representable as JSON: "+err.Error())}}
 	}
 	return js, nil
+}
+
+// duplicateKeys lists the keys a YAML mapping repeats, with their paths.
+func duplicateKeys(n *yaml3.Node, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	child := func(name string) *field.Path {
+		if p == nil {
+			return field.NewPath(name)
+		}
+		return p.Child(name)
+	}
+	switch n.Kind {
+	case yaml3.DocumentNode:
+		for _, c := range n.Content {
+			errs = append(errs, duplicateKeys(c, p)...)
+		}
+	case yaml3.MappingNode:
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			if line, dup := seen[k]; dup {
+				errs = append(errs, field.Duplicate(child(k), fmt.Sprintf("%s (line %d, first on line %d)", k, n.Content[i].Line, line)))
+				continue
+			}
+			seen[k] = n.Content[i].Line
+			errs = append(errs, duplicateKeys(n.Content[i+1], child(k))...)
+		}
+	case yaml3.SequenceNode:
+		for i, c := range n.Content {
+			var ip *field.Path
+			if p == nil {
+				ip = field.NewPath("").Index(i)
+			} else {
+				ip = p.Index(i)
+			}
+			errs = append(errs, duplicateKeys(c, ip)...)
+		}
+	}
+	return errs
 }
 
 // strictError turns sigs.k8s.io/json's strict error ("unknown field \"spec.x\"",

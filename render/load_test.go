@@ -113,7 +113,7 @@ func TestLoadErrors(t *testing.T) {
 		"two documents": {minimalYAML + "---\n" + minimalYAML, nil, `<nil>: Invalid value: "2 documents": a spec file holds exactly one YAML document`},
 		"a list":        {"- a\n- b\n", nil, "<nil>: Invalid value"},
 		"a scalar":      {"hello\n", nil, "<nil>: Invalid value"},
-		"duplicate key": {minimalYAML + "kind: Other\n", nil, "<nil>: Invalid value"},
+		"duplicate key": {minimalYAML + "kind: Other\n", nil, "kind: Duplicate value"},
 		"not YAML":      {"a: [\n", nil, "<nil>: Invalid value"},
 		"negative account ID": {strings.Replace(minimalYAML, `"123456789012"`, "-1", 1), nil,
 			"spec.aws.accountID: Invalid value"},
