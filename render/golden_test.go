@@ -13,6 +13,24 @@ import (
 // goldenPR is the pull-request number the golden files are rendered for.
 const goldenPR = 123
 
+// renderExample renders examples/<name>/prenv.yaml for goldenPR.
+func renderExample(t *testing.T, name string) *render.Output {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(golden.Root(t), "examples", name, "prenv.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := render.Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := render.Render(context.Background(), env, goldenPR, render.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // TestGoldenEnv renders every example for PR 123 and compares the stream with
 // golden/<example>/env.yaml.
 func TestGoldenEnv(t *testing.T) {
@@ -22,19 +40,7 @@ func TestGoldenEnv(t *testing.T) {
 	}
 	for _, name := range examples {
 		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join(golden.Root(t), "examples", name, "prenv.yaml"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			env, err := render.Load(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := render.Render(context.Background(), env, goldenPR, render.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := out.YAML()
+			got, err := renderExample(t, name).YAML()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,20 +88,8 @@ func TestGoldenFull(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			data, err := os.ReadFile(filepath.Join(root, "examples", name, "prenv.yaml"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			env, err := render.Load(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx := context.Background()
-			out, err := render.Render(ctx, env, goldenPR, render.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			app, err := render.RenderChart(ctx, out.Model, render.ChartOptions{Dir: filepath.Join(root, "charts", "preview-app"), Values: [][]byte{values}})
+			out := renderExample(t, name)
+			app, err := render.RenderChart(context.Background(), out.Model, render.ChartOptions{Dir: filepath.Join(root, "charts", "preview-app"), Values: [][]byte{values}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -33,12 +33,8 @@ func runAppSet(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	fs.Var(&crdPaths, "crds", "CRD files or folders that replace or extend the embedded schemas the output is validated against (repeatable)")
 	fs.BoolVar(&sidecar, "sidecar", false, "print the argocd-repo-server patch that adds the plugin sidecar (needs spec.argocd.source.plugin.image; a patch, not validated as an object)")
 	overrides.register(fs)
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := parseNoArgs(fs, args, stderr); !ok {
 		return code
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "render appset: unexpected arguments %q\n", fs.Args())
-		return exitUsage
 	}
 	opts, code := argoOptions("appset", templatesDir, stderr)
 	if code != exitOK {
@@ -94,12 +90,8 @@ func runApps(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.Var(&crdPaths, "crds", "CRD files or folders that replace or extend the embedded schemas the output is validated against (repeatable)")
 	fs.BoolVar(&ignoreFilters, "ignore-filters", false, "print the Application even when the generator's labels or filters would not list the pull request (to compute its name, for example)")
 	overrides.register(fs)
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := parseNoArgs(fs, args, stderr); !ok {
 		return code
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "render apps: unexpected arguments %q\n", fs.Args())
-		return exitUsage
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })

@@ -35,12 +35,8 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.Var(&crdPaths, "crds", "CRD files or folders that replace or extend the embedded schemas the output is validated against (repeatable)")
 	fs.StringVar(&previous, "previous", "", "a file or folder with the previous render of the same PR (for example from the base branch): immutable fields must not change")
 	overrides.register(fs)
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := parseNoArgs(fs, args, stderr); !ok {
 		return code
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "render env: unexpected arguments %q\n", fs.Args())
-		return exitUsage
 	}
 	if prFlag == "" {
 		fmt.Fprintln(stderr, "render env: --pr N is required (the pull-request number)")

@@ -59,6 +59,19 @@ func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
 	return exitOK, true
 }
 
+// parseNoArgs is parseFlags for a command that takes flags only: any
+// argument left over is a usage error.
+func parseNoArgs(fs *flag.FlagSet, args []string, stderr io.Writer) (int, bool) {
+	if code, ok := parseFlags(fs, args); !ok {
+		return code, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected arguments %q\n", fs.Name(), fs.Args())
+		return exitUsage, false
+	}
+	return exitOK, true
+}
+
 // readInput reads a file, or standard input for "-".
 func readInput(name string, stdin io.Reader) ([]byte, error) {
 	if name == "-" {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 
 	"prenv.dev/prenv/render"
@@ -10,12 +9,8 @@ import (
 
 func runSchema(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("schema", "", stderr)
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := parseNoArgs(fs, args, stderr); !ok {
 		return code
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "render schema: unexpected arguments %q\n", fs.Args())
-		return exitUsage
 	}
 	b, err := render.JSONSchema()
 	if err != nil {
