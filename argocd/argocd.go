@@ -36,15 +36,6 @@ const (
 	RepoServer = "argocd-repo-server"
 )
 
-// DefaultAppResources are the kinds the AppProject allows for the app's own
-// manifests when spec.argocd.appResources is absent: those of prenv's
-// preview-app chart.
-var DefaultAppResources = []render.GroupKind{
-	{Group: "apps", Kind: "Deployment"},
-	{Group: "", Kind: "Service"},
-	{Group: "networking.k8s.io", Kind: "Ingress"},
-}
-
 // DefaultSyncOptions are the sync options of every generated Application
 // unless spec.argocd.syncPolicy.syncOptions replaces them.
 var DefaultSyncOptions = []string{"ServerSideApply=true", "PruneLast=true"}
@@ -229,7 +220,11 @@ func renderAll(ctx context.Context, env *render.PreviewEnvironment, opts Options
 		return nil, err
 	}
 	release := map[string]any{"Name": m.AppSet.Name, "Namespace": m.AppSet.Namespace, "Service": "prenv", "IsInstall": true, "IsUpgrade": false, "Revision": 1}
-	objs, err := execute(ctx, values, release, opts.Templates)
+	tmpl := opts.Templates
+	if tmpl != nil {
+		tmpl = render.LimitFS(tmpl, render.MaxTemplateSize)
+	}
+	objs, err := execute(ctx, values, release, tmpl)
 	if err != nil {
 		return nil, err
 	}

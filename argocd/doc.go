@@ -5,8 +5,8 @@
 //
 //   - an ApplicationSet with the pull-request generator, whose template
 //     names every Application, and its destination namespace, after the env
-//     name render.EnvName gives that pull request — computed inside Argo CD
-//     with the same hash and cut (see [NameTemplate]);
+//     name render.EnvName gives that pull request, <prefix>-<number>-<app>
+//     (see [NameTemplate]);
 //   - an AppProject that allows the app's env namespaces only, the kinds
 //     prenv emits plus the app's own, and no cluster-scoped kind but the
 //     env's Namespace (see [NamespacePatterns]);

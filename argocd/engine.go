@@ -21,13 +21,14 @@ var Templates embed.FS
 // positions.
 const chartName = "prenv-argocd"
 
-// refused are the template functions the kit and overrides may not call:
-// those whose result changes from run to run or machine to machine (the
-// same input must give the same bytes), and tpl, which would let Helm
-// evaluate a value, such as an Argo CD placeholder, as a template.
-func refused(fn string) bool { return fn == "tpl" || render.Nondeterministic(fn) }
+// refused are the template functions the kit and overrides do not have
+// beyond those every kit lacks (the ones whose result changes from run to
+// run or machine to machine, see [render.LoadKit]): tpl, which would let a
+// template evaluate a value, such as an Argo CD placeholder, as a template.
+func refused(fn string) bool { return fn == "tpl" }
 
-// ErrRefusedFunction marks a template that calls a refused function.
+// ErrRefusedFunction marks a template that calls a function the kit does
+// not have.
 var ErrRefusedFunction = render.ErrRefusedFunction
 
 // execute runs the kit, with overrides, over values and parses the output

@@ -65,11 +65,6 @@ func TestOverrides(t *testing.T) {
 				}
 			},
 		},
-		"printing a long name without toJson breaks the YAML, not the name": {
-			spec:    "testdata/specs/long-names-gitlab.yaml",
-			files:   map[string]string{"applicationset.yaml": strings.Replace(appSet, "name: {{ .template.name | toJson }}", "name: {{ .template.name }}", 1)},
-			wantErr: "template",
-		},
 		"a name of one's own is caught by the self-check": {
 			files:   map[string]string{"applicationset.yaml": strings.Replace(appSet, "name: {{ .template.name | toJson }}", `name: "web-{{ "{{" }} .number {{ "}}" }}"`, 1)},
 			wantErr: "both must be the env name",

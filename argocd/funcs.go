@@ -1,13 +1,14 @@
 package argocd
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"text/template"
 
 	"github.com/Masterminds/sprig/v3"
 	"github.com/gosimple/slug"
+	"github.com/gosimple/unidecode"
 	"sigs.k8s.io/yaml"
 )
 
@@ -49,6 +50,8 @@ func normalize(s string) string {
 
 // slugify is Argo CD's slugify: optional maximum length (default 50) and
 // smart truncation (default true) before the text, normalized then slugged.
+// A negative length without smart truncation panics, as gosimple/slug
+// does; text/template makes that the template's error, as in Argo CD.
 func slugify(args ...any) string {
 	max, smart, text := branchSlugMax, true, ""
 	for i, a := range args {
@@ -65,6 +68,9 @@ func slugify(args ...any) string {
 			}
 		}
 	}
+	if max < 0 && !smart {
+		panic(fmt.Sprintf("slugify: maximum length %d is negative", max))
+	}
 	return makeSlug(normalize(text), max, smart)
 }
 
@@ -72,24 +78,55 @@ func slugify(args ...any) string {
 // parameter: transliterated to ASCII, lower case, runs of other characters
 // turned into '-', at most 50 characters, cut at the last '-' that fits.
 // It can be empty, and it is not a valid DNS label in general (it may start
-// with a digit); prenv never names anything after it.
+// with a digit); prenv never names anything after it. It is safe for
+// concurrent use, beside any use of gosimple/slug.
 func Slug(branch string) string { return makeSlug(branch, branchSlugMax, true) }
 
-// slugMu guards gosimple/slug's package settings, which are global: they
-// are set for each call and put back, so that prenv does not depend on, or
-// change, anyone else's settings.
-var slugMu sync.Mutex
-
+// Argo CD makes branch_slug with gosimple/slug's Make after setting the
+// package's MaxLength to 50 and its CustomSub to {"_": "-"}
+// (applicationset/generators/pull_request.go), and slugify with its
+// MaxLength and EnableSmartTruncate set per call. Setting those variables
+// here would change the results of every other user of the package in the
+// program, and race with them; makeSlug computes the same result without
+// reading or writing them: the steps of gosimple/slug v1.15.0's MakeLang
+// for "en" (slug.go), with its exported helpers. TestSlugMatchesGosimple
+// checks it against slug.Make on many inputs.
 func makeSlug(s string, max int, smart bool) string {
-	slugMu.Lock()
-	defer slugMu.Unlock()
-	sub, maxLen, smartTrunc := slug.CustomSub, slug.MaxLength, slug.EnableSmartTruncate
-	defer func() { slug.CustomSub, slug.MaxLength, slug.EnableSmartTruncate = sub, maxLen, smartTrunc }()
-	slug.CustomSub = map[string]string{"_": "-"}
-	slug.MaxLength = max
-	slug.EnableSmartTruncate = smart
-	return slug.Make(s)
+	s = strings.TrimSpace(s)
+	s = slug.SubstituteRune(s, nil) // CustomRuneSub is unset; this makes the text valid UTF-8
+	s = slug.Substitute(s, map[string]string{"_": "-"})
+	s = slug.SubstituteRune(s, slugEnglish)
+	s = unidecode.Unidecode(s)
+	s = strings.ToLower(s)
+	if !smart && len(s) >= max {
+		s = s[:max]
+	}
+	s = slugOtherChars.ReplaceAllString(s, "-")
+	s = slugDashes.ReplaceAllString(s, "-")
+	s = strings.Trim(s, "-_")
+	if max > 0 && smart && len(s) > max {
+		// Cut at the last '-' at or before max, or at max in a single word.
+		if i := strings.LastIndexByte(s[:max+1], '-'); i >= 0 {
+			return s[:i]
+		}
+		return s[:max]
+	}
+	return s
 }
+
+// slugEnglish is gosimple/slug's substitution for "en" (enSub, merged at
+// init with defaultSub; languages_substitution.go of v1.15.0).
+var slugEnglish = map[rune]string{
+	'&': "and", '@': "at",
+	'"': "", '\'': "", '’': "",
+	'‒': "-", '–': "-", '—': "-", '―': "-",
+}
+
+// gosimple/slug's character classes (slug.go of v1.15.0).
+var (
+	slugOtherChars = regexp.MustCompile("[^a-zA-Z0-9-_]")
+	slugDashes     = regexp.MustCompile("-+")
+)
 
 func toYAML(v any) (string, error) {
 	b, err := yaml.Marshal(v)

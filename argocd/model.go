@@ -151,7 +151,7 @@ func newModel(ctx context.Context, env *render.PreviewEnvironment) (*model, erro
 	}
 	appKinds := a.AppResources
 	if appKinds == nil {
-		appKinds = DefaultAppResources
+		appKinds = render.DefaultAppResources()
 	}
 	for _, gk := range appKinds {
 		if !slices.Contains(kinds, gk) {
@@ -213,22 +213,12 @@ func destServer(a *render.ArgoCD) string {
 // emittedKinds are the namespaced kinds render env emits for the spec
 // (the Namespace aside), found by rendering a probe pull request with the
 // embedded kit.
-func emittedKinds(ctx context.Context, env *render.PreviewEnvironment) ([]render.GroupKind, error) {
-	out, err := render.Render(ctx, env, 1, render.Options{})
+func emittedKinds(_ context.Context, env *render.PreviewEnvironment) ([]render.GroupKind, error) {
+	m, err := render.Plan(env, 1)
 	if err != nil {
 		return nil, err
 	}
-	var kinds []render.GroupKind
-	for _, o := range out.Objects {
-		gk := render.GroupKind{Group: o.GroupVersionKind().Group, Kind: o.GetKind()}
-		if gk.Kind == "Namespace" && gk.Group == "" {
-			continue
-		}
-		if !slices.Contains(kinds, gk) {
-			kinds = append(kinds, gk)
-		}
-	}
-	return kinds, nil
+	return render.EnvKinds(m), nil
 }
 
 // sourceModel is the Application's source for the manifest flow or the

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
 	"helm.sh/helm/v3/pkg/releaseutil"
@@ -44,10 +43,25 @@ type ChartOptions struct {
 	// Dir is a chart folder or packaged chart (.tgz).
 	Dir string
 	// Values are values files (YAML), merged in order over the chart's
-	// defaults, as helm's -f does; prenv's values are merged last.
+	// defaults, as helm's -f does; prenv's values are merged last. Each is
+	// at most [MaxValuesSize].
 	Values [][]byte
 	// ReleaseName defaults to the app's name.
 	ReleaseName string
+	// AllowSymlinks follows symbolic links that lead out of the chart
+	// folder, or are absolute, as `helm template` does (Helm only warns).
+	// By default such a link fails with a [*LinkOutsideError] naming it:
+	// a chart a pull request changes could otherwise put any file of the
+	// machine that renders it (a CI runner's credentials) into the output.
+	// Links that stay inside the chart are always followed.
+	AllowSymlinks bool
+	// AllowNondeterministic renders a chart whose templates call
+	// functions whose result changes from run to run ([Nondeterministic]:
+	// now, date*, rand*, uuidv4, gen*, lookup, ...), or whose output
+	// differs between two renders. By default such a chart fails with a
+	// [*NondeterministicChartError] naming each call's template and line:
+	// its rendered diff would change on every run.
+	AllowNondeterministic bool
 }
 
 // ChartError is an app chart that could not be loaded or rendered.
@@ -65,8 +79,29 @@ func (e *ChartError) Unwrap() error { return e.Err }
 // default capabilities, NOTES.txt left out, values checked against the
 // chart's values.schema.json. The objects come back sorted with
 // [SortObjects].
+//
+// Two things differ from helm template, by default, because the chart is
+// input a pull request can change. The chart is read like Helm's loader
+// reads it (.helmignore, only regular files, each at most
+// [MaxChartFileSize], [MaxChartSize] in all, a .tgz's decompressed content
+// too), but through an [os.Root]: a symbolic link that leaves the chart
+// folder fails with a [*LinkOutsideError] (see
+// [ChartOptions].AllowSymlinks). And a chart whose output would change from
+// run to run fails with a [*NondeterministicChartError] (see
+// [ChartOptions].AllowNondeterministic): its templates are scanned for
+// calls of [Nondeterministic] functions, and so is the text tpl may be
+// given when a template calls tpl (every string of the values, the
+// chart's files and the templates' string constants); as the engine's
+// function map cannot be changed in this Helm version, the chart is then
+// rendered twice, so that text built while rendering and given to tpl
+// shows as output that differs.
 func RenderChart(ctx context.Context, m *Model, opts ChartOptions) ([]*unstructured.Unstructured, error) {
-	c, err := loader.Load(opts.Dir)
+	for i, b := range opts.Values {
+		if int64(len(b)) > MaxValuesSize {
+			return nil, &ChartError{Chart: opts.Dir, Err: &FileTooLargeError{Path: fmt.Sprintf("values file %d", i+1), Size: int64(len(b)), Limit: MaxValuesSize}}
+		}
+	}
+	c, err := loadChart(opts.Dir, opts.AllowSymlinks)
 	if err != nil {
 		return nil, &ChartError{Chart: opts.Dir, Err: err}
 	}
@@ -113,9 +148,31 @@ func RenderChart(ctx context.Context, m *Model, opts ChartOptions) ([]*unstructu
 	if err != nil {
 		return nil, &ChartError{Chart: c.Name(), Err: err}
 	}
+	if !opts.AllowNondeterministic {
+		if err := checkChartCalls(c, top["Values"]); err != nil {
+			return nil, &ChartError{Chart: c.Name(), Err: err}
+		}
+	}
 	files, err := engine.Engine{}.Render(c, top)
 	if err != nil {
 		return nil, &ChartError{Chart: c.Name(), Err: err}
+	}
+	if !opts.AllowNondeterministic {
+		// What the scan cannot see (a string built at run time and given
+		// to tpl) shows as output that differs between two renders.
+		again, err := engine.Engine{}.Render(c, top)
+		if err != nil {
+			return nil, &ChartError{Chart: c.Name(), Err: err}
+		}
+		var differ []string
+		for _, k := range slices.Sorted(maps.Keys(files)) {
+			if files[k] != again[k] {
+				differ = append(differ, k)
+			}
+		}
+		if len(differ) > 0 {
+			return nil, &ChartError{Chart: c.Name(), Err: &NondeterministicChartError{Differ: differ}}
+		}
 	}
 	for k := range files {
 		if strings.HasSuffix(k, "NOTES.txt") {

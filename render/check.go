@@ -13,31 +13,46 @@ import (
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"prenv.dev/prenv/internal/iamactions"
 )
 
 // AWS-side limits that the ACK CRDs do not carry.
 const (
-	MaxTags                 = 50
-	MaxGlobalIndexes        = 20
-	MaxLocalIndexes         = 5
-	MaxProjectedAttributes  = 100
-	MaxManagedPolicies      = 20
-	MaxQueueMessageSize     = 1048576
-	MinQueueMessageSize     = 1024
-	MaxVisibilityTimeout    = 43200
-	MinMessageRetention     = 60
-	MaxMessageRetention     = 1209600
-	MaxDelaySeconds         = 900
-	MaxReceiveWaitSeconds   = 20
-	MaxMaxReceiveCount      = 1000
-	MinSessionDuration      = 3600
-	MaxSessionDuration      = 43200
-	MaxTagKeyLen            = 128
-	MaxTagValueLen          = 256
-	MaxAttributeNameLen     = 255
-	MaxIndexNameLen         = 255
-	MinIndexNameLen         = 3
-	MaxPR                   = 2147483647
+	MaxTags                = 50
+	MaxGlobalIndexes       = 20
+	MaxLocalIndexes        = 5
+	MaxProjectedAttributes = 100
+	MaxManagedPolicies     = 20
+	MaxQueueMessageSize    = 1048576
+	MinQueueMessageSize    = 1024
+	MaxVisibilityTimeout   = 43200
+	MinMessageRetention    = 60
+	MaxMessageRetention    = 1209600
+	MaxDelaySeconds        = 900
+	MaxReceiveWaitSeconds  = 20
+	MaxMaxReceiveCount     = 1000
+	MinSessionDuration     = 3600
+	MaxSessionDuration     = 43200
+	MaxTagKeyLen           = 128
+	MaxTagValueLen         = 256
+	MaxAttributeNameLen    = 255
+	MaxIndexNameLen        = 255
+	MinIndexNameLen        = 3
+	MaxPR                  = 2147483647
+	// MaxTables and MaxQueues bound an env's tables and queues. The role's
+	// derived statements must fit in MaxManagedPolicies policies of
+	// MaxManagedPolicySize characters (122,880), and a table's or queue's
+	// statement takes more than 150, so no spec with over 819 of them in
+	// all could render; these limits refuse such specs before any work
+	// that grows with their number.
+	MaxTables = 256
+	MaxQueues = 256
+	// MaxCapacityUnits is the most read or write capacity units DynamoDB
+	// takes for a table or index ("Given value 1000000000001 for
+	// ReadCapacityUnits is out of bounds"; dynalite's tests, run against
+	// DynamoDB by its authors).
+	MaxCapacityUnits        = 1_000_000_000_000
 	maxHostnameLen          = 253
 	prenvReservedLabelGroup = "prenv.dev/"
 )
@@ -51,11 +66,8 @@ var (
 	policyARNRE   = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}|aws):policy/([\x21-\x7e]+/)*[A-Za-z0-9+=,.@_-]{1,128}$`)
 	indexNameRE   = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 	roleNameRE    = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
-	actionRE      = regexp.MustCompile(`^([a-z0-9-]+:[A-Za-z0-9*?]+|\*)$`)
 	sidRE         = regexp.MustCompile(`^[A-Za-z0-9]*$`)
 	resourceARNRE = regexp.MustCompile(`(?s)^arn:([a-z*-]+):[a-z0-9*?-]*:[a-z0-9*?-]*:([0-9]{12}|[*?]*|aws)?:.+$`)
-	conditionOpRE = regexp.MustCompile(`^((ForAllValues|ForAnyValue):)?[A-Za-z]+$`)
-	hashSuffixRE  = regexp.MustCompile(`-[0-9a-f]{8}$`)
 	tagCharsRE    = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 	partitions    = []string{"aws", "aws-cn", "aws-us-gov"}
 	attrTypes     = []string{"S", "N", "B"}
@@ -86,13 +98,14 @@ func Check(env *PreviewEnvironment) field.ErrorList {
 		for _, msg := range validation.IsDNS1035Label(env.Metadata.Name) {
 			errs = append(errs, field.Invalid(name, env.Metadata.Name, msg))
 		}
-		if hashSuffixRE.MatchString(env.Metadata.Name) {
-			errs = append(errs, field.Invalid(name, env.Metadata.Name, hashSuffixRule))
+		if strings.Contains(env.Metadata.Name, shortMark) {
+			errs = append(errs, field.Invalid(name, env.Metadata.Name, shortMarkRule))
 		}
 	}
 	s := &env.Spec
 	sp := field.NewPath("spec")
 	errs = append(errs, checkPrefix(s.Prefix, sp.Child("prefix"))...)
+	errs = append(errs, checkEnvNameLen(env, name)...)
 	errs = append(errs, checkAWS(&s.AWS, sp.Child("aws"))...)
 	if s.ServiceAccount != nil {
 		p := sp.Child("serviceAccount")
@@ -126,6 +139,17 @@ func Check(env *PreviewEnvironment) field.ErrorList {
 		errs = append(errs, field.NotSupported(sp.Child("deletionPolicy"), s.DeletionPolicy, deletionModes))
 	}
 	errs = append(errs, checkArgoCD(s.ArgoCD, sp.Child("argocd"))...)
+	// Characters YAML cannot carry, for every string the rules above do not
+	// already refuse at the same path.
+	reported := sets.New[string]()
+	for _, e := range errs {
+		reported.Insert(e.Field)
+	}
+	for _, e := range checkText(env) {
+		if !reported.Has(e.Field) {
+			errs = append(errs, e)
+		}
+	}
 	return errs
 }
 
@@ -213,6 +237,7 @@ func checkIAM(s *Spec, p *field.Path) field.ErrorList {
 		errs = append(errs, field.Invalid(p.Child("maxSessionDuration"), d, fmt.Sprintf("must be between %d and %d seconds", MinSessionDuration, MaxSessionDuration)))
 	}
 	sids := derivedSids(s)
+	actions := iamactions.Default()
 	for i, st := range iam.Statements {
 		sp := p.Child("statements").Index(i)
 		if st.Sid != "" {
@@ -230,8 +255,8 @@ func checkIAM(s *Spec, p *field.Path) field.ErrorList {
 			errs = append(errs, field.Required(sp.Child("actions"), "at least one action"))
 		}
 		for j, a := range st.Actions {
-			if !actionRE.MatchString(a) {
-				errs = append(errs, field.Invalid(sp.Child("actions").Index(j), a, "must have the form service:Action (wildcards * and ? allowed)"))
+			if e := checkAction(actions, a, sp.Child("actions").Index(j)); e != nil {
+				errs = append(errs, e)
 			}
 		}
 		if len(st.Resources) == 0 {
@@ -250,28 +275,7 @@ func checkIAM(s *Spec, p *field.Path) field.ErrorList {
 				errs = append(errs, field.Invalid(rp, r, fmt.Sprintf("must be in partition %q", part)))
 			}
 		}
-		for _, op := range sortedKeys(st.Conditions) {
-			cp := sp.Child("conditions").Key(op)
-			if !conditionOpRE.MatchString(op) {
-				errs = append(errs, field.Invalid(cp, op, "must be a condition operator such as StringEquals or ForAnyValue:StringLike"))
-			}
-			if len(st.Conditions[op]) == 0 {
-				errs = append(errs, field.Required(cp, "at least one condition key"))
-			}
-			for _, k := range sortedKeys(st.Conditions[op]) {
-				switch {
-				case k == "" || !policyText(k):
-					errs = append(errs, field.Invalid(cp.Key(k), k, "must be a condition key; "+policyTextRule))
-				case len(st.Conditions[op][k]) == 0:
-					errs = append(errs, field.Required(cp.Key(k), "at least one value"))
-				}
-				for vi, v := range st.Conditions[op][k] {
-					if !policyText(v) {
-						errs = append(errs, field.Invalid(cp.Key(k).Index(vi), v, policyTextRule))
-					}
-				}
-			}
-		}
+		errs = append(errs, checkConditions(st.Conditions, sp.Child("conditions"))...)
 		// A statement larger than one managed policy is split by its
 		// resources; one that cannot be split so is refused.
 		if _, ok := splitStatement(userStatements(&IAM{Statements: []Statement{st}})[0]); !ok {
@@ -332,12 +336,22 @@ func derivedSidList(s *Spec) []string {
 			raw = append(raw, "Queue"+sid(q.Name))
 		}
 	}
+	// next[id] is the first number worth trying for id, so that n logical
+	// names with the same CamelCase cost O(n), not O(n^2).
 	seen := sets.New[string]()
+	next := map[string]int{}
 	out := make([]string, len(raw))
 	for i, id := range raw {
 		u := id
-		for n := 2; seen.Has(u); n++ {
+		if seen.Has(u) {
+			// Every number below next[id] was tried before and is taken.
+			n := max(next[id], 2)
 			u = id + "N" + strconv.Itoa(n)
+			for seen.Has(u) {
+				n++
+				u = id + "N" + strconv.Itoa(n)
+			}
+			next[id] = n + 1
 		}
 		seen.Insert(u)
 		out[i] = u
@@ -353,8 +367,8 @@ func checkLogical(name string, p *field.Path, seen sets.Set[string]) field.Error
 		return field.ErrorList{field.TooLong(p, name, maxLogicalNameLen)}
 	case !logicalRE.MatchString(name):
 		return field.ErrorList{field.Invalid(p, name, "must be lower-case letters, digits and '-', starting with a letter and not ending with '-' (regex "+logicalRE.String()+")")}
-	case hashSuffixRE.MatchString(name):
-		return field.ErrorList{field.Invalid(p, name, hashSuffixRule)}
+	case strings.Contains(name, shortMark):
+		return field.ErrorList{field.Invalid(p, name, shortMarkRule)}
 	case seen.Has(name):
 		return field.ErrorList{field.Duplicate(p, name)}
 	}
@@ -362,16 +376,19 @@ func checkLogical(name string, p *field.Path, seen sets.Set[string]) field.Error
 	return nil
 }
 
-// hashSuffixRule keeps shortened names apart from written ones: a name that
-// is too long is cut and ends in -<8 hex digits>, so no app or logical name
-// may end that way itself.
-const hashSuffixRule = "must not end in '-' and 8 hexadecimal digits: that ending marks names prenv shortened"
+// shortMarkRule keeps shortened names apart from written ones: a name that
+// is too long is cut and followed by "--" and a hash, so no app or logical
+// name may contain "--" itself.
+const shortMarkRule = "must not contain \"--\": it marks the names prenv shortens"
 
 func checkTables(d *DynamoDB, p *field.Path) field.ErrorList {
 	if d == nil {
 		return nil
 	}
 	var errs field.ErrorList
+	if len(d.Tables) > MaxTables {
+		errs = append(errs, field.TooMany(p, len(d.Tables), MaxTables))
+	}
 	seen := sets.New[string]()
 	for i := range d.Tables {
 		errs = append(errs, checkTable(&d.Tables[i], p.Index(i), seen)...)
@@ -430,11 +447,13 @@ func checkTable(t *Table, p *field.Path, seen sets.Set[string]) field.ErrorList 
 		case mode == "PAY_PER_REQUEST" && c != nil:
 			errs = append(errs, field.Forbidden(cp, "billingMode PAY_PER_REQUEST takes no provisioned capacity"))
 		case c != nil:
-			if c.Read < 1 {
-				errs = append(errs, field.Invalid(cp.Child("read"), c.Read, "must be at least 1"))
-			}
-			if c.Write < 1 {
-				errs = append(errs, field.Invalid(cp.Child("write"), c.Write, "must be at least 1"))
+			for _, u := range []struct {
+				name  string
+				value int64
+			}{{"read", c.Read}, {"write", c.Write}} {
+				if u.value < 1 || u.value > MaxCapacityUnits {
+					errs = append(errs, field.Invalid(cp.Child(u.name), u.value, fmt.Sprintf("must be between 1 and %d capacity units", int64(MaxCapacityUnits))))
+				}
 			}
 		}
 	}
@@ -540,16 +559,24 @@ func checkQueues(q *SQS, p *field.Path) field.ErrorList {
 		return nil
 	}
 	var errs field.ErrorList
+	if len(q.Queues) > MaxQueues {
+		errs = append(errs, field.TooMany(p, len(q.Queues), MaxQueues))
+	}
 	seen := sets.New[string]()
 	for i := range q.Queues {
 		errs = append(errs, checkQueue(&q.Queues[i], p.Index(i), seen)...)
 	}
-	// <name>-dlq belongs to the queue named <name> when it has a dead-letter queue.
+	// <name>-dlq is the object name of the dead-letter queue of the queue
+	// named <name>, when it has one.
+	dlqOf := map[string]string{}
+	for _, b := range q.Queues {
+		if b.DeadLetter != nil {
+			dlqOf[b.Name+"-dlq"] = b.Name
+		}
+	}
 	for i, a := range q.Queues {
-		for _, b := range q.Queues {
-			if b.DeadLetter != nil && a.Name == b.Name+"-dlq" {
-				errs = append(errs, field.Invalid(p.Index(i).Child("name"), a.Name, fmt.Sprintf("is the name of queue %q's dead-letter queue", b.Name)))
-			}
+		if b, ok := dlqOf[a.Name]; ok {
+			errs = append(errs, field.Invalid(p.Index(i).Child("name"), a.Name, fmt.Sprintf("is the name of queue %q's dead-letter queue", b)))
 		}
 	}
 	return errs
@@ -606,9 +633,7 @@ func checkAnnotations(ann map[string]string, p *field.Path) field.ErrorList {
 		for _, msg := range validation.IsQualifiedName(strings.ToLower(k)) {
 			errs = append(errs, field.Invalid(p.Key(k), k, msg))
 		}
-		if k == AnnotationRoleARN {
-			errs = append(errs, field.Forbidden(p.Key(k), "prenv sets the role ARN itself"))
-		}
+		errs = append(errs, checkWebhookAnnotation(k, ann[k], p.Key(k))...)
 	}
 	return errs
 }

@@ -282,8 +282,11 @@ func TestCheckRules(t *testing.T) {
 		"prefix 20 chars":     {func(e *render.PreviewEnvironment) { e.Spec.Prefix = strings.Repeat("p", 20) }, ""},
 		"prefix words":        {func(e *render.PreviewEnvironment) { e.Spec.Prefix = "pr-eu1" }, ""},
 		"prefix trailing -":   {func(e *render.PreviewEnvironment) { e.Spec.Prefix = "pr-" }, "spec.prefix"},
-		"app 63 chars":        {func(e *render.PreviewEnvironment) { e.Metadata.Name = "a" + strings.Repeat("b", 62) }, ""},
-		"app 64 chars":        {func(e *render.PreviewEnvironment) { e.Metadata.Name = "a" + strings.Repeat("b", 63) }, "metadata.name"},
+		"app 49 chars":        {func(e *render.PreviewEnvironment) { e.Metadata.Name = "a" + strings.Repeat("b", 48) }, ""},
+		"app 50 chars":        {func(e *render.PreviewEnvironment) { e.Metadata.Name = "a" + strings.Repeat("b", 49) }, "metadata.name"},
+		"app with --":         {func(e *render.PreviewEnvironment) { e.Metadata.Name = "shop--api" }, "metadata.name"},
+		"table with --":       {func(e *render.PreviewEnvironment) { e.Spec.DynamoDB.Tables[0].Name = "or--ders" }, "spec.dynamodb.tables[0].name"},
+		"queue with --":       {func(e *render.PreviewEnvironment) { e.Spec.SQS.Queues[0].Name = "jo--bs" }, "spec.sqs.queues[0].name"},
 		"oidc without scheme": {func(e *render.PreviewEnvironment) {
 			e.Spec.AWS.OIDCProviderURL = "oidc.eks.eu-west-1.amazonaws.com/id/X"
 		}, ""},

@@ -47,7 +47,7 @@ func ExampleRender() {
 	// Role test-7-web web
 	// Queue test-7-web jobs
 	// Queue test-7-web jobs-dlq
-	// https://sqs.eu-west-1.amazonaws.com/123456789012/test-7-web-jobs
+	// https://sqs.eu-west-1.amazonaws.com/123456789012/test-7-web_jobs
 }
 
 // Every problem of a spec is reported at once, each with its field path.

@@ -75,7 +75,7 @@ func (in fuzzInput) spec() *render.PreviewEnvironment {
 var fuzzSeeds = []fuzzInput{
 	{"web", "test", "sessions", "jobs", "web", "web", "arn:aws:s3:::assets/*", "https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE", "preview.example.com", 123, false, true},
 	{"a", "p", "abc", "q", "", "", "", "oidc.example.com", "", 1, true, true},
-	{"a" + strings.Repeat("b", 62), "p" + strings.Repeat("q", 19), "t" + strings.Repeat("u", 39), "q" + strings.Repeat("r", 39), strings.Repeat("v", 256), strings.Repeat("l", 63), "arn:aws:s3:::" + strings.Repeat("x", 300), "https://issuer.example.com/" + strings.Repeat("p", 300), strings.Repeat("z", 60) + ".example.com", render.MaxPR, true, true},
+	{"a" + strings.Repeat("b", 24), "p" + strings.Repeat("q", 19), "t" + strings.Repeat("u", 39), "q" + strings.Repeat("r", 39), strings.Repeat("v", 256), strings.Repeat("l", 63), "arn:aws:s3:::" + strings.Repeat("x", 300), "https://issuer.example.com/" + strings.Repeat("p", 300), strings.Repeat("z", 60) + ".example.com", render.MaxPR, true, true},
 	{"web", "test", "t1", "q1", "a: b", "v", "arn:aws:s3:::b\n---\nkind: Secret\n# c", "https://x.example.com/", "", 7, false, false},
 	{"web", "test", "t1", "q1", " x ", "v", "arn:aws:s3:::{{ .Release.Name }}\"'", "https://x.example.com", "", 7, false, true},
 	{"web", "test", "t1", "q1", "ünïcødé 日本語 @+=/:.-_", "v", "arn:aws:s3:::ünïcødé/*", "https://x.example.com", "", 7, true, false},
@@ -201,7 +201,7 @@ func checkFuzzOutput(t *testing.T, in fuzzInput, out *render.Output) {
 	for _, o := range out.Objects {
 		switch o.GetKind() {
 		case "Table":
-			if got := str(o, "spec", "tableName"); got != ns+"-"+in.table {
+			if got := str(o, "spec", "tableName"); got != ns+"_"+in.table {
 				t.Errorf("tableName %q", got)
 			}
 		case "Queue":
@@ -212,12 +212,18 @@ func checkFuzzOutput(t *testing.T, in fuzzInput, out *render.Output) {
 					t.Errorf("queue %s is not FIFO", o.GetName())
 				}
 			}
-			full := ns + "-" + logical + suffix
+			full := ns + "_" + in.queue
+			if logical != in.queue {
+				full += "_dlq"
+			}
+			full += suffix
 			name := str(o, "spec", "queueName")
 			switch {
 			case len(full) <= render.MaxQueueNameLen && name != full:
 				t.Errorf("queueName %q, want %q", name, full)
-			case len(name) > render.MaxQueueNameLen || !strings.HasPrefix(name, ns+"-") || !strings.HasSuffix(name, suffix):
+			case len(full) > render.MaxQueueNameLen && name != full[:strings.Index(name, "--")]+"--"+render.NameHash(full)+suffix:
+				t.Errorf("queueName %q for %q", name, full)
+			case len(name) > render.MaxQueueNameLen || !strings.HasPrefix(name, in.prefix+"-"+prs+"-") || !strings.HasSuffix(name, suffix):
 				t.Errorf("queueName %q for %q", name, full)
 			}
 			if in.dlq && logical == in.queue {
@@ -226,7 +232,7 @@ func checkFuzzOutput(t *testing.T, in fuzzInput, out *render.Output) {
 					MaxReceiveCount     int    `json:"maxReceiveCount"`
 				}
 				if err := json.Unmarshal([]byte(str(o, "spec", "redrivePolicy")), &rp); err != nil || rp.MaxReceiveCount != 5 ||
-					!strings.HasPrefix(rp.DeadLetterTargetArn, "arn:aws:sqs:eu-west-1:123456789012:"+ns+"-") {
+					!strings.HasPrefix(rp.DeadLetterTargetArn, "arn:aws:sqs:eu-west-1:123456789012:"+in.prefix+"-"+prs+"-") {
 					t.Errorf("redrivePolicy %q (%v)", str(o, "spec", "redrivePolicy"), err)
 				}
 			}

@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"reflect"
+	"strconv"
 	"strings"
 
 	"helm.sh/helm/v3/pkg/strvals"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	sigsjson "sigs.k8s.io/json"
-	yaml3 "sigs.k8s.io/yaml/goyaml.v3"
 )
 
 // Override is one --set style override of a spec field, in Helm's --set
@@ -24,8 +24,10 @@ type Override struct {
 }
 
 // Load decodes a spec strictly from YAML or JSON and applies the overrides in
-// order. Unknown, misspelt or duplicate fields are errors that name the field.
-// Load does not check the values: [Render] and [Check] do.
+// order. Unknown, misspelt or duplicate fields and values of the wrong type
+// are errors that name the field, list indexes and map keys included; all of
+// them are reported at once. Load does not check the values: [Render] and
+// [Check] do.
 func Load(data []byte, overrides ...Override) (*PreviewEnvironment, error) {
 	js, err := specJSON(data)
 	if err != nil {
@@ -41,6 +43,10 @@ func Load(data []byte, overrides ...Override) (*PreviewEnvironment, error) {
 		}
 		var errs field.ErrorList
 		for i, o := range overrides {
+			if err := checkOverrideIndexes(o.Expr); err != "" {
+				errs = append(errs, field.Invalid(field.NewPath("--set").Index(i), o.Expr, err))
+				continue
+			}
 			parse := strvals.ParseInto
 			if o.String {
 				parse = strvals.ParseIntoString
@@ -55,6 +61,13 @@ func Load(data []byte, overrides ...Override) (*PreviewEnvironment, error) {
 		if js, err = json.Marshal(m); err != nil {
 			return nil, err
 		}
+	}
+	// Every value of the wrong JSON type and every unknown field is reported
+	// at its own path, list indexes and map keys included, before the strict
+	// decoder runs: a type error of the decoder names one problem only, and
+	// neither the list index nor the map key it is under.
+	if errs := specTypeErrors(js); len(errs) > 0 {
+		return nil, &InvalidError{Errs: errs}
 	}
 	var env PreviewEnvironment
 	strict, err := sigsjson.UnmarshalStrict(js, &env, sigsjson.DisallowUnknownFields)
@@ -71,88 +84,45 @@ func Load(data []byte, overrides ...Override) (*PreviewEnvironment, error) {
 	return &env, nil
 }
 
-// specJSON turns one YAML (or JSON) document into JSON, refusing duplicate
-// keys and multi-document input. It reads YAML 1.2, where only true and false
-// are booleans: under YAML 1.1 an attribute "type: N" would turn into false.
-func specJSON(data []byte) ([]byte, error) {
-	dec := yaml3.NewDecoder(bytes.NewReader(data))
-	var found any
-	docs := 0
+// MaxOverrideIndex is the largest list index an override may name: no list
+// of a spec may hold more (tables and queues at most 256 each). Helm's
+// parser would otherwise build a list up to the index it is given, 65,536
+// elements for "queues[65536]", and every check would then run over them.
+const MaxOverrideIndex = 1023
+
+// checkOverrideIndexes refuses an override whose path (before the first
+// '=') names a list index over [MaxOverrideIndex].
+func checkOverrideIndexes(expr string) string {
+	path, _, _ := strings.Cut(expr, "=")
 	for {
-		var node yaml3.Node
-		err := dec.Decode(&node)
-		if errors.Is(err, io.EOF) {
-			break
+		i := strings.IndexByte(path, '[')
+		if i < 0 {
+			return ""
 		}
-		if err != nil {
-			return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, field.OmitValueType{}, "not valid YAML: "+err.Error())}}
+		j := strings.IndexByte(path[i:], ']')
+		if j < 0 {
+			return ""
 		}
-		if dups := duplicateKeys(&node, nil); len(dups) > 0 {
-			return nil, &InvalidError{Errs: dups}
+		if n, err := strconv.Atoi(path[i+1 : i+j]); err == nil && n > MaxOverrideIndex {
+			return fmt.Sprintf("list index %d is beyond every list of a spec (at most %d)", n, MaxOverrideIndex)
 		}
-		var v any
-		if err := node.Decode(&v); err != nil {
-			return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, field.OmitValueType{}, "not valid YAML: "+err.Error())}}
-		}
-		if v == nil {
-			continue
-		}
-		docs++
-		found = v
+		path = path[i+j+1:]
 	}
-	switch {
-	case docs == 0:
-		return nil, &InvalidError{Errs: field.ErrorList{field.Required(nil, "the spec is empty")}}
-	case docs > 1:
-		return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, fmt.Sprintf("%d documents", docs), "a spec file holds exactly one YAML document")}}
+}
+
+// specJSON turns one YAML (or JSON) spec document into JSON: see
+// [specDocument]. It reads YAML 1.2, where only true and false are booleans:
+// under YAML 1.1 an attribute "type: N" would turn into false.
+func specJSON(data []byte) ([]byte, error) {
+	m, err := specDocument(data)
+	if err != nil {
+		return nil, err
 	}
-	if _, ok := found.(map[string]any); !ok {
-		return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, field.OmitValueType{}, "the spec must be a mapping with string keys")}}
-	}
-	js, err := json.Marshal(found)
+	js, err := json.Marshal(m)
 	if err != nil {
 		return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, field.OmitValueType{}, "not representable as JSON: "+err.Error())}}
 	}
 	return js, nil
-}
-
-// duplicateKeys lists the keys a YAML mapping repeats, with their paths.
-func duplicateKeys(n *yaml3.Node, p *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	child := func(name string) *field.Path {
-		if p == nil {
-			return field.NewPath(name)
-		}
-		return p.Child(name)
-	}
-	switch n.Kind {
-	case yaml3.DocumentNode:
-		for _, c := range n.Content {
-			errs = append(errs, duplicateKeys(c, p)...)
-		}
-	case yaml3.MappingNode:
-		seen := map[string]int{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i].Value
-			if line, dup := seen[k]; dup {
-				errs = append(errs, field.Duplicate(child(k), fmt.Sprintf("%s (line %d, first on line %d)", k, n.Content[i].Line, line)))
-				continue
-			}
-			seen[k] = n.Content[i].Line
-			errs = append(errs, duplicateKeys(n.Content[i+1], child(k))...)
-		}
-	case yaml3.SequenceNode:
-		for i, c := range n.Content {
-			var ip *field.Path
-			if p == nil {
-				ip = field.NewPath("").Index(i)
-			} else {
-				ip = p.Index(i)
-			}
-			errs = append(errs, duplicateKeys(c, ip)...)
-		}
-	}
-	return errs
 }
 
 // strictError turns sigs.k8s.io/json's strict error ("unknown field \"spec.x\"",
@@ -163,7 +133,7 @@ func strictError(err error) *field.Error {
 		if rest, ok := strings.CutPrefix(msg, kind); ok {
 			path := strings.Trim(rest, `"`)
 			if kind == "unknown field " {
-				return field.Forbidden(pathOf(path), "unknown field (misspelt, or not in "+APIVersion+")")
+				return unknownFieldError(pathOf(path))
 			}
 			return field.Duplicate(pathOf(path), nil)
 		}
@@ -269,15 +239,250 @@ type InvalidError struct {
 	Errs field.ErrorList
 }
 
-func (e *InvalidError) Error() string {
+func (e *InvalidError) Error() string { return listErrors("invalid spec", e.Errs) }
+
+// listErrors formats a headline, the number of problems and one indented
+// line per problem.
+func listErrors(head string, errs field.ErrorList) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "invalid spec: %d problem", len(e.Errs))
-	if len(e.Errs) != 1 {
+	fmt.Fprintf(&b, "%s: %d problem", head, len(errs))
+	if len(errs) != 1 {
 		b.WriteString("s")
 	}
-	for _, fe := range e.Errs {
+	for _, fe := range errs {
 		b.WriteString("\n  ")
 		b.WriteString(fe.Error())
 	}
 	return b.String()
+}
+
+// unknownFieldError is the error for a field the spec's types do not have.
+// Fields of IAM's policy grammar that prenv leaves out on purpose say why.
+func unknownFieldError(p *field.Path) *field.Error {
+	if stmt, name, ok := statementField(p); ok {
+		switch strings.ToLower(name) {
+		case "principal", "principals", "notprincipal", "notprincipals":
+			// IAM User Guide, "Grammar of the IAM JSON policy language": the
+			// principal_block "must not be included in identity-based
+			// policies"; IAM refuses the policy.
+			return field.Forbidden(p, "an identity-based policy has no Principal (IAM refuses one): the statements of "+stmt+" apply to the env's Role, whose trust policy names the one principal, the env's ServiceAccount")
+		case "notaction", "notactions":
+			return field.Forbidden(p, "NotAction is not supported: with Allow it grants every action of every AWS service that it does not list; list the actions to allow or deny in actions")
+		case "notresource", "notresources":
+			return field.Forbidden(p, "NotResource is not supported: with Allow it grants the actions on every resource it does not list, in any account; list the resources in resources")
+		}
+		// IAM's own spelling of a field prenv has (Effect, Action, Resource,
+		// Condition, Sid), as in a statement pasted from a policy.
+		if want, ok := statementFieldNames[strings.ToLower(name)]; ok && want != name {
+			return field.Forbidden(p, fmt.Sprintf("unknown field: a statement's field is %s (prenv's fields are sid, effect, actions, resources and conditions)", want))
+		}
+	}
+	return field.Forbidden(p, "unknown field (misspelt, or not in "+APIVersion+")")
+}
+
+// statementFieldNames maps IAM's names of a statement's elements, in lower
+// case, to prenv's fields.
+var statementFieldNames = map[string]string{
+	"sid": "sid", "effect": "effect",
+	"action": "actions", "actions": "actions",
+	"resource": "resources", "resources": "resources",
+	"condition": "conditions", "conditions": "conditions",
+}
+
+// statementField reports whether p is a field of one of
+// spec.iam.statements, with that statement's path and the field's name.
+func statementField(p *field.Path) (stmt, name string, ok bool) {
+	s := p.String()
+	i := strings.LastIndexByte(s, '.')
+	if i < 0 {
+		return "", "", false
+	}
+	stmt, name = s[:i], s[i+1:]
+	rest, found := strings.CutPrefix(stmt, "spec.iam.statements[")
+	if !found || !strings.HasSuffix(rest, "]") {
+		return "", "", false
+	}
+	if _, err := strconv.Atoi(strings.TrimSuffix(rest, "]")); err != nil {
+		return "", "", false
+	}
+	return stmt, name, true
+}
+
+// specTypeErrors checks a spec, as JSON, against the Go types it decodes
+// into and reports every value of the wrong JSON type and every unknown
+// field, each at its own path: list elements by index, map entries by key
+// (spec.iam.statements[1].conditions.StringEquals), as the API server names
+// them in a custom resource. Values that pass decode as they are; what they
+// mean is for [Check].
+func specTypeErrors(js []byte) field.ErrorList {
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil // the decoder that follows reports it
+	}
+	return typeErrors(doc, reflect.TypeFor[PreviewEnvironment](), nil)
+}
+
+var (
+	accountIDType   = reflect.TypeFor[AccountID]()
+	stringListType  = reflect.TypeFor[StringList]()
+	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+)
+
+// typeErrors checks v, a JSON value decoded with UseNumber, against type t.
+// JSON null is always accepted: it leaves the zero value.
+func typeErrors(v any, t reflect.Type, p *field.Path) field.ErrorList {
+	if v == nil {
+		return nil
+	}
+	mismatch := func(want string) field.ErrorList {
+		return field.ErrorList{field.Invalid(p, field.OmitValueType{}, fmt.Sprintf("must be of type %s, not %s", want, jsonValueKind(v)))}
+	}
+	switch t {
+	case accountIDType:
+		switch x := v.(type) {
+		case string:
+			return nil
+		case json.Number:
+			if _, err := strconv.ParseUint(x.String(), 10, 64); err == nil {
+				return nil
+			}
+			return field.ErrorList{field.Invalid(p, x.String(), "must be a string of 12 digits")}
+		}
+		return field.ErrorList{field.Invalid(p, field.OmitValueType{}, "must be a string of 12 digits, not "+jsonValueKind(v))}
+	case stringListType:
+		switch x := v.(type) {
+		case string:
+			return nil
+		case []any:
+			var errs field.ErrorList
+			for i, e := range x {
+				if _, ok := e.(string); !ok && e != nil {
+					errs = append(errs, field.Invalid(p.Index(i), field.OmitValueType{}, "must be of type string, not "+jsonValueKind(e)))
+				}
+			}
+			return errs
+		}
+		return mismatch("string or list of strings")
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return typeErrors(v, t.Elem(), p)
+	case reflect.Struct:
+		if reflect.PointerTo(t).Implements(unmarshalerType) {
+			return nil // a type with its own decoding: the decoder checks it
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			return mismatch("object")
+		}
+		fields := map[string]reflect.StructField{}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if !f.IsExported() || name == "-" {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			fields[name] = f
+		}
+		var errs field.ErrorList
+		for _, k := range sortedKeys(m) {
+			f, ok := fields[k]
+			if !ok {
+				errs = append(errs, unknownFieldError(childPath(p, k)))
+				continue
+			}
+			errs = append(errs, typeErrors(m[k], f.Type, childPath(p, k))...)
+		}
+		return errs
+	case reflect.Map:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return mismatch("object")
+		}
+		var errs field.ErrorList
+		for _, k := range sortedKeys(m) {
+			errs = append(errs, typeErrors(m[k], t.Elem(), childPath(p, k))...)
+		}
+		return errs
+	case reflect.Slice, reflect.Array:
+		list, ok := v.([]any)
+		if !ok {
+			return mismatch("list")
+		}
+		var errs field.ErrorList
+		for i, e := range list {
+			ip := p.Index(i)
+			if p == nil {
+				ip = field.NewPath("").Index(i)
+			}
+			errs = append(errs, typeErrors(e, t.Elem(), ip)...)
+		}
+		return errs
+	case reflect.String:
+		if _, ok := v.(string); !ok {
+			return mismatch("string")
+		}
+	case reflect.Bool:
+		if _, ok := v.(bool); !ok {
+			return mismatch("boolean")
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, ok := v.(json.Number)
+		if !ok {
+			return mismatch("integer")
+		}
+		if _, err := strconv.ParseInt(n.String(), 10, t.Bits()); errors.Is(err, strconv.ErrRange) {
+			return field.ErrorList{field.Invalid(p, n.String(), fmt.Sprintf("must be an integer of %d bits", t.Bits()))}
+		} else if err != nil {
+			return mismatch("integer")
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n, ok := v.(json.Number)
+		if !ok {
+			return mismatch("integer")
+		}
+		if _, err := strconv.ParseUint(n.String(), 10, t.Bits()); errors.Is(err, strconv.ErrRange) {
+			return field.ErrorList{field.Invalid(p, n.String(), fmt.Sprintf("must be an integer of %d bits", t.Bits()))}
+		} else if err != nil {
+			return mismatch("non-negative integer")
+		}
+	case reflect.Float32, reflect.Float64:
+		if _, ok := v.(json.Number); !ok {
+			return mismatch("number")
+		}
+	}
+	return nil
+}
+
+// childPath is p's field name, or the path's first element when p is nil.
+func childPath(p *field.Path, name string) *field.Path {
+	if p == nil {
+		return field.NewPath(name)
+	}
+	return p.Child(name)
+}
+
+// jsonValueKind names a JSON value's type in the words of "must be of type".
+func jsonValueKind(v any) string {
+	switch x := v.(type) {
+	case string:
+		return "string"
+	case json.Number:
+		if _, err := strconv.ParseInt(x.String(), 10, 64); err == nil {
+			return "number"
+		}
+		return "number " + x.String()
+	case bool:
+		return "boolean"
+	case []any:
+		return "list"
+	case map[string]any:
+		return "object"
+	}
+	return "null"
 }

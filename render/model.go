@@ -8,19 +8,26 @@ import (
 
 // Labels, annotations and tags prenv sets.
 const (
-	LabelManagedBy      = "app.kubernetes.io/managed-by"
-	ManagedByValue      = "prenv"
-	LabelApp            = "prenv.dev/app"
-	LabelPR             = "prenv.dev/pr"
-	LabelEnv            = "prenv.dev/env"
-	AnnotationSyncWave  = "argocd.argoproj.io/sync-wave"
-	AnnotationRegion    = "services.k8s.aws/region"
-	AnnotationDeletion  = "services.k8s.aws/deletion-policy"
-	AnnotationRoleARN   = "eks.amazonaws.com/role-arn"
-	DefaultPartition    = "aws"
-	DefaultSessionSecs  = 3600
-	DefaultDLQRetention = 1209600
-	DefaultBillingMode  = "PAY_PER_REQUEST"
+	LabelManagedBy     = "app.kubernetes.io/managed-by"
+	ManagedByValue     = "prenv"
+	LabelApp           = "prenv.dev/app"
+	LabelPR            = "prenv.dev/pr"
+	LabelEnv           = "prenv.dev/env"
+	AnnotationSyncWave = "argocd.argoproj.io/sync-wave"
+	AnnotationRegion   = "services.k8s.aws/region"
+	AnnotationDeletion = "services.k8s.aws/deletion-policy"
+	AnnotationRoleARN  = "eks.amazonaws.com/role-arn"
+	// AnnotationAdoptionPolicy and AnnotationAdoptionFields are ACK's
+	// resource adoption annotations (ACK docs, "Resource Adoption"):
+	// adopt-or-create adopts the AWS resource the fields identify when it
+	// exists, and creates it otherwise.
+	AnnotationAdoptionPolicy = "services.k8s.aws/adoption-policy"
+	AnnotationAdoptionFields = "services.k8s.aws/adoption-fields"
+	AdoptOrCreate            = "adopt-or-create"
+	DefaultPartition         = "aws"
+	DefaultSessionSecs       = 3600
+	DefaultDLQRetention      = 1209600
+	DefaultBillingMode       = "PAY_PER_REQUEST"
 )
 
 // Sync waves: the Namespace, then the IAM Policy, then the Role and the data
@@ -90,6 +97,9 @@ type PolicyModel struct {
 	ARN         string `json:"arn"`
 	Description string `json:"description"`
 	Document    string `json:"document"`
+	// Annotations are the object's own annotations beyond prenv's
+	// common ones: ACK's adoption annotations with deletionPolicy retain.
+	Annotations map[string]string `json:"annotations"`
 }
 
 // RoleModel is the ACK IAM Role for IRSA.
@@ -103,6 +113,9 @@ type RoleModel struct {
 	PermissionsBoundary string   `json:"permissionsBoundary"`
 	PolicyARNs          []string `json:"policyARNs"`
 	PolicyRefs          []string `json:"policyRefs"`
+	// Annotations are the object's own annotations beyond prenv's
+	// common ones: ACK's adoption annotations with deletionPolicy retain.
+	Annotations map[string]string `json:"annotations"`
 }
 
 // TableModel is one ACK DynamoDB Table.
@@ -120,6 +133,9 @@ type TableModel struct {
 	StreamView    string           `json:"streamView"`
 	TTLAttribute  string           `json:"ttlAttribute"`
 	PITR          bool             `json:"pointInTimeRecovery"`
+	// Annotations are the object's own annotations beyond prenv's
+	// common ones: ACK's adoption annotations with deletionPolicy retain.
+	Annotations map[string]string `json:"annotations"`
 }
 
 // AttributeModel is an attribute definition.
@@ -154,6 +170,9 @@ type QueueModel struct {
 	// Attributes are the Queue CRD's attribute fields, each a string.
 	Attributes map[string]string `json:"attributes"`
 	Wave       string            `json:"wave"`
+	// Annotations are the object's own annotations beyond prenv's
+	// common ones: ACK's adoption annotations with deletionPolicy retain.
+	Annotations map[string]string `json:"annotations"`
 }
 
 // envKey turns a logical name into the middle of an environment variable

@@ -2,52 +2,121 @@ package render
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
+	"encoding/base32"
 	"strconv"
 	"strings"
 )
 
-// Name limits, in characters.
+// Name limits, in characters. Sources: Kubernetes (a namespace is a DNS-1123
+// label), the IAM User Guide "IAM and AWS STS quotas" (role 64, managed
+// policy 128), the SQS Developer Guide "CreateQueue" (80, ".fifo" included)
+// and the DynamoDB Developer Guide "Naming rules" (3 to 255).
 const (
-	MaxNamespaceLen   = 63  // a DNS-1123 label; also a label value
-	MaxRoleNameLen    = 64  // IAM role name
-	MaxPolicyNameLen  = 128 // IAM managed policy name
-	MaxQueueNameLen   = 80  // SQS queue name, .fifo included
-	MaxTableNameLen   = 255 // DynamoDB table name
-	MinTableNameLen   = 3
-	hashLen           = 8
+	MaxNamespaceLen  = 63  // a DNS-1123 label; also a label value
+	MaxRoleNameLen   = 64  // IAM role name
+	MaxPolicyNameLen = 128 // IAM managed policy name
+	MaxQueueNameLen  = 80  // SQS queue name, .fifo included
+	MaxTableNameLen  = 255 // DynamoDB table name
+	MinTableNameLen  = 3
+	// MaxPRDigits is the number of digits of [MaxPR].
+	MaxPRDigits = 10
+	// MaxEnvNameParts is the most that len(prefix)+len(app) may be: an env
+	// name <prefix>-<pr>-<app> for a PR of [MaxPRDigits] digits must fit in
+	// a namespace name, so env names are never shortened.
+	MaxEnvNameParts = MaxNamespaceLen - 2 - MaxPRDigits
+	// HashBits is the length of the hash that shortened names carry: the
+	// first 128 bits of SHA-256, written as 26 characters of lower-case
+	// base32 (RFC 4648 alphabet, no padding).
+	HashBits = 128
+
+	hashChars         = (HashBits + 4) / 5
 	maxPrefixLen      = 20
 	maxLogicalNameLen = 40
 )
 
-// EnvName returns the env name <prefix>-<pr>-<app>, shortened to the
-// namespace limit when needed. Prefix and PR number are always kept whole;
-// the app part is cut and followed by a hash of the full name, so that two
-// different full names never give the same short one.
+// The characters that join the parts of a name. None of them can occur
+// inside a part, which is what makes names injective (see the package
+// documentation).
+const (
+	// nameSep joins an env name and a logical name (and a dead-letter
+	// queue's "dlq", and a split policy's number). App, prefix and logical
+	// names are lower-case DNS labels, which have no '_'.
+	nameSep = "_"
+	// shortMark comes before the hash of a shortened name. App, prefix and
+	// logical names may not contain "--", so no written name has it.
+	shortMark = "--"
+	// dlqPart ends a dead-letter queue's name: <env>_<queue>_dlq.
+	dlqPart = "dlq"
+	// fifoSuffix ends every FIFO queue's name, as SQS requires.
+	fifoSuffix = ".fifo"
+)
+
+// EnvName returns the env name <prefix>-<pr>-<app>: the namespace, the IAM
+// role name, the Argo CD Application name and the first label of the env's
+// hostname. [Check] refuses specs whose env name could exceed
+// [MaxNamespaceLen] for some PR number (len(prefix)+len(app) over
+// [MaxEnvNameParts]), so for a valid spec the name is never shortened; for
+// other input it is shortened as [TableName] and [QueueName] are, so that it
+// still fits and stays unique.
 func EnvName(prefix string, pr int, app string) string {
-	return shorten(prefix+"-"+strconv.Itoa(pr)+"-", app, "", MaxNamespaceLen)
+	return fit(prefix+"-"+strconv.Itoa(pr)+"-"+app, "", MaxNamespaceLen)
 }
 
-// shorten returns keep+cut+suffix when it fits in limit; otherwise it cuts
-// cut from the right and inserts "-<hash>" before suffix, the hash covering
-// keep+cut+suffix. Hyphens, dots and underscores left dangling at the cut are
-// dropped.
-func shorten(keep, cut, suffix string, limit int) string {
-	full := keep + cut + suffix
+// RoleName is the IAM role name of the env: its env name.
+func RoleName(envName string) string { return fit(envName, "", MaxRoleNameLen) }
+
+// PolicyName is the name of the env's n-th managed policy (n from 1): the env
+// name for the first, <env>_<n> for the others (a policy over IAM's size
+// limit is split into several).
+func PolicyName(envName string, n int) string {
+	if n <= 1 {
+		return fit(envName, "", MaxPolicyNameLen)
+	}
+	return fit(envName+nameSep+strconv.Itoa(n), "", MaxPolicyNameLen)
+}
+
+// TableName is the DynamoDB table name of the env's table with the given
+// logical name: <env>_<logical>. For valid specs it is at most 104
+// characters and never shortened.
+func TableName(envName, logical string) string {
+	return fit(envName+nameSep+logical, "", MaxTableNameLen)
+}
+
+// QueueName is the SQS queue name of the env's queue with the given logical
+// name: <env>_<logical>, <env>_<logical>_dlq for its dead-letter queue, with
+// ".fifo" for a FIFO queue. A name over [MaxQueueNameLen] is shortened: cut,
+// then "--" and [HashBits] bits of the hash of the full name, then ".fifo".
+func QueueName(envName, logical string, deadLetter, fifo bool) string {
+	body := envName + nameSep + logical
+	if deadLetter {
+		body += nameSep + dlqPart
+	}
+	suffix := ""
+	if fifo {
+		suffix = fifoSuffix
+	}
+	return fit(body, suffix, MaxQueueNameLen)
+}
+
+// hashEncoding writes hashes in lower-case base32 without padding: only
+// characters that every AWS and Kubernetes name takes.
+var hashEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// NameHash is the hash a shortened name carries: [HashBits] bits of the
+// SHA-256 of the full name, as 26 characters of [a-z2-7].
+func NameHash(full string) string {
+	sum := sha256.Sum256([]byte(full))
+	return hashEncoding.EncodeToString(sum[:HashBits/8])
+}
+
+// fit returns body+suffix when it fits in limit. Otherwise it returns the
+// longest start of body that leaves room, without trailing '-' or '_', then
+// "--", the [NameHash] of body+suffix, then suffix.
+func fit(body, suffix string, limit int) string {
+	full := body + suffix
 	if len(full) <= limit {
 		return full
 	}
-	sum := sha256.Sum256([]byte(full))
-	h := hex.EncodeToString(sum[:])[:hashLen]
-	room := limit - len(keep) - len(suffix) - 1 - hashLen
-	if room < 0 {
-		// keep alone is too long: cut into it (only for callers whose keep
-		// may grow large; EnvName's cannot).
-		keep, cut, room = "", keep+cut, limit-len(suffix)-1-hashLen
-	}
-	if room > len(cut) {
-		room = len(cut)
-	}
-	part := strings.TrimRight(keep+cut[:room], "-._")
-	return part + "-" + h + suffix
+	room := max(limit-len(suffix)-len(shortMark)-hashChars, 0)
+	return strings.TrimRight(body[:min(room, len(body))], "-"+nameSep) + shortMark + NameHash(full) + suffix
 }

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -131,7 +132,7 @@ func plan(env *PreviewEnvironment, pr int) (*Model, field.ErrorList) {
 	if err != nil {
 		errs = append(errs, field.Invalid(field.NewPath("spec", "iam", "statements"), field.OmitValueType{}, err.Error()))
 	}
-	roleName := shorten(envName, "", "", MaxRoleNameLen)
+	roleName := RoleName(envName)
 	if !roleNameRE.MatchString(roleName) {
 		errs = append(errs, field.Invalid(field.NewPath("spec", "prefix"), s.Prefix, "gives an IAM role name outside [A-Za-z0-9+=,.@_-]"))
 	}
@@ -156,7 +157,7 @@ func plan(env *PreviewEnvironment, pr int) (*Model, field.ErrorList) {
 		objName, name := app, envName
 		if i > 0 {
 			objName = app + "-" + strconv.Itoa(i+1)
-			name = shorten(envName, "", "-"+strconv.Itoa(i+1), MaxPolicyNameLen)
+			name = PolicyName(envName, i+1)
 		}
 		doc, err := documentJSON(d)
 		if err != nil {
@@ -164,16 +165,26 @@ func plan(env *PreviewEnvironment, pr int) (*Model, field.ErrorList) {
 			continue
 		}
 		m.Policies = append(m.Policies, PolicyModel{
-			ObjectName:  objName,
-			Name:        name,
-			ARN:         arn(part, "iam", "", account, "policy/"+name),
-			Description: fmt.Sprintf("prenv: permissions of %s (%d of %d)", envName, i+1, len(docs)),
+			ObjectName: objName,
+			Name:       name,
+			ARN:        arn(part, "iam", "", account, "policy/"+name),
+			// IAM cannot change a policy's description, so it must not
+			// depend on how many parts there are.
+			Description: fmt.Sprintf("prenv: permissions of %s, part %d", envName, i+1),
 			Document:    doc,
 		})
 		role.PolicyRefs = append(role.PolicyRefs, objName)
 	}
 	if n := len(role.PolicyARNs) + len(role.PolicyRefs); n > MaxManagedPolicies {
-		errs = append(errs, field.TooMany(field.NewPath("spec", "iam", "managedPolicyARNs"), len(role.PolicyARNs), MaxManagedPolicies-len(role.PolicyRefs)))
+		// Say which part is too large: the user's ARNs when prenv's own
+		// policies leave room for some, else the permissions themselves.
+		if room := MaxManagedPolicies - len(role.PolicyRefs); room > 0 && len(role.PolicyARNs) > 0 {
+			errs = append(errs, field.TooMany(field.NewPath("spec", "iam", "managedPolicyARNs"), len(role.PolicyARNs), room))
+		} else {
+			errs = append(errs, field.Invalid(field.NewPath("spec"), field.OmitValueType{}, fmt.Sprintf(
+				"the env's permissions (its tables, queues and spec.iam.statements) need %d managed policies of %d characters and spec.iam.managedPolicyARNs lists %d more, over IAM's %d per role; grant fewer resources, or merge statements",
+				len(role.PolicyRefs), MaxManagedPolicySize, len(role.PolicyARNs), MaxManagedPolicies)))
+		}
 	}
 	tp, err := trustPolicy(part, account, oidcHost(s.AWS.OIDCProviderURL), envName, saName)
 	if err != nil {
@@ -190,11 +201,41 @@ func plan(env *PreviewEnvironment, pr int) (*Model, field.ErrorList) {
 		}
 	}
 	m.ConfigMap = ConfigMapModel{Name: app + "-prenv", Data: data}
+	setAdoption(m)
 	return m, errs
 }
 
+// setAdoption gives every ACK object its own annotations: with
+// deletionPolicy retain, ACK's adopt-or-create adoption, so that a reopened
+// pull request adopts the AWS resources its earlier run left behind instead
+// of failing with "already exists". The adoption fields are each resource's
+// identifier as its ACK controller reads it (ACK code generator: the ReadOne
+// operation's primary identifier, or "arn" for resources identified by ARN):
+// tableName for a Table, queueURL for a Queue, name for a Role, arn for a
+// Policy. Names are unique per env (see the package documentation), so
+// adoption can only find the env's own resources.
+func setAdoption(m *Model) {
+	adopt := func(field, value string) map[string]string {
+		if m.DeletionPolicy != "retain" {
+			return map[string]string{}
+		}
+		fields, _ := json.Marshal(map[string]string{field: value})
+		return map[string]string{AnnotationAdoptionPolicy: AdoptOrCreate, AnnotationAdoptionFields: string(fields)}
+	}
+	for i := range m.Policies {
+		m.Policies[i].Annotations = adopt("arn", m.Policies[i].ARN)
+	}
+	m.Role.Annotations = adopt("name", m.Role.Name)
+	for i := range m.Tables {
+		m.Tables[i].Annotations = adopt("tableName", m.Tables[i].Name)
+	}
+	for i := range m.Queues {
+		m.Queues[i].Annotations = adopt("queueURL", m.Queues[i].URL)
+	}
+}
+
 func planTable(t *Table, envName, part, region, account string) TableModel {
-	name := shorten(envName+"-", t.Name, "", MaxTableNameLen)
+	name := TableName(envName, t.Name)
 	tm := TableModel{
 		ObjectName:    t.Name,
 		Logical:       t.Name,
@@ -246,12 +287,8 @@ func keySchema(hash, rng string) []KeyModel {
 // planQueue returns the queue and, when it has one, its dead-letter queue
 // (dead-letter queue first).
 func planQueue(q *Queue, envName, part, region, account string) []QueueModel {
-	suffix := ""
-	if q.FIFO {
-		suffix = ".fifo"
-	}
 	mk := func(logicalSuffix string) QueueModel {
-		name := shorten(envName+"-", q.Name+logicalSuffix, suffix, MaxQueueNameLen)
+		name := QueueName(envName, q.Name, logicalSuffix != "", q.FIFO)
 		qm := QueueModel{
 			ObjectName: q.Name + logicalSuffix,
 			Logical:    q.Name,

@@ -274,7 +274,7 @@ func trustPolicy(partition, account, oidcHost, namespace, sa string) (string, er
 			Action:    "sts:AssumeRoleWithWebIdentity",
 			Condition: map[string]map[string]policyConditionVal{
 				"StringEquals": {
-					oidcHost + ":aud": {"sts.amazonaws.com"},
+					oidcHost + ":aud": {IRSAAudience},
 					oidcHost + ":sub": {"system:serviceaccount:" + namespace + ":" + sa},
 				},
 			},

@@ -128,12 +128,12 @@ func TestPolicySplit(t *testing.T) {
 		}
 		wantObj, wantName := "shop", out.Model.EnvName
 		if i > 0 {
-			wantObj, wantName = fmt.Sprintf("shop-%d", i+1), fmt.Sprintf("%s-%d", out.Model.EnvName, i+1)
+			wantObj, wantName = fmt.Sprintf("shop-%d", i+1), fmt.Sprintf("%s_%d", out.Model.EnvName, i+1)
 		}
 		if p.ObjectName != wantObj || p.Name != wantName {
 			t.Errorf("policy %d: object %q name %q, want %q %q", i, p.ObjectName, p.Name, wantObj, wantName)
 		}
-		if want := fmt.Sprintf("(%d of %d)", i+1, len(pols)); !strings.HasSuffix(p.Description, want) {
+		if want := fmt.Sprintf(", part %d", i+1); !strings.HasSuffix(p.Description, want) {
 			t.Errorf("policy %d description %q, want it to end %q", i, p.Description, want)
 		}
 		// Greedy packing: the next document's first statement did not fit here.
@@ -287,8 +287,8 @@ func leastPrivilegeSpec() *render.PreviewEnvironment {
 
 func TestLeastPrivilege(t *testing.T) {
 	out, all := allStatements(t, leastPrivilegeSpec())
-	const arnT = "arn:aws:dynamodb:eu-west-1:123456789012:table/pr-123-shop-"
-	const arnQ = "arn:aws:sqs:eu-west-1:123456789012:pr-123-shop-"
+	const arnT = "arn:aws:dynamodb:eu-west-1:123456789012:table/pr-123-shop_"
+	const arnQ = "arn:aws:sqs:eu-west-1:123456789012:pr-123-shop_"
 	read := []string{"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"}
 	write := []string{"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
 	stream := []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
@@ -301,8 +301,8 @@ func TestLeastPrivilege(t *testing.T) {
 		"TableEvents":       {read, []string{arnT + "events"}},
 		"TableEventsStream": {stream, []string{arnT + "events/stream/*"}},
 		"QueueOutbox":       {[]string{"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"}, []string{arnQ + "outbox"}},
-		"QueueInbox":        {[]string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"}, []string{arnQ + "inbox-dlq", arnQ + "inbox"}},
-		"QueueWork":         {[]string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:SendMessage"}, []string{arnQ + "work-dlq.fifo", arnQ + "work.fifo"}},
+		"QueueInbox":        {[]string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"}, []string{arnQ + "inbox_dlq", arnQ + "inbox"}},
+		"QueueWork":         {[]string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:SendMessage"}, []string{arnQ + "work_dlq.fifo", arnQ + "work.fifo"}},
 	}
 	if len(all) != len(want) {
 		t.Errorf("%d statements, want %d", len(all), len(want))

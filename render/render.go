@@ -7,18 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
 	"math"
 	"path"
 	"slices"
 	"sort"
 	"strings"
+	"text/template"
 	"unicode/utf8"
 
 	yaml2 "go.yaml.in/yaml/v2"
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/engine"
 	"helm.sh/helm/v3/pkg/releaseutil"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
@@ -60,11 +57,16 @@ type Renderer struct {
 	kit *Kit
 }
 
-// NewRenderer reads the template kit (the embedded one, with opts.Templates
-// applied) and checks every template for functions whose result changes
-// from run to run.
+// NewRenderer reads and parses the template kit (the embedded one, with
+// opts.Templates applied). Its templates have no function whose result
+// changes from run to run (see [LoadKit]).
 func NewRenderer(opts Options) (*Renderer, error) {
-	kit, err := LoadKit(chartName, templates.FS, opts.Templates, Nondeterministic)
+	if opts.Templates != nil {
+		// Templates a caller supplies are read within the template size
+		// limit, whatever file system they come from.
+		opts.Templates = LimitFS(opts.Templates, MaxTemplateSize)
+	}
+	kit, err := LoadKit(chartName, templates.FS, opts.Templates, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -127,18 +129,31 @@ func (r *Renderer) Execute(ctx context.Context, m *Model) ([]*unstructured.Unstr
 	return r.kit.Execute(ctx, values, release)
 }
 
-// Kit is a set of Helm-syntax templates, read and checked once, that Helm's
-// engine executes; prenv's kit and the Argo CD kit are both Kits.
+// Kit is a set of Helm-syntax templates, read and parsed once, executed
+// with the semantics of Helm's engine; prenv's kit and the Argo CD kit are
+// both Kits. It is safe for concurrent use.
 type Kit struct {
-	name  string
-	files []*chart.File
+	name string
+	// tmpl holds every file, parsed with funcs; names are the files'
+	// template names in Helm's order.
+	tmpl  *template.Template
+	names []string
+	funcs template.FuncMap
+	// reason says why the kit lacks a function of Helm's engine, or "".
+	reason func(fn string) string
 }
 
 // LoadKit reads, as the kit called name (it shows in template error
 // positions), the .yaml and .tpl templates of base, then those of
-// override, which replace base's by file name or add to them. Every template
-// is parsed and refused when it calls a function refuse selects (for
-// example [Nondeterministic]); refuse may be nil.
+// override, which replace base's by file name or add to them, and parses
+// them. The templates have the functions of Helm's engine (sprig's, Helm's
+// own, text/template's builtins) except those whose result changes from
+// run to run or machine to machine ([Nondeterministic]), with keys,
+// values, printf and durationRound in deterministic versions, less the
+// functions refuse selects (refuse may be nil; it cannot select a
+// builtin). A template that names a function the kit lacks does not
+// parse: the [*TemplateError] wraps [ErrRefusedFunction] and names the
+// function, file, line and reason.
 func LoadKit(name string, base, override fs.FS, refuse func(fn string) bool) (*Kit, error) {
 	byName := map[string][]byte{}
 	read := func(fsys fs.FS, what string) error {
@@ -155,11 +170,6 @@ func LoadKit(name string, base, override fs.FS, refuse func(fn string) bool) (*K
 			if err != nil {
 				return fmt.Errorf("reading %s template %s: %w", what, n, err)
 			}
-			if refuse != nil {
-				if err := checkCalls(n, string(b), refuse); err != nil {
-					return &TemplateError{Template: n, Err: err}
-				}
-			}
 			byName[n] = b
 		}
 		return nil
@@ -172,44 +182,34 @@ func LoadKit(name string, base, override fs.FS, refuse func(fn string) bool) (*K
 			return nil, err
 		}
 	}
-	files := make([]*chart.File, 0, len(byName))
-	for _, n := range slices.Sorted(maps.Keys(byName)) {
-		files = append(files, &chart.File{Name: path.Join("templates", n), Data: byName[n]})
-	}
-	return &Kit{name: name, files: files}, nil
+	return newKit(name, byName, refuse)
 }
 
-// Execute runs the kit with Helm's engine (missing keys are errors), values
-// as .Values and release as .Release, and parses what it prints into
+// Execute runs the kit (missing keys are errors), a copy of values as
+// .Values and of release as .Release, and parses what it prints into
 // objects, sorted into output order.
 func (k *Kit) Execute(ctx context.Context, values, release map[string]any) ([]*unstructured.Unstructured, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	c := &chart.Chart{
-		Metadata:  &chart.Metadata{APIVersion: chart.APIVersionV2, Name: k.name, Version: "0.0.0", Type: "application"},
-		Templates: k.files,
-	}
-	top := chartutil.Values{
-		"Values":       values,
-		"Release":      release,
-		"Capabilities": chartutil.DefaultCapabilities,
-	}
-	rendered, err := engine.Engine{Strict: true}.Render(c, top)
+	rendered, err := k.run(ctx, values, release, "missingkey=error")
 	if err != nil {
-		// Strict mode stops at a missing key before required or fail can
-		// give their message; Helm's default mode gets there. Prefer the
-		// message it gives, when it fails too.
-		if _, lax := (engine.Engine{}).Render(c, top); lax != nil {
-			err = lax
+		// A missing key stops the strict run before required or fail can
+		// give their message; a run with missing keys as zero values gets
+		// there. Prefer that message when there is one.
+		if !errors.As(err, new(*failError)) && ctx.Err() == nil {
+			if _, lax := k.run(ctx, values, release, "missingkey=zero"); errors.As(lax, new(*failError)) {
+				err = lax
+			}
 		}
-		return nil, &TemplateError{Err: err}
+		return nil, err
 	}
+	slices.SortFunc(rendered, func(a, b renderedFile) int { return strings.Compare(a.name, b.name) })
 	var objs []*unstructured.Unstructured
-	for _, name := range slices.Sorted(maps.Keys(rendered)) {
-		docs, err := ParseObjects([]byte(rendered[name]))
+	for _, r := range rendered {
+		docs, err := ParseObjects([]byte(r.text))
 		if err != nil {
-			return nil, &TemplateError{Template: strings.TrimPrefix(name, k.name+"/templates/"), Err: err}
+			return nil, &TemplateError{Template: path.Base(r.name), Err: err}
 		}
 		objs = append(objs, docs...)
 	}

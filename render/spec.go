@@ -218,6 +218,13 @@ type DeadLetter struct {
 // DNS gives the env its hostname <env>.<zone>.
 type DNS struct {
 	Zone string `json:"zone"`
+	// TXTPrefix and TXTSuffix are external-dns's --txt-prefix and
+	// --txt-suffix, %{record_type} included, as the cluster's external-dns
+	// runs with them (default: none). Its TXT registry names the record that
+	// marks a hostname's owner <prefix><type>-<first label><suffix>, and that
+	// label must fit in 63 characters too, so prenv keeps room for it.
+	TXTPrefix string `json:"txtPrefix,omitempty"`
+	TXTSuffix string `json:"txtSuffix,omitempty"`
 }
 
 // accountIDError is an account ID that is neither a string nor a whole number.

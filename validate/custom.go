@@ -43,8 +43,9 @@ var typeOfObjectMeta = reflect.TypeOf(metav1.ObjectMeta{})
 //
 // When old is given (the previous version of the object, same apiVersion),
 // the CEL rules run as for an update, so transition rules (those using
-// oldSelf) are checked. Schema checks are not ratcheted: the new object must
-// be fully valid.
+// oldSelf) are checked, and so are the update rules of the AWS service behind
+// an ACK kind (awsUpdateErrors). Schema checks are not ratcheted: the new
+// object must be fully valid.
 func (v *Validator) validateCustom(ctx context.Context, cv *crdVersion, u, old *unstructured.Unstructured) []fieldProblem {
 	schemaValidator, celValidator, err := cv.compile()
 	if err != nil {
@@ -71,13 +72,18 @@ func (v *Validator) validateCustom(ctx context.Context, cv *crdVersion, u, old *
 		errs = append(errs, schemaobjectmeta.Validate(ctx, nil, obj, cv.structural, false)...)
 		errs = append(errs, listtype.ValidateListSetsAndMaps(nil, cv.structural, obj)...)
 	}
+	var celErrs field.ErrorList
 	if celValidator != nil {
 		if blocked, e := hasBlockingErr(errs); blocked {
 			errs = append(errs, e)
 		} else {
-			celErrs, _ := celValidator.Validate(ctx, nil, cv.structural, obj, oldObj, celconfig.RuntimeCELCostBudget)
+			celErrs, _ = celValidator.Validate(ctx, nil, cv.structural, obj, oldObj, celconfig.RuntimeCELCostBudget)
 			errs = append(errs, celErrs...)
 		}
+	}
+	// The AWS service behind an ACK kind has update rules of its own.
+	if o, ok := oldObj.(map[string]interface{}); ok {
+		errs = append(errs, awsUpdateErrors(u.GroupVersionKind().GroupKind(), obj, o, celErrs)...)
 	}
 	return dedupe(append(problems, fromFieldErrors(errs)...))
 }

@@ -14,6 +14,30 @@
 // object, the CEL rules run as for an update, so transition rules such as
 // self == oldSelf (immutable fields) are enforced.
 //
+// Given the previous version of an ACK object, the update rules of the AWS
+// service behind it are checked too, each reported as a Forbidden problem
+// at the new object's field with the rule and the way out:
+//
+//   - DynamoDB Table: a new tableName (ACK creates a new, empty table and
+//     leaves the old one); a changed key schema, a changed type of a key
+//     attribute, added, removed or changed local secondary indexes (all
+//     fixed at creation); more than one global secondary index created or
+//     deleted in one update, or a changed key schema or projection of one;
+//     a new view type of an enabled stream, or an enabled stream whose
+//     streamSpecification is left out (ACK does not disable it); an enabled
+//     time to live moved to another attribute; a switch from
+//     PAY_PER_REQUEST to PROVISIONED while the table has global secondary
+//     indexes (ACK does not send their throughput).
+//   - SQS Queue: standard to FIFO or back; a new queueName.
+//   - IAM Role: a new name (ACK creates a new role) or path; IAM Policy: a
+//     new name, path or description (IAM cannot change them and ACK ignores
+//     the change).
+//
+// A field the CRD's own transition rule already refused is reported once.
+// What two renders do not show is not checked: DynamoDB's one-hour lock
+// after a time-to-live change and its limit of four switches to on-demand
+// billing in 24 hours.
+//
 // Built-in kinds (core/v1, apps/v1, networking/v1, rbac/v1, batch/v1,
 // policy/v1, autoscaling/v2) are decoded strictly into their k8s.io/api Go
 // types: unknown fields, wrong JSON types, out-of-range integers and bad
@@ -58,9 +82,10 @@
 // # Differences from the API server
 //
 // Schema checks are not ratcheted on update: the new object must be valid
-// even where the old one was not. Only CEL rules see the old object, which
-// is matched by API group, kind, namespace and name, and used only when its
-// apiVersion is the same (the validator has no conversion webhooks).
+// even where the old one was not. Only CEL rules and the AWS update rules
+// see the old object, which is matched by API group, kind, namespace and
+// name, and used only when its apiVersion is the same (the validator has no
+// conversion webhooks).
 // ObjectMeta update rules (immutable uid and the like) are not checked, as
 // two renders never carry server-set fields. A namespaced object without a
 // namespace is checked as if it were in "default", as kubectl would send

@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -309,68 +306,11 @@ func manifestExt(name string) bool {
 	return false
 }
 
-// readPaths reads files and, recursively, the .yaml, .yml and .json files of
-// folders, in lexical order within each folder. Hidden files and folders
-// found while walking are skipped.
-func readPaths(paths ...string) ([]Source, error) {
-	var out []Source
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil {
-			return nil, err
-		}
-		if !st.IsDir() {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, Source{Name: p, Data: b})
-			continue
-		}
-		// WalkDir does not enter a root that is a symbolic link: walk what
-		// it points to, and name files under the path as given.
-		root, err := filepath.EvalSymlinks(p)
-		if err != nil {
-			return nil, err
-		}
-		var files []string
-		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if path != root && strings.HasPrefix(d.Name(), ".") {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if !d.IsDir() && manifestExt(d.Name()) {
-				rel, err := filepath.Rel(root, path)
-				if err != nil {
-					return err
-				}
-				files = append(files, filepath.Join(p, rel))
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		sort.Strings(files)
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, Source{Name: f, Data: b})
-		}
-	}
-	return out, nil
-}
-
 // ReadSources reads files and folders (recursively: every .yaml, .yml and
-// .json file, in lexical order, hidden ones left out) into sources. Errors
-// are the os package's (for example *fs.PathError).
+// .json file, in lexical order, hidden ones left out) into sources, with the
+// limits of readPaths. Errors are the os package's (for example
+// *fs.PathError), or [*FileTooLargeError], [*NotRegularFileError] and
+// [*LinkOutsideError].
 func ReadSources(paths ...string) ([]Source, error) {
 	return readPaths(paths...)
 }

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -224,12 +223,11 @@ func flagPath(p string) string {
 func argoOptions(cmd, templatesDir string, stderr io.Writer) (argocd.Options, int) {
 	var opts argocd.Options
 	if templatesDir != "" {
-		st, err := os.Stat(templatesDir)
-		if err != nil || !st.IsDir() {
-			fmt.Fprintf(stderr, "render %s: --templates %s: not a readable folder\n", cmd, templatesDir)
-			return opts, exitUsage
+		fsys, code := openTemplates(cmd, templatesDir, stderr)
+		if fsys == nil {
+			return opts, code
 		}
-		opts.Templates = os.DirFS(templatesDir)
+		opts.Templates = fsys
 	}
 	return opts, exitOK
 }
@@ -238,7 +236,7 @@ func argoOptions(cmd, templatesDir string, stderr io.Writer) (argocd.Options, in
 // the user's (1) when their templates were in play, prenv's (3) otherwise.
 func reportArgoError(stderr io.Writer, cmd, file, templatesDir string, err error) int {
 	var te *render.TemplateError
-	if errors.As(err, &te) && templatesDir != "" {
+	if errors.As(err, &te) && templatesDir != "" || fileRefused(err) {
 		fmt.Fprintf(stderr, "render %s: %v\n", cmd, err)
 		return exitInvalid
 	}

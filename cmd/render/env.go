@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -22,6 +21,8 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		valueFiles, crdPaths               listFlag
 		previous                           string
 		helmValues                         bool
+		chartAllowSymlinks                 bool
+		chartAllowNondeterministic         bool
 		overrides                          overrideFlags
 	)
 	fs.StringVar(&file, "f", "", "the spec file (prenv.yaml), or - for standard input")
@@ -30,6 +31,8 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.StringVar(&outDir, "output-dir", "", "write one file per object into this folder (atomically) instead of standard output")
 	fs.StringVar(&chartDir, "chart", "", "also render this app chart (a folder or .tgz) in-process with Helm, the env's identity injected as values")
 	fs.Var(&valueFiles, "values", "a values file for --chart, merged in order as helm's -f (repeatable)")
+	fs.BoolVar(&chartAllowSymlinks, "chart-allow-symlinks", false, "let --chart follow symbolic links that leave the chart folder, as helm template does (by default they are refused: they can read any file of the machine into the output)")
+	fs.BoolVar(&chartAllowNondeterministic, "chart-allow-nondeterministic", false, "let --chart render a chart that calls functions whose result changes from run to run (now, rand*, uuidv4, gen*, lookup, ...; refused by default)")
 	fs.BoolVar(&helmValues, "helm-values", false, "print only the values prenv injects into an app chart (for helm or helmfile)")
 	fs.StringVar(&kustomizeDir, "kustomize", "", "apply the kustomization in this folder over the rendered objects (in memory)")
 	fs.Var(&crdPaths, "crds", "CRD files or folders that replace or extend the embedded schemas the output is validated against (repeatable)")
@@ -53,15 +56,15 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	opts := render.Options{}
 	if templatesDir != "" {
-		st, err := os.Stat(templatesDir)
-		if err != nil || !st.IsDir() {
-			fmt.Fprintf(stderr, "render env: --templates %s: not a readable folder\n", templatesDir)
-			return exitUsage
+		fsys, code := openTemplates("env", templatesDir, stderr)
+		if fsys == nil {
+			return code
 		}
-		opts.Templates = os.DirFS(templatesDir)
+		defer fsys.Close()
+		opts.Templates = fsys
 	}
-	if len(valueFiles) > 0 && chartDir == "" {
-		fmt.Fprintln(stderr, "render env: --values needs --chart")
+	if (len(valueFiles) > 0 || chartAllowSymlinks || chartAllowNondeterministic) && chartDir == "" {
+		fmt.Fprintln(stderr, "render env: --values, --chart-allow-symlinks and --chart-allow-nondeterministic need --chart")
 		return exitUsage
 	}
 	if helmValues && (chartDir != "" || outDir != "" || kustomizeDir != "" || templatesDir != "" || len(crdPaths) > 0 || previous != "") {
@@ -83,7 +86,7 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	out, err := render.Render(ctx, env, pr, opts)
 	if err != nil {
 		var te *render.TemplateError
-		if errors.As(err, &te) && templatesDir != "" {
+		if errors.As(err, &te) && templatesDir != "" || fileRefused(err) {
 			fmt.Fprintf(stderr, "render env: %v\n", err)
 			return exitInvalid
 		}
@@ -92,14 +95,20 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if chartDir != "" {
 		var values [][]byte
 		for _, f := range valueFiles {
-			b, err := os.ReadFile(f)
+			b, err := render.ReadFile(f, render.MaxValuesSize)
 			if err != nil {
 				fmt.Fprintf(stderr, "render env: --values: %v\n", err)
+				if fileRefused(err) {
+					return exitInvalid
+				}
 				return exitUsage
 			}
 			values = append(values, b)
 		}
-		app, err := render.RenderChart(ctx, out.Model, render.ChartOptions{Dir: chartDir, Values: values})
+		app, err := render.RenderChart(ctx, out.Model, render.ChartOptions{
+			Dir: chartDir, Values: values,
+			AllowSymlinks: chartAllowSymlinks, AllowNondeterministic: chartAllowNondeterministic,
+		})
 		if err != nil {
 			fmt.Fprintf(stderr, "render env: %v\n", err)
 			return exitInvalid
@@ -113,14 +122,25 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 			fmt.Fprintf(stderr, "render env: %v\n", err)
 			return exitInvalid
 		}
-		if err := keepsIdentity(out.Model, objs); err != nil {
-			fmt.Fprintf(stderr, "render env: --kustomize %s: %v\n", kustomizeDir, err)
-			return exitInvalid
-		}
 		out.Objects = objs
 	}
 	// The output is validated before it is printed, always: against the
 	// embedded schemas (or --crds), and as an update of --previous.
+	// Whatever templates, the chart or the kustomization made of them, the
+	// final objects keep the env's identity and permissions and stay inside
+	// its fence.
+	userShaped := templatesDir != "" || chartDir != "" || kustomizeDir != ""
+	if problems := render.CheckObjects(out.Model, out.Objects, render.ObjectRules{AppKinds: render.AppKinds(env)}); len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintf(stderr, "  %s\n", p)
+		}
+		if !userShaped {
+			fmt.Fprintf(stderr, "render: internal error (this is a bug in prenv; please report it with the spec): its own output breaks the env's rules (%d problem(s) above)\n", len(problems))
+			return exitInternal
+		}
+		fmt.Fprintf(stderr, "render env: the output leaves the env's identity, permissions or namespace (%d problem(s) above); --templates, --chart and --kustomize may shape prenv's objects, not change who they trust, what they grant or where they go\n", len(problems))
+		return exitInvalid
+	}
 	if code := validateOutput(ctx, out.Objects, crdPaths, previous, templatesDir != "" || chartDir != "" || kustomizeDir != "" || len(crdPaths) > 0, stderr); code != exitOK {
 		return code
 	}
@@ -169,35 +189,6 @@ func validateOutput(ctx context.Context, objs []*unstructured.Unstructured, crdP
 	for _, p := range res.Problems {
 		fmt.Fprintf(stderr, "  %s\n", p.String())
 	}
-	fmt.Fprintf(stderr, "render env: as an update of the previous render (%s) the output changes fields that cannot change; Argo CD would fail to sync it (%d problem(s) above)\n", previous, len(res.Problems))
+	fmt.Fprintf(stderr, "render env: as an update of the previous render (%s) the output changes what the API server or AWS refuses to change; the sync or ACK would fail (%d problem(s) above)\n", previous, len(res.Problems))
 	return exitInvalid
-}
-
-// keepsIdentity checks that a kustomization left the env's identity alone:
-// the Role trusts the ServiceAccount by namespace and name, and the app finds
-// its resources through the ConfigMap, so renaming or moving them breaks
-// IRSA without any error from the cluster.
-func keepsIdentity(m *render.Model, objs []*unstructured.Unstructured) error {
-	want := []struct{ kind, namespace, name string }{
-		{"Namespace", "", m.Namespace},
-		{"ServiceAccount", m.Namespace, m.ServiceAccount.Name},
-		{"ConfigMap", m.Namespace, m.ConfigMap.Name},
-	}
-	for _, w := range want {
-		found := false
-		for _, o := range objs {
-			if o.GetAPIVersion() == "v1" && o.GetKind() == w.kind && o.GetNamespace() == w.namespace && o.GetName() == w.name {
-				found = true
-				break
-			}
-		}
-		if !found {
-			where := w.name
-			if w.namespace != "" {
-				where = w.namespace + "/" + w.name
-			}
-			return fmt.Errorf("the kustomization renamed, moved or removed %s %s; the IAM role trusts the ServiceAccount by namespace and name, so names, namespace and prefixes must stay as prenv renders them", w.kind, where)
-		}
-	}
-	return nil
 }

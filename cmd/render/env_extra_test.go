@@ -34,7 +34,7 @@ func TestEnvGuards(t *testing.T) {
 		stdoutHas string
 	}{
 		"kustomization moving the env": {
-			args: []string{"--kustomize", moved}, code: exitInvalid, stderr: "renamed, moved or removed Namespace test-123-web",
+			args: []string{"--kustomize", moved}, code: exitInvalid, stderr: "Namespace/test-123-web: metadata.name: Required value",
 		},
 		"kustomization adding labels": {
 			args: []string{"--kustomize", labelled}, code: exitOK, stdoutHas: "owner: team-web",

@@ -228,7 +228,7 @@ func TestEnvOverrides(t *testing.T) {
 		"--set list element and bool": {[]string{"--set", "spec.sqs.queues[0].fifo=true"}, func(t *testing.T, objs map[string]map[string]any, _ string) {
 			q := objs["Queue/jobs"]
 			spec, _ := q["spec"].(map[string]any)
-			if spec["queueName"] != "pr-9-shop-jobs.fifo" || spec["fifoQueue"] != "true" {
+			if spec["queueName"] != "pr-9-shop_jobs.fifo" || spec["fifoQueue"] != "true" {
 				t.Errorf("queue spec %v", spec)
 			}
 		}},
@@ -296,17 +296,44 @@ data:
 	t.Run("adds a new template", func(t *testing.T) {
 		dir := t.TempDir()
 		writeFile(t, dir, "extra.yaml", `apiVersion: v1
-kind: Secret
+kind: Service
 metadata:
   name: {{ printf "%s-extra" .Values.app | toJson }}
   namespace: {{ .Values.namespace | toJson }}
+spec:
+  ports:
+  - port: 80
 `)
 		r := runCLI(t, "", "env", "-f", spec, "--pr", "3", "--templates", dir)
 		if r.code != exitOK {
 			t.Fatalf("exit %d: %s", r.code, r.stderr)
 		}
-		if _, ok := objects(t, r.stdout)["Secret/shop-extra"]; !ok {
+		if _, ok := objects(t, r.stdout)["Service/shop-extra"]; !ok {
 			t.Error("the added template's object is missing")
+		}
+	})
+	t.Run("a template may not leave the env", func(t *testing.T) {
+		dir := t.TempDir()
+		writeFile(t, dir, "escape.yaml", `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: web-cluster-admin
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: ServiceAccount, name: shop, namespace: {{ .Values.namespace | toJson }}}]
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: kube-system
+`)
+		r := runCLI(t, "", "env", "-f", spec, "--pr", "3", "--templates", dir)
+		if r.code != exitInvalid || r.stdout != "" {
+			t.Fatalf("exit %d, stdout %d bytes: %s", r.code, len(r.stdout), r.stderr)
+		}
+		for _, want := range []string{"rbac.authorization.k8s.io/ClusterRoleBinding/web-cluster-admin", "Namespace/kube-system"} {
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("stderr does not name %s:\n%s", want, r.stderr)
+			}
 		}
 	})
 	for name, tpl := range map[string]string{
@@ -341,8 +368,14 @@ func TestEnvOutputDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 7 {
-		t.Errorf("%d files, want 7", len(entries))
+	yamls := 0
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".yaml") {
+			yamls++
+		}
+	}
+	if yamls != 7 {
+		t.Errorf("%d object files, want 7", yamls)
 	}
 	if _, err := os.Stat(filepath.Join(out, "namespace_pr-8-shop.yaml")); err != nil {
 		t.Error(err)

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"prenv.dev/prenv/render"
@@ -72,12 +71,37 @@ func parseNoArgs(fs *flag.FlagSet, args []string, stderr io.Writer) (int, bool) 
 	return exitOK, true
 }
 
-// readInput reads a file, or standard input for "-".
+// readInput reads the spec: a file, or standard input for "-", at most
+// render.MaxSpecSize bytes, and only a regular file.
 func readInput(name string, stdin io.Reader) ([]byte, error) {
 	if name == "-" {
-		return io.ReadAll(stdin)
+		return render.ReadAll(stdin, "<stdin>", render.MaxSpecSize)
 	}
-	return os.ReadFile(name)
+	return render.ReadFile(name, render.MaxSpecSize)
+}
+
+// fileRefused reports whether err refuses a file for what a pull request
+// can change (its size, its kind, where its link leads): invalid input,
+// exit 1, where a path that does not exist is a usage error.
+func fileRefused(err error) bool {
+	var (
+		tl *render.FileTooLargeError
+		nr *render.NotRegularFileError
+		lo *render.LinkOutsideError
+	)
+	return errors.As(err, &tl) || errors.As(err, &nr) || errors.As(err, &lo)
+}
+
+// openTemplates opens a --templates folder for cmd: confined to the folder
+// (a symbolic link that leaves it is refused) and bounded
+// (render.MaxTemplateSize per file).
+func openTemplates(cmd, dir string, stderr io.Writer) (render.DirFS, int) {
+	fsys, err := render.OpenDirFS(dir, render.MaxTemplateSize)
+	if err != nil {
+		fmt.Fprintf(stderr, "render %s: --templates %s: not a readable folder\n", cmd, dir)
+		return nil, exitUsage
+	}
+	return fsys, exitOK
 }
 
 // loadSpec reads and decodes the spec named by -f, applying overrides. It
@@ -90,6 +114,9 @@ func loadSpec(file string, overrides []render.Override, stdin io.Reader, stderr 
 	data, err := readInput(file, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "render: %v\n", err)
+		if fileRefused(err) {
+			return nil, exitInvalid
+		}
 		return nil, exitUsage
 	}
 	env, err := render.Load(data, overrides...)

@@ -1,0 +1,83 @@
+package render_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"prenv.dev/prenv/render"
+)
+
+// TestMessagesAtLimits: errors stay true for specs far beyond every limit.
+func TestMessagesAtLimits(t *testing.T) {
+	t.Run("10,000 tables", func(t *testing.T) {
+		env := validSpec()
+		env.Spec.DynamoDB.Tables = nil
+		for i := range 10000 {
+			env.Spec.DynamoDB.Tables = append(env.Spec.DynamoDB.Tables, render.Table{Name: fmt.Sprintf("t%d", i), Attributes: []render.Attribute{{Name: "id", Type: "S"}}, HashKey: "id"})
+		}
+		_, err := render.Plan(env, 1)
+		if err == nil {
+			t.Fatal("10,000 tables accepted")
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, "spec.dynamodb.tables: Too many: 10000: must have at most 256 items") {
+			t.Errorf("error %.300s, want the table count refused", msg)
+		}
+		if strings.Contains(msg, "managedPolicyARNs") {
+			t.Errorf("error blames spec.iam.managedPolicyARNs, which is empty: %.300s", msg)
+		}
+	})
+	t.Run("permissions over 20 policies", func(t *testing.T) {
+		env := validSpec()
+		env.Spec.DynamoDB.Tables = nil
+		env.Spec.SQS.Queues = nil
+		for i := range render.MaxQueues {
+			env.Spec.SQS.Queues = append(env.Spec.SQS.Queues, render.Queue{Name: fmt.Sprintf("queue-with-a-long-logical-name-%03d", i), DeadLetter: &render.DeadLetter{MaxReceiveCount: 1}})
+		}
+		for i := range render.MaxTables {
+			env.Spec.DynamoDB.Tables = append(env.Spec.DynamoDB.Tables, render.Table{Name: fmt.Sprintf("table-with-a-long-logical-name-%03d", i), Attributes: []render.Attribute{{Name: "id", Type: "S"}}, HashKey: "id", Stream: "KEYS_ONLY"})
+		}
+		env.Spec.DynamoDB = &render.DynamoDB{Tables: env.Spec.DynamoDB.Tables}
+		env.Spec.IAM = &render.IAM{ManagedPolicyARNs: []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}}
+		_, err := render.Plan(env, 1)
+		if err == nil {
+			t.Fatal("accepted")
+		}
+		if msg := err.Error(); !strings.Contains(msg, "spec: Invalid value: the env's permissions (its tables, queues and spec.iam.statements) need") || strings.Contains(msg, "Too many: 0") {
+			t.Errorf("error %.400s", msg)
+		}
+	})
+}
+
+// BenchmarkWorstSpecs renders the inputs that once cost time quadratic in
+// their size; a regression shows as a jump in ns/op.
+func BenchmarkWorstSpecs(b *testing.B) {
+	// Logical names whose statement IDs coincide: "a1", "a-1", ... all give
+	// QueueA1.
+	coincide := validSpec()
+	coincide.Spec.DynamoDB = nil
+	coincide.Spec.SQS.Queues = nil
+	for i := range render.MaxQueues {
+		name := "a" + strings.Repeat("-1", i%3) + fmt.Sprintf("%d", i/3)
+		if i%3 == 0 {
+			name = "a1" + fmt.Sprintf("%d", i/3)
+		}
+		coincide.Spec.SQS.Queues = append(coincide.Spec.SQS.Queues, render.Queue{Name: name})
+	}
+	tooMany := validSpec()
+	tooMany.Spec.SQS.Queues = nil
+	for i := range 20000 {
+		tooMany.Spec.SQS.Queues = append(tooMany.Spec.SQS.Queues, render.Queue{Name: fmt.Sprintf("q%d", i), DeadLetter: &render.DeadLetter{MaxReceiveCount: 1}})
+	}
+	b.Run("coinciding statement IDs", func(b *testing.B) {
+		for b.Loop() {
+			render.Plan(coincide, 1)
+		}
+	})
+	b.Run("20000 queues", func(b *testing.B) {
+		for b.Loop() {
+			render.Check(tooMany)
+		}
+	})
+}

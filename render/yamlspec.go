@@ -1,0 +1,370 @@
+package render
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	yaml3 "sigs.k8s.io/yaml/goyaml.v3"
+)
+
+// MaxSpecNodes bounds the values one spec document may hold once aliases
+// are expanded: a spec has a few hundred; this keeps an alias bomb (a few
+// lines that expand to billions of values) from costing time or memory.
+const MaxSpecNodes = 200_000
+
+// The tags of YAML 1.2's core schema, the only ones a spec may carry
+// (YAML 1.2.2, 10.3 "Core Schema"; 10.1 for !!map, !!seq and !!str).
+const (
+	tagStr   = "!!str"
+	tagInt   = "!!int"
+	tagFloat = "!!float"
+	tagBool  = "!!bool"
+	tagNull  = "!!null"
+	tagMap   = "!!map"
+	tagSeq   = "!!seq"
+	tagMerge = "!!merge"
+	// tagTimestamp is what the YAML 1.1 resolver of the decoder gives a plain
+	// scalar such as 2026-01-02; YAML 1.2 has no timestamps, so it is the
+	// string as written.
+	tagTimestamp = "!!timestamp"
+)
+
+// specValue reads one YAML document of a spec into the values
+// encoding/json would give (map[string]any, []any, string, float64 or
+// int64, bool, nil), reading it as YAML 1.2's core schema reads it. It
+// refuses what would make the value differ from what the file shows: tags
+// other than the core schema's (!!binary hides a value behind base64,
+// unknown tags are otherwise ignored), merge keys (<<, not in YAML 1.2, add
+// fields the file does not spell out), duplicate keys and keys that are not
+// strings, each at its field path. Aliases are expanded within
+// [MaxSpecNodes]. It is linear in the size of the document.
+func specValue(n *yaml3.Node) (any, field.ErrorList) {
+	r := &specReader{budget: MaxSpecNodes}
+	v := r.value(n, nil)
+	return v, r.errs
+}
+
+type specReader struct {
+	errs   field.ErrorList
+	budget int
+	depth  int
+}
+
+// at returns p, or the root path "" for the top level.
+func at(p *field.Path) *field.Path {
+	if p == nil {
+		return field.NewPath("")
+	}
+	return p
+}
+
+func (r *specReader) value(n *yaml3.Node, p *field.Path) any {
+	r.budget--
+	if r.budget < 0 {
+		if r.budget == -1 {
+			r.errs = append(r.errs, field.Invalid(at(p), field.OmitValueType{}, fmt.Sprintf("the spec holds more than %d values once its aliases are expanded", MaxSpecNodes)))
+		}
+		return nil
+	}
+	if r.depth > 100 {
+		r.errs = append(r.errs, field.Invalid(at(p), field.OmitValueType{}, "nested more than 100 levels deep"))
+		return nil
+	}
+	r.depth++
+	defer func() { r.depth-- }()
+	switch n.Kind {
+	case yaml3.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil
+		}
+		return r.value(n.Content[0], p)
+	case yaml3.AliasNode:
+		return r.value(n.Alias, p)
+	case yaml3.MappingNode:
+		if !r.tag(n, tagMap, p) {
+			return nil
+		}
+		m := make(map[string]any, len(n.Content)/2)
+		lines := make(map[string]int, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			kn, vn := n.Content[i], n.Content[i+1]
+			for kn.Kind == yaml3.AliasNode {
+				kn = kn.Alias
+			}
+			if kn.Kind == yaml3.ScalarNode && kn.ShortTag() == tagMerge {
+				r.errs = append(r.errs, field.Forbidden(keyPath(p, kn.Value), fmt.Sprintf("line %d: merge keys (<<) are not YAML 1.2 and add fields the file does not spell out; write the fields", kn.Line)))
+				continue
+			}
+			if !plainKey(kn) {
+				r.errs = append(r.errs, field.Invalid(at(p), field.OmitValueType{}, fmt.Sprintf("line %d: a mapping key must be a string without a tag", kn.Line)))
+				continue
+			}
+			k := kn.Value
+			if first, dup := lines[k]; dup {
+				r.errs = append(r.errs, field.Duplicate(keyPath(p, k), fmt.Sprintf("%s (line %d, first on line %d)", k, kn.Line, first)))
+				continue
+			}
+			lines[k] = kn.Line
+			m[k] = r.value(vn, keyPath(p, k))
+		}
+		return m
+	case yaml3.SequenceNode:
+		if !r.tag(n, tagSeq, p) {
+			return nil
+		}
+		l := make([]any, 0, len(n.Content))
+		for i, c := range n.Content {
+			l = append(l, r.value(c, at(p).Index(i)))
+		}
+		return l
+	case yaml3.ScalarNode:
+		return r.scalar(n, p)
+	}
+	r.errs = append(r.errs, field.Invalid(at(p), field.OmitValueType{}, fmt.Sprintf("line %d: not a YAML value", n.Line)))
+	return nil
+}
+
+// plainKey reports a mapping key the spec takes: a scalar, untagged or
+// tagged !!str. Untagged keys that resolve to numbers or booleans are taken
+// as the text they are written as, as sigs.k8s.io/yaml does.
+func plainKey(n *yaml3.Node) bool {
+	if n.Kind != yaml3.ScalarNode {
+		return false
+	}
+	if n.Style&yaml3.TaggedStyle != 0 {
+		return n.ShortTag() == tagStr
+	}
+	switch n.ShortTag() {
+	case tagStr, tagInt, tagFloat, tagBool, tagNull, tagTimestamp:
+		return true
+	}
+	return false
+}
+
+// tag checks that an explicitly tagged node carries the tag of its kind.
+func (r *specReader) tag(n *yaml3.Node, want string, p *field.Path) bool {
+	if t := n.ShortTag(); t != want {
+		r.errs = append(r.errs, field.Invalid(at(p), n.Tag, fmt.Sprintf("line %d: a spec may only use the tags of YAML 1.2's core schema (%s here)", n.Line, want)))
+		return false
+	}
+	return true
+}
+
+// scalar resolves a scalar as YAML 1.2's core schema does.
+func (r *specReader) scalar(n *yaml3.Node, p *field.Path) any {
+	t := n.ShortTag()
+	bad := func(msg string) any {
+		r.errs = append(r.errs, field.Invalid(at(p), n.Value, fmt.Sprintf("line %d: %s", n.Line, msg)))
+		return nil
+	}
+	explicit := n.Style&yaml3.TaggedStyle != 0
+	switch t {
+	case tagStr:
+		return n.Value
+	case tagTimestamp:
+		if explicit {
+			return bad("a spec may only use the tags of YAML 1.2's core schema (!!str, !!int, !!float, !!bool, !!null, !!map, !!seq); " + n.Tag + " is not one")
+		}
+		return n.Value
+	case tagNull:
+		return nil
+	case tagBool:
+		switch n.Value {
+		case "true", "True", "TRUE":
+			return true
+		case "false", "False", "FALSE":
+			return false
+		}
+		return bad("not a YAML 1.2 boolean (true or false)")
+	case tagInt:
+		v := strings.ReplaceAll(n.Value, "_", "")
+		if i, err := strconv.ParseInt(v, 0, 64); err == nil {
+			return i
+		}
+		if f, err := strconv.ParseFloat(v, 64); err == nil && !math.IsInf(f, 0) {
+			return f
+		}
+		return bad("not an integer a spec can hold")
+	case tagFloat:
+		f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return bad("not a finite number")
+		}
+		return f
+	}
+	return bad("a spec may only use the tags of YAML 1.2's core schema (!!str, !!int, !!float, !!bool, !!null, !!map, !!seq); " + n.Tag + " is not one")
+}
+
+func keyPath(p *field.Path, k string) *field.Path {
+	if p == nil {
+		return field.NewPath(k)
+	}
+	return p.Child(k)
+}
+
+// refusedRune reports a character that a spec may not hold anywhere, because
+// YAML readers change or refuse it, so that the rendered output could not
+// carry it as written: C0 controls but tab, line feed and carriage return;
+// DEL; C1 controls (NEL, U+0085, is read as a line break); the line and
+// paragraph separators U+2028 and U+2029 (line breaks to YAML 1.1 readers,
+// such as the one kubectl and Argo CD use); the byte order mark U+FEFF; and
+// the noncharacters (U+FDD0 to U+FDEF, and U+xFFFE, U+xFFFF in every plane).
+func refusedRune(c rune) bool {
+	switch {
+	case c == '\t' || c == '\n' || c == '\r':
+		return false
+	case c < 0x20, c == 0x7f, c >= 0x80 && c <= 0x9f:
+		return true
+	case c == 0x2028, c == 0x2029, c == 0xfeff:
+		return true
+	case c >= 0xfdd0 && c <= 0xfdef, c&0xfffe == 0xfffe:
+		return true
+	case c == utf8.RuneError:
+		return true
+	}
+	return false
+}
+
+// runeName names a refused character for an error message.
+func runeName(c rune) string {
+	names := map[rune]string{0x85: "NEL", 0x7f: "DEL", 0x2028: "LINE SEPARATOR", 0x2029: "PARAGRAPH SEPARATOR", 0xfeff: "BYTE ORDER MARK", 0: "NUL"}
+	s := fmt.Sprintf("U+%04X", c)
+	if n, ok := names[c]; ok {
+		s += " (" + n + ")"
+	}
+	return s
+}
+
+// TextRule is the rule for the characters of every string of a spec.
+const TextRule = "may not hold control characters other than tab, line feed and carriage return, U+2028, U+2029, U+FEFF or noncharacters: YAML readers change or refuse them, so the output could not carry the value as written"
+
+// checkRawText refuses a spec file holding a character of [refusedRune]
+// anywhere, with its line and column: the YAML reader folds some of them
+// (NEL into a space) before any check sees the value. A byte order mark at
+// the very start is allowed.
+func checkRawText(data []byte) *field.Error {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	line, col := 1, 0
+	for i := 0; i < len(data); {
+		c, size := utf8.DecodeRune(data[i:])
+		col++
+		if c == utf8.RuneError && size == 1 {
+			return field.Invalid(nil, field.OmitValueType{}, fmt.Sprintf("line %d, column %d: not valid UTF-8", line, col))
+		}
+		if refusedRune(c) {
+			return field.Invalid(nil, field.OmitValueType{}, fmt.Sprintf("line %d, column %d: the file holds %s; a spec %s", line, col, runeName(c), TextRule))
+		}
+		if c == '\n' {
+			line, col = line+1, 0
+		}
+		i += size
+	}
+	return nil
+}
+
+// specDocument decodes the one YAML document of a spec file. It returns an
+// *InvalidError for anything that is not exactly one document of the core
+// schema.
+func specDocument(data []byte) (map[string]any, error) {
+	if int64(len(data)) > MaxSpecSize {
+		return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, field.OmitValueType{}, fmt.Sprintf("the spec is %d bytes, over the limit of %d", len(data), MaxSpecSize))}}
+	}
+	if err := checkRawText(data); err != nil {
+		return nil, &InvalidError{Errs: field.ErrorList{err}}
+	}
+	dec := yaml3.NewDecoder(bytes.NewReader(data))
+	var found any
+	docs := 0
+	for {
+		var node yaml3.Node
+		err := dec.Decode(&node)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, field.OmitValueType{}, "not valid YAML: "+err.Error())}}
+		}
+		v, errs := specValue(&node)
+		if len(errs) > 0 {
+			return nil, &InvalidError{Errs: errs}
+		}
+		if v == nil {
+			continue
+		}
+		docs++
+		found = v
+	}
+	switch {
+	case docs == 0:
+		return nil, &InvalidError{Errs: field.ErrorList{field.Required(nil, "the spec is empty")}}
+	case docs > 1:
+		return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, fmt.Sprintf("%d documents", docs), "a spec file holds exactly one YAML document")}}
+	}
+	m, ok := found.(map[string]any)
+	if !ok {
+		return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, field.OmitValueType{}, "the spec must be a mapping with string keys")}}
+	}
+	return m, nil
+}
+
+// checkText reports every string of the spec, map keys included, that holds
+// a character of [refusedRune], at its field path. A spec that reaches
+// Check through Go (the library, --set) has not been through
+// [checkRawText], and a YAML escape ("\x85") puts such a character into a
+// value even when the file itself is clean.
+func checkText(env *PreviewEnvironment) field.ErrorList {
+	var errs field.ErrorList
+	walkStrings(reflect.ValueOf(env).Elem(), nil, func(p *field.Path, s string) {
+		for _, c := range s {
+			if refusedRune(c) {
+				errs = append(errs, field.Invalid(p, s, "holds "+runeName(c)+"; a spec "+TextRule))
+				return
+			}
+		}
+	})
+	return errs
+}
+
+// walkStrings calls f with every string reachable from v and its path by
+// JSON field names, list indexes and map keys (a map key is reported at the
+// map's path with the key).
+func walkStrings(v reflect.Value, p *field.Path, f func(*field.Path, string)) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			walkStrings(v.Elem(), p, f)
+		}
+	case reflect.String:
+		f(at(p), v.String())
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+			if name == "" || name == "-" || !t.Field(i).IsExported() {
+				continue
+			}
+			walkStrings(v.Field(i), keyPath(p, name), f)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			walkStrings(v.Index(i), at(p).Index(i), f)
+		}
+	case reflect.Map:
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+		for _, k := range keys {
+			kp := at(p).Key(k.String())
+			f(kp, k.String())
+			walkStrings(v.MapIndex(k), kp, f)
+		}
+	}
+}
