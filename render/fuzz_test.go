@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -356,8 +357,28 @@ func FuzzLoad(f *testing.F) {
 	}
 	f.Add([]byte("{}"))
 	f.Add([]byte("a: &a [*a, *a]\n"))
+	f.Add([]byte("a: &a [x, x]\nb: &b [*a, *a, *a]\nc: &c [*b, *b, *b]\nd: [*c, *c, *c]\n"))
+	f.Add([]byte("spec: {tags: {team: !!binary Kg==}}\n"))
+	f.Add([]byte("spec: {<<: {prefix: pr}}\n"))
+	f.Add([]byte("spec: !custom {prefix: pr}\n"))
+	f.Add([]byte("spec: {tags: {team: \"a\u0085b\"}}\n"))
+	f.Add([]byte("? [a, b]\n: c\n"))
+	f.Add([]byte(strings.Repeat("[", 500) + strings.Repeat("]", 500)))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// A budget per input: loading is linear in the input, and aliases
+		// expand to at most render.MaxSpecNodes values.
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		start := time.Now()
 		env, err := render.Load(data)
+		if d := time.Since(start); d > 2*time.Second+time.Duration(len(data))*time.Microsecond {
+			t.Fatalf("Load took %v for %d bytes", d, len(data))
+		}
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 256<<20+uint64(len(data))*1024 {
+			t.Fatalf("Load allocated %d bytes for %d bytes of input", grew, len(data))
+		}
 		if err != nil {
 			var inv *render.InvalidError
 			if !errors.As(err, &inv) {

@@ -70,6 +70,31 @@ func BenchmarkWorstSpecs(b *testing.B) {
 	for i := range 20000 {
 		tooMany.Spec.SQS.Queues = append(tooMany.Spec.SQS.Queues, render.Queue{Name: fmt.Sprintf("q%d", i), DeadLetter: &render.DeadLetter{MaxReceiveCount: 1}})
 	}
+	var keys strings.Builder
+	keys.WriteString(minimalHead + "  tags:\n")
+	for i := range 60000 { // just under render.MaxSpecSize
+		fmt.Fprintf(&keys, "    k%d: v\n", i)
+	}
+	var bomb strings.Builder
+	bomb.WriteString(minimalHead + "  labels:\n    a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 10; i++ {
+		fmt.Fprintf(&bomb, "    a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
+	}
+	b.Run("60000 keys in one mapping", func(b *testing.B) {
+		for b.Loop() {
+			render.Load([]byte(keys.String()))
+		}
+	})
+	b.Run("alias bomb", func(b *testing.B) {
+		for b.Loop() {
+			render.Load([]byte(bomb.String()))
+		}
+	})
+	b.Run("--set far beyond a list", func(b *testing.B) {
+		for b.Loop() {
+			render.Load([]byte(minimalHead), render.Override{Expr: "spec.sqs.queues[65536].name=x"})
+		}
+	})
 	b.Run("coinciding statement IDs", func(b *testing.B) {
 		for b.Loop() {
 			render.Plan(coincide, 1)

@@ -18,6 +18,9 @@ const (
 	MaxQueueNameLen  = 80  // SQS queue name, .fifo included
 	MaxTableNameLen  = 255 // DynamoDB table name
 	MinTableNameLen  = 3
+	// MaxReleaseNameLen is Helm's limit on a release name (helm's
+	// chartutil.ValidateReleaseName).
+	MaxReleaseNameLen = 53
 	// MaxPRDigits is the number of digits of [MaxPR].
 	MaxPRDigits = 10
 	// MaxEnvNameParts is the most that len(prefix)+len(app) may be: an env
@@ -96,6 +99,16 @@ func QueueName(envName, logical string, deadLetter, fifo bool) string {
 		suffix = fifoSuffix
 	}
 	return fit(body, suffix, MaxQueueNameLen)
+}
+
+// ManifestsReleaseName is the Helm release name under which a helmfile
+// installs the env's rendered manifests (the manifest-repository flow of
+// examples/helmfile): <env>-prenv, shortened as [QueueName] shortens when it
+// is over Helm's [MaxReleaseNameLen]. Such releases keep their records in
+// one namespace for all envs, so the name is unique per env. It is in
+// --helm-values as prenv.manifestsReleaseName.
+func ManifestsReleaseName(envName string) string {
+	return fit(envName+"-prenv", "", MaxReleaseNameLen)
 }
 
 // hashEncoding writes hashes in lower-case base32 without padding: only

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"helm.sh/helm/v3/pkg/chartutil"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"prenv.dev/prenv/render"
@@ -520,6 +521,27 @@ func TestTXTRecordLabel(t *testing.T) {
 	for _, tc := range tests {
 		if got := render.TXTRecordLabel(tc.label, tc.typ, tc.prefix, tc.suffix); got != tc.want {
 			t.Errorf("TXTRecordLabel(%q, %q, %q, %q) = %q, want %q", tc.label, tc.typ, tc.prefix, tc.suffix, got, tc.want)
+		}
+	}
+}
+
+// TestManifestsReleaseName: the release name of an env's manifests fits
+// Helm's rule for every env-name length and stays unique.
+func TestManifestsReleaseName(t *testing.T) {
+	if got := render.ManifestsReleaseName("test-123-web"); got != "test-123-web-prenv" {
+		t.Errorf("got %q", got)
+	}
+	seen := map[string]string{}
+	for n := 5; n <= render.MaxNamespaceLen; n++ {
+		for _, env := range []string{"p-1-" + strings.Repeat("a", n-4), "p-1-" + strings.Repeat("a", n-5) + "b", "q-22-" + strings.Repeat("c", max(n-5, 1))} {
+			got := render.ManifestsReleaseName(env)
+			if err := chartutil.ValidateReleaseName(got); err != nil {
+				t.Errorf("%q -> %q: %v", env, got, err)
+			}
+			if other, ok := seen[got]; ok && other != env {
+				t.Errorf("%q and %q both give %q", env, other, got)
+			}
+			seen[got] = env
 		}
 	}
 }
