@@ -7,6 +7,7 @@
 //	render validate [--crds PATH]... FILE... # validate any manifests
 //	render appset -f prenv.yaml              # Argo CD ApplicationSet and AppProject
 //	render apps -f prenv.yaml --pr 123 ...   # the Application Argo CD will generate
+//	render sync -f prenv.yaml --prs 12,15 --output-dir DIR  # every open PR's env
 //
 // Exit codes: 0 success, 1 invalid input, 2 usage or unreadable input,
 // 3 a bug in prenv.
@@ -42,6 +43,7 @@ func commands() map[string]command {
 		"validate": {runValidate, "validate manifests against CRD schemas as the API server does"},
 		"appset":   {runAppSet, "print the Argo CD ApplicationSet and AppProject of an app"},
 		"apps":     {runApps, "print the Application Argo CD will generate for one PR"},
+		"sync":     {runSync, "write the envs of every open PR into one tree, removing closed PRs' folders"},
 	}
 }
 

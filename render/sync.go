@@ -1,0 +1,432 @@
+package render
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// SyncOptions tune [Sync]. The zero value renders with the embedded kit on
+// GOMAXPROCS goroutines and runs [CheckObjects] on every env.
+type SyncOptions struct {
+	// Renderer renders every env; nil means NewRenderer(Options{}). One
+	// Renderer is shared by all renders, so the kit is read and parsed
+	// once.
+	Renderer *Renderer
+	// Validate, when set, is called with every env that rendered and passed
+	// [CheckObjects], and returns its problems (nil when there is none),
+	// for example those of the validate package's Validator. It is called
+	// from several goroutines at once.
+	Validate func(ctx context.Context, out *Output) []error
+	// Workers bounds how many envs are rendered at once; 0 or less means
+	// runtime.GOMAXPROCS(0).
+	Workers int
+}
+
+// SyncStage says which step of [Sync] found an [EnvError].
+type SyncStage string
+
+// The stages of an env in [Sync], in order.
+const (
+	// StageSpec: the spec breaks a rule ([Check]); reported once per spec,
+	// with PR 0, and none of its PRs is rendered.
+	StageSpec SyncStage = "spec"
+	// StageRender: [Renderer.Render] failed for this PR ([*InvalidError],
+	// [*TemplateError]).
+	StageRender SyncStage = "render"
+	// StageCheck: the objects break [CheckObjects] (each error an
+	// [*ObjectError]).
+	StageCheck SyncStage = "check"
+	// StageValidate: [SyncOptions].Validate reported problems.
+	StageValidate SyncStage = "validate"
+	// StageFiles: the objects cannot be written as files ([ObjectFiles]).
+	StageFiles SyncStage = "files"
+)
+
+// EnvError is what went wrong with one env of a [Sync].
+type EnvError struct {
+	// App is the spec's metadata.name.
+	App string
+	// PR is the pull-request number; 0 for a problem of the spec itself
+	// ([StageSpec]), which every PR of the app shares.
+	PR    int
+	Stage SyncStage
+	// Errs lists every problem; an [*InvalidError] is flattened into its
+	// field errors.
+	Errs []error
+}
+
+func (e *EnvError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Env())
+	fmt.Fprintf(&b, ": %s: %d problem(s):", e.Stage, len(e.Errs))
+	for _, err := range e.Errs {
+		b.WriteString("\n  ")
+		b.WriteString(err.Error())
+	}
+	return b.String()
+}
+
+// Env names the env as "<app> pr <n>", or "<app> (every PR)" for a
+// problem of the spec.
+func (e *EnvError) Env() string {
+	if e.PR == 0 {
+		return e.App + " (every PR)"
+	}
+	return e.App + " pr " + strconv.Itoa(e.PR)
+}
+
+// SyncError is returned by [Sync] when any env failed; nothing was written.
+// Envs lists every failed env, sorted by app, then PR.
+type SyncError struct {
+	Envs []*EnvError
+}
+
+func (e *SyncError) Error() string {
+	parts := make([]string, len(e.Envs))
+	for i, ee := range e.Envs {
+		parts[i] = ee.Error()
+	}
+	return fmt.Sprintf("%d env(s) failed, nothing written:\n%s", len(e.Envs), strings.Join(parts, "\n"))
+}
+
+// Unwrap returns the envs' errors, for errors.As.
+func (e *SyncError) Unwrap() []error {
+	errs := make([]error, len(e.Envs))
+	for i, ee := range e.Envs {
+		errs[i] = ee
+	}
+	return errs
+}
+
+// FolderStatus is what [Sync] did to one PR folder.
+type FolderStatus string
+
+// The statuses of a PR folder.
+const (
+	FolderAdded     FolderStatus = "added"     // new: the PR had no folder
+	FolderChanged   FolderStatus = "changed"   // a file was added, changed or removed
+	FolderUnchanged FolderStatus = "unchanged" // the same files, byte for byte
+	FolderRemoved   FolderStatus = "removed"   // the PR is no longer listed
+)
+
+// FolderChange is what [Sync] did to one folder of the tree.
+type FolderChange struct {
+	// Folder is the folder's slash-separated path in the tree: pr-<n>, or
+	// <app>/pr-<n> with several specs.
+	Folder string `json:"folder"`
+	// App is the app the folder belongs to; for a removed folder of a
+	// one-spec tree it is that spec's app.
+	App string `json:"app"`
+	// PR is the pull-request number, or 0 when a removed folder is not
+	// named pr-<n>.
+	PR     int          `json:"pr"`
+	Status FolderStatus `json:"status"`
+	// Files is the number of files the folder holds now (0 when removed),
+	// not counting its marker.
+	Files int `json:"files"`
+	// Added, Changed and Removed are the names of the files, relative to
+	// the folder and sorted, that the run added, changed and removed.
+	Added   []string `json:"added"`
+	Changed []string `json:"changed"`
+	Removed []string `json:"removed"`
+}
+
+// SyncResult is what [Sync] wrote.
+type SyncResult struct {
+	// Folders lists every PR folder that is now in the tree or was removed
+	// from it, sorted by app, then PR number.
+	Folders []FolderChange
+	// Changes lists the files, as [ReplaceDir] reports them.
+	Changes DirChanges
+}
+
+// Count returns how many folders have the status s.
+func (r *SyncResult) Count(s FolderStatus) int {
+	n := 0
+	for _, f := range r.Folders {
+		if f.Status == s {
+			n++
+		}
+	}
+	return n
+}
+
+// Sync makes the folder dir hold exactly the envs of the open pull
+// requests prs of every app in specs, and nothing else, in one step.
+//
+// Layout: with one spec, PR n's files are in dir/pr-<n>/; with several,
+// in dir/<app>/pr-<n>/ (app is the spec's metadata.name, which must differ
+// between specs). Each PR folder holds exactly the files, byte for byte,
+// that [WriteDir] writes for that env alone (render env --output-dir), its
+// [MarkerFile] included. Folders of PRs that prs no longer lists are
+// removed. Changing the number of specs between one and several therefore
+// moves every folder.
+//
+// Every spec is checked once ([Check]); every (spec, PR) pair is then
+// rendered with one shared [Renderer] on opts.Workers goroutines, checked
+// with [CheckObjects] (with the spec's [AppKinds]) and given to
+// opts.Validate. Any failure gives a [*SyncError] naming every failed env
+// and its problems, and dir is not touched. Otherwise the whole tree is
+// written with one [ReplaceDir] call, whose guarantees hold (atomic swap,
+// prenv's files only, lock); its errors are returned as they are.
+// [SyncFiles] does all but the write.
+//
+// prs must be pull-request numbers between 1 and [MaxPR], each once, and
+// specs non-nil with distinct apps; otherwise Sync returns an
+// [*InvalidError] at the paths prs[i] and specs[i].metadata.name. An empty
+// prs empties the tree. The result does not depend on the order of prs or
+// of the scheduling: envs are rendered independently and collected by
+// position.
+func Sync(ctx context.Context, dir string, specs []*PreviewEnvironment, prs []int, opts SyncOptions) (*SyncResult, error) {
+	tree, err := SyncFiles(ctx, specs, prs, opts)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := ReplaceDir(ctx, dir, tree)
+	if err != nil {
+		return nil, err
+	}
+	oneApp := ""
+	if len(specs) == 1 {
+		oneApp = specs[0].Metadata.Name
+	}
+	return &SyncResult{Folders: folderChanges(changes, tree, oneApp), Changes: changes}, nil
+}
+
+// SyncFiles renders, checks and validates what [Sync] writes, and returns
+// the tree's files as [ReplaceDir] takes them (pr-<n>/<file> or
+// <app>/pr-<n>/<file>), without touching the file system: for a dry run, or
+// to write the tree elsewhere. Its arguments, errors and guarantees are
+// Sync's.
+func SyncFiles(ctx context.Context, specs []*PreviewEnvironment, prs []int, opts SyncOptions) (map[string][]byte, error) {
+	if errs := checkSyncArgs(specs, prs); len(errs) > 0 {
+		return nil, &InvalidError{Errs: errs}
+	}
+	r := opts.Renderer
+	if r == nil {
+		var err error
+		if r, err = NewRenderer(Options{}); err != nil {
+			return nil, err
+		}
+	}
+	perApp := len(specs) > 1
+	prs = slices.Sorted(slices.Values(prs))
+	specs = slices.Clone(specs)
+	slices.SortFunc(specs, func(a, b *PreviewEnvironment) int { return strings.Compare(a.Metadata.Name, b.Metadata.Name) })
+
+	var failed []*EnvError
+	type job struct {
+		spec   *PreviewEnvironment
+		pr     int
+		folder string
+	}
+	var jobs []job
+	for _, s := range specs {
+		app := s.Metadata.Name
+		if errs := Check(s); len(errs) > 0 {
+			failed = append(failed, &EnvError{App: app, Stage: StageSpec, Errs: fieldErrors(errs)})
+			continue
+		}
+		for _, pr := range prs {
+			folder := "pr-" + strconv.Itoa(pr)
+			if perApp {
+				folder = app + "/" + folder
+			}
+			jobs = append(jobs, job{spec: s, pr: pr, folder: folder})
+		}
+	}
+
+	type result struct {
+		files map[string][]byte
+		err   *EnvError
+	}
+	results := make([]result, len(jobs))
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, len(jobs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				j := jobs[i]
+				files, err := syncEnv(ctx, r, j.spec, j.pr, opts.Validate)
+				results[i] = result{files: files, err: err}
+			}
+		})
+	}
+feed:
+	for i := range jobs {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	tree := map[string][]byte{}
+	for i, res := range results {
+		if res.err != nil {
+			failed = append(failed, res.err)
+			continue
+		}
+		for name, b := range res.files {
+			tree[jobs[i].folder+"/"+name] = b
+		}
+	}
+	if len(failed) > 0 {
+		slices.SortStableFunc(failed, func(a, b *EnvError) int {
+			return cmp.Or(strings.Compare(a.App, b.App), cmp.Compare(a.PR, b.PR))
+		})
+		return nil, &SyncError{Envs: failed}
+	}
+	return tree, nil
+}
+
+// checkSyncArgs lists what is wrong with Sync's arguments.
+func checkSyncArgs(specs []*PreviewEnvironment, prs []int) field.ErrorList {
+	var errs field.ErrorList
+	seenPR := map[int]bool{}
+	for i, pr := range prs {
+		p := field.NewPath("prs").Index(i)
+		switch {
+		case pr < 1 || pr > MaxPR:
+			errs = append(errs, field.Invalid(p, pr, fmt.Sprintf("the pull-request number must be between 1 and %d", MaxPR)))
+		case seenPR[pr]:
+			errs = append(errs, field.Duplicate(p, pr))
+		}
+		seenPR[pr] = true
+	}
+	seenApp := map[string]bool{}
+	for i, s := range specs {
+		p := field.NewPath("specs").Index(i)
+		switch {
+		case s == nil:
+			errs = append(errs, field.Required(p, "a spec is needed"))
+		case seenApp[s.Metadata.Name]:
+			errs = append(errs, field.Duplicate(p.Child("metadata", "name"), s.Metadata.Name))
+		default:
+			seenApp[s.Metadata.Name] = true
+		}
+	}
+	return errs
+}
+
+// syncEnv renders, checks and validates one env and returns its files
+// (relative to its folder), or every problem found.
+func syncEnv(ctx context.Context, r *Renderer, spec *PreviewEnvironment, pr int, validate func(context.Context, *Output) []error) (map[string][]byte, *EnvError) {
+	fail := func(stage SyncStage, errs []error) *EnvError {
+		return &EnvError{App: spec.Metadata.Name, PR: pr, Stage: stage, Errs: errs}
+	}
+	out, err := r.Render(ctx, spec, pr)
+	if err != nil {
+		var inv *InvalidError
+		if errors.As(err, &inv) {
+			return nil, fail(StageRender, fieldErrors(inv.Errs))
+		}
+		return nil, fail(StageRender, []error{err})
+	}
+	if problems := CheckObjects(out.Model, out.Objects, ObjectRules{AppKinds: AppKinds(spec)}); len(problems) > 0 {
+		errs := make([]error, len(problems))
+		for i, p := range problems {
+			errs[i] = p
+		}
+		return nil, fail(StageCheck, errs)
+	}
+	if validate != nil {
+		if errs := validate(ctx, out); len(errs) > 0 {
+			return nil, fail(StageValidate, errs)
+		}
+	}
+	files, err := ObjectFiles(out.Objects)
+	if err != nil {
+		return nil, fail(StageFiles, []error{err})
+	}
+	return files, nil
+}
+
+func fieldErrors(l field.ErrorList) []error {
+	errs := make([]error, len(l))
+	for i, e := range l {
+		errs[i] = e
+	}
+	return errs
+}
+
+// folderChanges groups the file changes of a sync by folder. tree is
+// what was written; oneApp is the app of a one-spec tree ("" otherwise).
+func folderChanges(c DirChanges, tree map[string][]byte, oneApp string) []FolderChange {
+	byFolder := map[string]*FolderChange{}
+	get := func(folder string) *FolderChange {
+		fc, ok := byFolder[folder]
+		if !ok {
+			fc = &FolderChange{Folder: folder, Added: []string{}, Changed: []string{}, Removed: []string{}}
+			byFolder[folder] = fc
+		}
+		return fc
+	}
+	envFiles := map[string]int{} // folder written → number of files
+	for p := range tree {
+		envFiles[path.Dir(p)]++
+		get(path.Dir(p))
+	}
+	for _, p := range c.Added {
+		fc := get(path.Dir(p))
+		fc.Added = append(fc.Added, path.Base(p))
+	}
+	for _, p := range c.Changed {
+		fc := get(path.Dir(p))
+		fc.Changed = append(fc.Changed, path.Base(p))
+	}
+	for _, p := range c.Removed {
+		fc := get(path.Dir(p))
+		fc.Removed = append(fc.Removed, path.Base(p))
+	}
+	out := make([]FolderChange, 0, len(byFolder))
+	for _, fc := range byFolder {
+		n, written := envFiles[fc.Folder]
+		fc.Files = n
+		switch {
+		case !written:
+			fc.Status = FolderRemoved
+		case len(fc.Changed) == 0 && len(fc.Removed) == 0 && len(fc.Added) == n:
+			fc.Status = FolderAdded
+		case len(fc.Added)+len(fc.Changed)+len(fc.Removed) > 0:
+			fc.Status = FolderChanged
+		default:
+			fc.Status = FolderUnchanged
+		}
+		if parent := path.Dir(fc.Folder); parent != "." {
+			fc.App = path.Base(parent)
+		} else {
+			fc.App = oneApp
+		}
+		if n, ok := strings.CutPrefix(path.Base(fc.Folder), "pr-"); ok {
+			if pr, err := strconv.Atoi(n); err == nil && pr > 0 && strconv.Itoa(pr) == n {
+				fc.PR = pr
+			}
+		}
+		out = append(out, *fc)
+	}
+	slices.SortFunc(out, func(a, b FolderChange) int {
+		return cmp.Or(strings.Compare(a.App, b.App), cmp.Compare(a.PR, b.PR), strings.Compare(a.Folder, b.Folder))
+	})
+	return out
+}
