@@ -13,6 +13,8 @@ import (
 	"helm.sh/helm/v3/pkg/releaseutil"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
+
+	"prenv.dev/prenv/internal/bounded"
 )
 
 // HelmValues are the values prenv injects into an app chart: the env's
@@ -128,6 +130,9 @@ func RenderChart(ctx context.Context, m *Model, opts ChartOptions) ([]*unstructu
 	}
 	vals := map[string]any{}
 	for i, b := range opts.Values {
+		if err := bounded.CheckYAMLExpansion(fmt.Sprintf("values file %d", i+1), b); err != nil {
+			return nil, &ChartError{Chart: c.Name(), Err: err}
+		}
 		v, err := chartutil.ReadValues(b)
 		if err != nil {
 			return nil, &ChartError{Chart: opts.Dir, Err: fmt.Errorf("values file %d: %w", i+1, err)}

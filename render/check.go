@@ -633,9 +633,30 @@ func checkAnnotations(ann map[string]string, p *field.Path) field.ErrorList {
 		for _, msg := range validation.IsQualifiedName(strings.ToLower(k)) {
 			errs = append(errs, field.Invalid(p.Key(k), k, msg))
 		}
+		if k == AnnotationSyncWave {
+			errs = append(errs, field.Forbidden(p.Key(k), "prenv sets the sync wave itself: the ServiceAccount must exist before the app"))
+		}
 		errs = append(errs, checkWebhookAnnotation(k, ann[k], p.Key(k))...)
 	}
+	// The API server's limit on all annotations of an object together
+	// (apimachinery's ValidateAnnotationsSize), less room for prenv's own.
+	if n := annotationsSize(ann); n > maxUserAnnotationsSize {
+		errs = append(errs, field.TooLong(p, field.OmitValueType{}, maxUserAnnotationsSize))
+	}
 	return errs
+}
+
+// maxUserAnnotationsSize is what spec.serviceAccount.annotations may take of
+// the 256 KiB the API server allows for an object's annotations: prenv adds
+// the role ARN and the sync wave, well under 1 KiB.
+const maxUserAnnotationsSize = 256*1024 - 1024
+
+func annotationsSize(ann map[string]string) int {
+	n := 0
+	for k, v := range ann {
+		n += len(k) + len(v)
+	}
+	return n
 }
 
 func checkTags(tags map[string]string, p *field.Path) field.ErrorList {

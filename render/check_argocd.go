@@ -402,8 +402,12 @@ func checkAppResources(gks []GroupKind, p *field.Path) field.ErrorList {
 			errs = append(errs, field.Required(ip.Child("kind"), "a kind such as Deployment"))
 		case !kindRE.MatchString(gk.Kind):
 			errs = append(errs, field.Invalid(ip.Child("kind"), gk.Kind, "must be one kind, in CamelCase (no wildcards: the project allows exactly the kinds listed)"))
-		case clusterScopedKinds.Has(gk.Kind):
+		case clusterScopedKinds.Has(gk.Kind) || IsClusterScoped(gk):
 			errs = append(errs, field.Forbidden(ip.Child("kind"), "cluster-scoped kinds are not allowed: a preview may only create objects in its own namespace"))
+		case gk.Group == "iam.services.k8s.aws" || gk.Group == "services.k8s.aws":
+			errs = append(errs, field.Forbidden(ip.Child("group"), "ACK's IAM kinds create principals and permissions (users, roles, policies) and ACK's own kinds adopt or export any resource, beyond prenv's checks; the env's identity comes from spec.iam"))
+		case gk.Group == "rbac.authorization.k8s.io":
+			errs = append(errs, field.Forbidden(ip.Child("group"), "RBAC kinds would let the app's ServiceAccount change the env's objects, the IAM Role among them, after prenv checked them"))
 		case seen.Has(gk):
 			errs = append(errs, field.Duplicate(ip, gk.Group+"/"+gk.Kind))
 		}

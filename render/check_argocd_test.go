@@ -2,6 +2,7 @@ package render
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -160,6 +161,40 @@ func TestExpandPlaceholders(t *testing.T) {
 			got, err := ExpandPlaceholders(tc.in)
 			if (err != nil) != tc.err || got != tc.want {
 				t.Errorf("ExpandPlaceholders(%q) = %q, %v", tc.in, got, err)
+			}
+		})
+	}
+}
+
+// TestAppResourcesRefusePower: the app's kinds cannot include kinds that
+// give the app's ServiceAccount power over the env's checked objects or
+// create AWS principals beyond prenv's checks.
+func TestAppResourcesRefusePower(t *testing.T) {
+	for _, tc := range []struct {
+		gk   GroupKind
+		want string
+	}{
+		{GroupKind{Group: "iam.services.k8s.aws", Kind: "User"}, "spec.argocd.appResources[0].group: Forbidden: ACK's IAM kinds create principals"},
+		{GroupKind{Group: "services.k8s.aws", Kind: "AdoptedResource"}, "spec.argocd.appResources[0].group: Forbidden: ACK's IAM kinds"},
+		{GroupKind{Group: "rbac.authorization.k8s.io", Kind: "RoleBinding"}, "spec.argocd.appResources[0].group: Forbidden: RBAC kinds would let the app's ServiceAccount change the env's objects"},
+		{GroupKind{Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding"}, "spec.argocd.appResources[0].kind: Forbidden: cluster-scoped kinds are not allowed"},
+		{GroupKind{Group: "s3.services.k8s.aws", Kind: "Bucket"}, ""},
+	} {
+		t.Run(tc.gk.Group+"/"+tc.gk.Kind, func(t *testing.T) {
+			env, err := Load([]byte(argoBase))
+			if err != nil {
+				t.Fatal(err)
+			}
+			env.Spec.ArgoCD.AppResources = []GroupKind{tc.gk}
+			errs := Check(env)
+			if tc.want == "" {
+				if len(errs) > 0 {
+					t.Fatalf("unexpected: %v", errs)
+				}
+				return
+			}
+			if len(errs) != 1 || !strings.Contains(errs[0].Error(), tc.want) {
+				t.Fatalf("got %v, want %q", errs, tc.want)
 			}
 		})
 	}

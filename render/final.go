@@ -153,10 +153,55 @@ func CheckObjects(m *Model, objs []*unstructured.Unstructured, rules ObjectRules
 		seen[ref] = true
 		if c.fence(o, ref) {
 			c.identity(o, ref)
+			c.hosts(o, ref)
 		}
 	}
 	c.missing()
 	return c.errs
+}
+
+// annotationExternalDNSHostname is external-dns's annotation that names
+// hostnames for an object (external-dns docs, "Annotations").
+const annotationExternalDNSHostname = "external-dns.alpha.kubernetes.io/hostname"
+
+// hosts keeps the hostnames an object claims within the env's own: the
+// env's hostname or names under it. external-dns creates the records an
+// Ingress's hosts and the hostname annotation name, so another env's
+// hostname would take its traffic.
+func (c *objectChecker) hosts(o *unstructured.Unstructured, ref ObjectRef) {
+	own := func(h string) bool {
+		h = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
+		return c.m.Hostname != "" && (h == c.m.Hostname || strings.HasSuffix(h, "."+c.m.Hostname))
+	}
+	why := fmt.Sprintf("an env may only claim its own hostname %q and names under it; external-dns would point another name at this env", c.m.Hostname)
+	if c.m.Hostname == "" {
+		why = "the spec has no spec.dns, so the env has no hostname; external-dns would point a name at this env"
+	}
+	if v, ok := o.GetAnnotations()[annotationExternalDNSHostname]; ok {
+		for _, h := range strings.Split(v, ",") {
+			if !own(h) {
+				c.add(ref, field.Forbidden(field.NewPath("metadata", "annotations").Key(annotationExternalDNSHostname), fmt.Sprintf("%q: %s", strings.TrimSpace(h), why)))
+			}
+		}
+	}
+	if ref.GroupKind != (GroupKind{Group: "networking.k8s.io", Kind: "Ingress"}) {
+		return
+	}
+	rules, _, _ := unstructured.NestedSlice(o.Object, "spec", "rules")
+	for i, r := range rules {
+		if h, _ := r.(map[string]any)["host"].(string); h != "" && !own(h) {
+			c.add(ref, field.Forbidden(field.NewPath("spec", "rules").Index(i).Child("host"), fmt.Sprintf("%q: %s", h, why)))
+		}
+	}
+	tls, _, _ := unstructured.NestedSlice(o.Object, "spec", "tls")
+	for i, t := range tls {
+		hs, _ := t.(map[string]any)["hosts"].([]any)
+		for j, h := range hs {
+			if h, _ := h.(string); !own(h) {
+				c.add(ref, field.Forbidden(field.NewPath("spec", "tls").Index(i).Child("hosts").Index(j), fmt.Sprintf("%q: %s", h, why)))
+			}
+		}
+	}
 }
 
 type objectChecker struct {
@@ -265,7 +310,16 @@ func (c *objectChecker) identity(o *unstructured.Unstructured, ref ObjectRef) {
 	}
 	switch ref.GroupKind {
 	case kindNamespace:
-		is(kindNamespace, m.Namespace)
+		if is(kindNamespace, m.Namespace) {
+			// ACK reads services.k8s.aws/owner-account-id and
+			// default-region on the namespace too: every ACK object in it
+			// would then be created in another account or region.
+			for _, k := range slices.Sorted(maps.Keys(o.GetAnnotations())) {
+				if strings.HasPrefix(k, ackAnnotationPrefix) {
+					c.add(ref, field.Forbidden(field.NewPath("metadata", "annotations").Key(k), "ACK reads services.k8s.aws/ annotations of a namespace for every object in it (another account, another region); prenv sets none"))
+				}
+			}
+		}
 	case kindServiceAccount:
 		if is(kindServiceAccount, m.ServiceAccount.Name) {
 			c.serviceAccount(o, ref)
@@ -287,6 +341,7 @@ func (c *objectChecker) identity(o *unstructured.Unstructured, ref ObjectRef) {
 		}
 		c.ackAnnotations(o, ref, m.Policies[i].Annotations)
 		c.policy(o, ref, m.Policies[i])
+		c.tags(o, ref)
 	case kindTable:
 		i := slices.IndexFunc(m.Tables, func(t TableModel) bool { return is(kindTable, t.ObjectName) })
 		if i < 0 {
@@ -296,6 +351,12 @@ func (c *objectChecker) identity(o *unstructured.Unstructured, ref ObjectRef) {
 		c.ackAnnotations(o, ref, m.Tables[i].Annotations)
 		c.awsName(o, ref, "tableName", m.Tables[i].Name)
 		c.absent(o, ref, "the env's policy grants the app access; a resource-based policy could grant anyone", "resourcePolicy")
+		c.tags(o, ref)
+		if m.DeletionPolicy == "delete" {
+			if v, _, _ := unstructured.NestedBool(o.Object, "spec", "deletionProtectionEnabled"); v {
+				c.add(ref, field.Forbidden(field.NewPath("spec", "deletionProtectionEnabled"), "with spec.deletionPolicy delete the table goes with the PR; deletion protection would keep it"))
+			}
+		}
 	case kindQueue:
 		i := slices.IndexFunc(m.Queues, func(q QueueModel) bool { return is(kindQueue, q.ObjectName) })
 		if i < 0 {
@@ -305,6 +366,8 @@ func (c *objectChecker) identity(o *unstructured.Unstructured, ref ObjectRef) {
 		c.ackAnnotations(o, ref, m.Queues[i].Annotations)
 		c.awsName(o, ref, "queueName", m.Queues[i].Name)
 		c.absent(o, ref, "the env's policy grants the app access; a queue policy could grant anyone", "policy", "policyRef")
+		c.tags(o, ref)
+		c.queueSpec(o, ref, m.Queues[i])
 	}
 }
 
@@ -529,40 +592,92 @@ func (c *objectChecker) role(o *unstructured.Unstructured, ref ObjectRef) {
 		c.add(ref, field.Invalid(bp, boundary, fmt.Sprintf("must be %s, spec.iam.permissionsBoundaryARN", r.PermissionsBoundary)))
 	}
 	c.absent(o, ref, "the permissions boundary is spec.iam.permissionsBoundaryARN", "permissionsBoundaryRef")
-	c.roleTags(o, ref)
+	c.specValue(o, ref, "maxSessionDuration", r.MaxSessionDuration, "how long the env's credentials last is spec.iam.maxSessionDuration")
+	c.tags(o, ref)
 }
 
-// roleTags keeps the Role's tags m's: IAM evaluates a role's tags as
-// aws:PrincipalTag, so a tag can grant what another policy conditions on it.
-func (c *objectChecker) roleTags(o *unstructured.Unstructured, ref ObjectRef) {
+// tags keeps an ACK object's tags m's: IAM evaluates a role's tags as
+// aws:PrincipalTag, so a tag can grant what another policy conditions on
+// it, and prenv's own tags (prenv.dev/env) say which env a resource belongs
+// to, which render leftovers and tag-based policies trust. The Queue CRD
+// takes tags as a map; the others as a list of {key, value}.
+func (c *objectChecker) tags(o *unstructured.Unstructured, ref ObjectRef) {
 	p := field.NewPath("spec", "tags")
 	want := map[string]string{}
 	for _, t := range c.m.Tags {
 		want[t.Key] = t.Value
 	}
-	tags, _, err := unstructured.NestedSlice(o.Object, "spec", "tags")
-	if err != nil {
-		c.add(ref, field.Invalid(p, field.OmitValueType{}, err.Error()))
-		return
-	}
+	const why = "the tags of the env's AWS resources are prenv's and spec.tags: IAM evaluates them in conditions (aws:PrincipalTag, aws:ResourceTag) and prenv.dev/env names the env a resource belongs to"
 	have := map[string]bool{}
-	for i, t := range tags {
-		tm, _ := t.(map[string]any)
-		k, _ := tm["key"].(string)
-		v, _ := tm["value"].(string)
+	check := func(fp *field.Path, k, v string) {
 		w, ok := want[k]
 		switch {
 		case !ok:
-			c.add(ref, field.Forbidden(p.Index(i), fmt.Sprintf("tag %q is not in spec.tags: IAM evaluates a role's tags as aws:PrincipalTag", k)))
+			c.add(ref, field.Forbidden(fp, fmt.Sprintf("tag %q is not in spec.tags: %s", k, why)))
 		case v != w:
-			c.add(ref, field.Invalid(p.Index(i).Child("value"), v, fmt.Sprintf("must be %q: IAM evaluates a role's tags as aws:PrincipalTag", w)))
+			c.add(ref, field.Invalid(fp, v, fmt.Sprintf("must be %q: %s", w, why)))
 		}
 		have[k] = true
+	}
+	raw, ok, _ := unstructured.NestedFieldNoCopy(o.Object, "spec", "tags")
+	switch t := raw.(type) {
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(t)) {
+			v, _ := t[k].(string)
+			check(p.Key(k), k, v)
+		}
+	case []any:
+		for i, e := range t {
+			tm, _ := e.(map[string]any)
+			k, _ := tm["key"].(string)
+			v, _ := tm["value"].(string)
+			check(p.Index(i), k, v)
+		}
+	default:
+		if ok {
+			c.add(ref, field.Invalid(p, field.OmitValueType{}, "must be prenv's tags"))
+			return
+		}
 	}
 	for _, t := range c.m.Tags {
 		if !have[t.Key] {
 			c.add(ref, field.Required(p, fmt.Sprintf("tag %q = %q", t.Key, t.Value)))
 		}
+	}
+}
+
+// specValue checks a spec field prenv derives from the spec: want "" means
+// prenv leaves it unset.
+func (c *objectChecker) specValue(o *unstructured.Unstructured, ref ObjectRef, key string, want any, why string) {
+	p := field.NewPath("spec", key)
+	got, ok, _ := unstructured.NestedFieldNoCopy(o.Object, "spec", key)
+	switch {
+	case want == nil && ok:
+		c.add(ref, field.Forbidden(p, "prenv does not set it: "+why))
+	case want != nil && !ok:
+		c.add(ref, field.Required(p, fmt.Sprintf("%v as prenv renders it", want)))
+	case want != nil && fmt.Sprint(got) != fmt.Sprint(want):
+		c.add(ref, field.Invalid(p, got, fmt.Sprintf("must be %v as prenv renders it from the spec: %s", want, why)))
+	}
+}
+
+// queueSpec keeps a Queue's attributes prenv's: the redrive policies decide
+// which queues may move messages into which, so a changed one could send
+// this env's messages into another env's queue or let another env's queues
+// use this one.
+func (c *objectChecker) queueSpec(o *unstructured.Unstructured, ref ObjectRef, q QueueModel) {
+	spec, _, _ := unstructured.NestedMap(o.Object, "spec")
+	for _, k := range slices.Sorted(maps.Keys(spec)) {
+		switch k {
+		case "queueName", "tags", "policy", "policyRef":
+			continue
+		}
+		if _, ok := q.Attributes[k]; !ok {
+			c.specValue(o, ref, k, nil, "the queue's attributes come from spec.sqs.queues, and the redrive policies fence the env's queues in")
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(q.Attributes)) {
+		c.specValue(o, ref, k, q.Attributes[k], "the queue's attributes come from spec.sqs.queues, and the redrive policies fence the env's queues in")
 	}
 }
 
@@ -665,6 +780,9 @@ func (s policyStmt) name() string {
 // parsePolicy parses and normalises an IAM policy document (see
 // [CheckObjects] for what counts).
 func parsePolicy(doc string) (*policyDoc, error) {
+	if k, dup := repeatedJSONKey(doc); dup {
+		return nil, fmt.Errorf("the document repeats the key %q in one object; JSON readers differ on which one counts, so a reviewer may read another policy than IAM does", k)
+	}
 	dec := json.NewDecoder(strings.NewReader(doc))
 	dec.UseNumber()
 	var top map[string]any
@@ -883,4 +1001,54 @@ func diffValues(path string, want, got any) []string {
 		return []string{path + ": " + g + " instead of " + w}
 	}
 	return nil
+}
+
+// repeatedJSONKey reports the first key that an object of the JSON text
+// repeats.
+func repeatedJSONKey(doc string) (string, bool) {
+	dec := json.NewDecoder(strings.NewReader(doc))
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		key    bool // the next string token is a key
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				if top != nil && top.object {
+					top.key = true
+				}
+				stack = append(stack, &frame{object: t == '{', keys: map[string]bool{}, key: t == '{'})
+			default:
+				stack = stack[:len(stack)-1]
+			}
+		case string:
+			if top != nil && top.object && top.key {
+				if top.keys[t] {
+					return t, true
+				}
+				top.keys[t] = true
+				top.key = false
+				continue
+			}
+			if top != nil && top.object {
+				top.key = true
+			}
+		default:
+			if top != nil && top.object {
+				top.key = true
+			}
+		}
+	}
 }

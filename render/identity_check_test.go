@@ -43,3 +43,34 @@ func TestServiceAccountWebhookAnnotations(t *testing.T) {
 		})
 	}
 }
+
+// TestServiceAccountAnnotationsExitOne: annotations that once made the
+// output invalid (exit 3, "a bug in prenv") are refused at the spec.
+func TestServiceAccountAnnotationsRefused(t *testing.T) {
+	for name, tc := range map[string]struct {
+		ann  map[string]string
+		want string
+	}{
+		"over the API server's size": {map[string]string{"a.example.com/x": strings.Repeat("x", 300000)}, "spec.serviceAccount.annotations: Too long: may not be more than 261120 bytes"},
+		"prenv's own sync wave":      {map[string]string{"argocd.argoproj.io/sync-wave": "5"}, "spec.serviceAccount.annotations[argocd.argoproj.io/sync-wave]: Forbidden: prenv sets the sync wave itself"},
+		"large but within the limit": {map[string]string{"a.example.com/x": strings.Repeat("x", 200000)}, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			env := validSpec()
+			env.Spec.ServiceAccount = &render.ServiceAccount{Annotations: tc.ann}
+			errs := render.Check(env)
+			if tc.want == "" {
+				if len(errs) > 0 {
+					t.Fatalf("unexpected: %v", errs)
+				}
+				if _, err := render.Render(t.Context(), env, 1, render.Options{}); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if len(errs) != 1 || !strings.Contains(errs[0].Error(), tc.want) {
+				t.Fatalf("got %v, want %q", errs, tc.want)
+			}
+		})
+	}
+}

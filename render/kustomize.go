@@ -166,6 +166,11 @@ func copyKustomization(ctx context.Context, dir string, mem filesys.FileSystem, 
 		if total += int64(len(b)); total > MaxKustomizeSize {
 			return &FileTooLargeError{Path: dir, Size: MaxKustomizeSize + 1, AtLeast: true, Limit: MaxKustomizeSize}
 		}
+		if ext := path.Ext(p); ext == ".yaml" || ext == ".yml" || ext == ".json" || path.Base(p) == "Kustomization" {
+			if err := bounded.CheckYAMLExpansion(p, b); err != nil {
+				return err
+			}
+		}
 		return mem.WriteFile(target, b)
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +21,10 @@ import (
 // are expanded: a spec has a few hundred; this keeps an alias bomb (a few
 // lines that expand to billions of values) from costing time or memory.
 const MaxSpecNodes = 200_000
+
+// MaxSpecExpandedSize bounds the text of a spec's values once aliases are
+// expanded, in bytes: an alias of a long string repeats all of it.
+const MaxSpecExpandedSize = 4 * MaxSpecSize
 
 // The tags of YAML 1.2's core schema, the only ones a spec may carry
 // (YAML 1.2.2, 10.3 "Core Schema"; 10.1 for !!map, !!seq and !!str).
@@ -48,7 +53,7 @@ const (
 // strings, each at its field path. Aliases are expanded within
 // [MaxSpecNodes]. It is linear in the size of the document.
 func specValue(n *yaml3.Node) (any, field.ErrorList) {
-	r := &specReader{budget: MaxSpecNodes}
+	r := &specReader{budget: MaxSpecNodes, text: MaxSpecExpandedSize}
 	v := r.value(n, nil)
 	return v, r.errs
 }
@@ -56,6 +61,7 @@ func specValue(n *yaml3.Node) (any, field.ErrorList) {
 type specReader struct {
 	errs   field.ErrorList
 	budget int
+	text   int64
 	depth  int
 }
 
@@ -161,6 +167,13 @@ func (r *specReader) tag(n *yaml3.Node, want string, p *field.Path) bool {
 
 // scalar resolves a scalar as YAML 1.2's core schema does.
 func (r *specReader) scalar(n *yaml3.Node, p *field.Path) any {
+	r.text -= int64(len(n.Value))
+	if r.text < 0 {
+		if r.text+int64(len(n.Value)) >= 0 {
+			r.errs = append(r.errs, field.Invalid(at(p), field.OmitValueType{}, fmt.Sprintf("the spec's values hold more than %d bytes of text once its aliases are expanded", MaxSpecExpandedSize)))
+		}
+		return nil
+	}
 	t := n.ShortTag()
 	bad := func(msg string) any {
 		r.errs = append(r.errs, field.Invalid(at(p), n.Value, fmt.Sprintf("line %d: %s", n.Line, msg)))
@@ -185,23 +198,54 @@ func (r *specReader) scalar(n *yaml3.Node, p *field.Path) any {
 			return false
 		}
 		return bad("not a YAML 1.2 boolean (true or false)")
-	case tagInt:
-		v := strings.ReplaceAll(n.Value, "_", "")
-		if i, err := strconv.ParseInt(v, 0, 64); err == nil {
-			return i
+	case tagInt, tagFloat:
+		// The decoder resolves numbers as Go does (0b, 0o, leading-zero
+		// octal, underscores); YAML 1.2's core schema takes fewer forms,
+		// and the others are strings.
+		if v, ok := coreNumber(n.Value); ok {
+			return v
 		}
-		if f, err := strconv.ParseFloat(v, 64); err == nil && !math.IsInf(f, 0) {
-			return f
+		if explicit {
+			return bad("not a number of YAML 1.2's core schema")
 		}
-		return bad("not an integer a spec can hold")
-	case tagFloat:
-		f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
-		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-			return bad("not a finite number")
-		}
-		return f
+		return n.Value
 	}
 	return bad("a spec may only use the tags of YAML 1.2's core schema (!!str, !!int, !!float, !!bool, !!null, !!map, !!seq); " + n.Tag + " is not one")
+}
+
+// Numbers of YAML 1.2's core schema (YAML 1.2.2, 10.3.2 "Tag Resolution").
+var (
+	coreDecimalRE = regexp.MustCompile(`^[-+]?[0-9]+$`)
+	coreOctalRE   = regexp.MustCompile(`^0o[0-7]+$`)
+	coreHexRE     = regexp.MustCompile(`^0x[0-9a-fA-F]+$`)
+	coreFloatRE   = regexp.MustCompile(`^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`)
+)
+
+// coreNumber reads s as YAML 1.2's core schema reads a number: decimal,
+// 0o octal or 0x hexadecimal integers (as int64, or float64 beyond it) and
+// finite floats. Infinities and NaN have no JSON form and are refused.
+func coreNumber(s string) (any, bool) {
+	var i int64
+	var err error
+	switch {
+	case coreDecimalRE.MatchString(s):
+		i, err = strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			f, ferr := strconv.ParseFloat(s, 64)
+			return f, ferr == nil
+		}
+		return i, true
+	case coreOctalRE.MatchString(s):
+		i, err = strconv.ParseInt(s[2:], 8, 64)
+		return i, err == nil
+	case coreHexRE.MatchString(s):
+		i, err = strconv.ParseInt(s[2:], 16, 64)
+		return i, err == nil
+	case coreFloatRE.MatchString(s):
+		f, err := strconv.ParseFloat(s, 64)
+		return f, err == nil && !math.IsInf(f, 0)
+	}
+	return nil, false
 }
 
 func keyPath(p *field.Path, k string) *field.Path {

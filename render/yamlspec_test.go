@@ -249,3 +249,51 @@ func jsonString(s string) string {
 	}
 	return b.String()
 }
+
+// TestSpecNumbersAreYAML12: numbers are read as YAML 1.2's core schema
+// reads them; Go's and YAML 1.1's other forms are strings.
+func TestSpecNumbersAreYAML12(t *testing.T) {
+	for value, want := range map[string]string{
+		"07020":          "", // decimal 7020 in YAML 1.2, not octal
+		"0o17560":        "", // 8048
+		"0x1b6c":         "", // 7020
+		"3_600":          "must be of type integer, not string",
+		"0b111000010000": "must be of type integer, not string",
+	} {
+		t.Run(value, func(t *testing.T) {
+			env, err := render.Load([]byte(minimalHead + "  iam:\n    maxSessionDuration: " + value + "\n"))
+			if want != "" {
+				if err == nil || !strings.Contains(err.Error(), "spec.iam.maxSessionDuration") || !strings.Contains(err.Error(), want) {
+					t.Fatalf("err = %v, want %q", err, want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantN := map[string]int{"07020": 7020, "0o17560": 8048, "0x1b6c": 7020}[value]
+			if got := env.Spec.IAM.MaxSessionDuration; got != wantN {
+				t.Errorf("read as %d, want %d", got, wantN)
+			}
+		})
+	}
+}
+
+// TestSpecAliasTextBudget: an alias of a long string repeated many times
+// is refused by the size of the text it expands to, not only by the count
+// of values.
+func TestSpecAliasTextBudget(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(minimalHead + "  labels: {a: &b \"" + strings.Repeat("x", 900_000) + "\"}\n  tags:\n")
+	for i := range 300 {
+		fmt.Fprintf(&b, "    t%d: *b\n", i)
+	}
+	start := time.Now()
+	_, err := render.Load([]byte(b.String()))
+	if err == nil || !strings.Contains(err.Error(), "bytes of text once its aliases are expanded") {
+		t.Fatalf("err = %.300v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v", d)
+	}
+}

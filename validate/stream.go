@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
+
+	"prenv.dev/prenv/internal/bounded"
 )
 
 // Source is one named input of YAML or JSON documents, for example a CRD
@@ -121,6 +123,12 @@ type decodedObject struct {
 func decodeDocument(d rawDoc) []decodedObject {
 	base := decodedObject{doc: d.index, line: d.line}
 	var problems []fieldProblem
+	// An alias bomb is refused before the decoder expands it.
+	if err := bounded.CheckYAMLExpansion("the document", d.data); err != nil {
+		base.problems = []fieldProblem{{Type: TypeDocumentInvalid, Message: err.Error()}}
+		base.fatal = true
+		return []decodedObject{base}
+	}
 	j, err := yaml.YAMLToJSONStrict(d.data)
 	if err != nil {
 		j2, err2 := yaml.YAMLToJSON(d.data)
