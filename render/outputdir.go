@@ -394,13 +394,49 @@ func (r replacer) swap(root *os.Root, base, staging string, exists bool) error {
 // system cannot exchange two names atomically.
 var errNoExchange = errors.New("atomic exchange not supported")
 
+// prenvOwned reports whether the entry n (relative to the root), named like
+// one of prenv's temporary siblings, is really prenv's and may be removed
+// or moved back: an empty folder, a folder whose marker prenv wrote (the
+// staging tree gets its markers before any file), or an empty lock file.
+// Anything else under such a name is the user's and is left alone.
+func prenvOwned(root *os.Root, n string) bool {
+	fi, err := root.Lstat(n)
+	if err != nil {
+		return false
+	}
+	if fi.Mode().IsRegular() {
+		return strings.HasSuffix(n, lockSuffix) && fi.Size() == 0
+	}
+	if !fi.IsDir() {
+		return false
+	}
+	d, err := root.Open(n)
+	if err != nil {
+		return false
+	}
+	names, _ := d.Readdirnames(1)
+	d.Close()
+	if len(names) == 0 {
+		return true
+	}
+	m, err := root.Open(filepath.Join(n, MarkerFile))
+	if err != nil {
+		return false
+	}
+	defer m.Close()
+	sc := bufio.NewScanner(io.LimitReader(m, 4096))
+	return sc.Scan() && sc.Text() == markerHeader
+}
+
 // cleanLeftovers removes what interrupted runs left beside the folder base:
 // the staging tree, and, when base is present, the old tree of a fallback
 // swap. When base is absent the old tree is the last complete one and is
 // moved back. The caller holds the lock.
 func cleanLeftovers(root *os.Root, base string) error {
 	old := "." + base + oldSuffix
-	if _, err := root.Lstat(old); err == nil {
+	_, err := root.Lstat(old)
+	switch {
+	case err == nil && prenvOwned(root, old):
 		if _, err := root.Lstat(base); errors.Is(err, fs.ErrNotExist) {
 			if err := root.Rename(old, base); err != nil {
 				return err
@@ -408,7 +444,7 @@ func cleanLeftovers(root *os.Root, base string) error {
 		} else if err != nil {
 			return err
 		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return err
 	}
 	pf, err := root.Open(".")
@@ -423,6 +459,12 @@ func cleanLeftovers(root *os.Root, base string) error {
 	slices.Sort(names)
 	for _, n := range names {
 		if n == "."+base+tmpSuffix || n == old || isLegacyLeftover(base, n) {
+			if !prenvOwned(root, n) {
+				if isLegacyLeftover(base, n) {
+					continue // an earlier prenv's, or the user's: left alone
+				}
+				return fmt.Errorf("%s beside %s is in the way and prenv did not write it (it has no %s marker): move it elsewhere", n, base, MarkerFile)
+			}
 			if err := root.RemoveAll(n); err != nil {
 				return err
 			}
@@ -503,7 +545,7 @@ func (in *inspector) folder(name, rel string) error {
 	for _, e := range entries {
 		n, p := e.Name(), path.Join(rel, e.Name())
 		switch t := e.Type(); {
-		case n == MarkerFile || isLeftover(n):
+		case n == MarkerFile || (isLeftover(n) && prenvOwned(in.root, filepath.Join(name, n))):
 		case t.IsDir():
 			if err := in.folder(filepath.Join(name, n), p); err != nil {
 				return err
@@ -633,6 +675,16 @@ func (r replacer) writeTree(ctx context.Context, root *os.Root, staging string, 
 			return err
 		}
 	}
+	// Markers first: a staging tree that an interrupted run leaves behind
+	// is then recognisably prenv's (see prenvOwned), and the next run may
+	// remove it.
+	for _, d := range order {
+		names := folders[d]
+		slices.Sort(names)
+		if err := writeNew(root, osName(path.Join(d, MarkerFile)), markerContent(names)); err != nil {
+			return err
+		}
+	}
 	first := true
 	for _, p := range slices.Sorted(maps.Keys(files)) {
 		if err := ctx.Err(); err != nil {
@@ -644,13 +696,6 @@ func (r replacer) writeTree(ctx context.Context, root *os.Root, staging string, 
 		if first {
 			r.at(stepStaging)
 			first = false
-		}
-	}
-	for _, d := range order {
-		names := folders[d]
-		slices.Sort(names)
-		if err := writeNew(root, osName(path.Join(d, MarkerFile)), markerContent(names)); err != nil {
-			return err
 		}
 	}
 	var names []string

@@ -395,6 +395,7 @@ func TestReplaceDirAccepts(t *testing.T) {
 			if err := render.WriteDir(filepath.Join(dir, "pr-12"), nil); err != nil {
 				t.Fatal(err)
 			}
+			write(t, filepath.Join(dir, ".pr-12.prenv-tmp", ".prenv-output"), markerOf("half.yaml"))
 			write(t, filepath.Join(dir, ".pr-12.prenv-tmp", "half.yaml"), "x")
 			write(t, filepath.Join(dir, ".pr-12.prenv-lock"), "")
 			write(t, filepath.Join(dir, ".pr-15.prenv-old", ".prenv-output"), markerOf())
@@ -551,13 +552,29 @@ func TestReplaceDirInvalidFiles(t *testing.T) {
 func TestReplaceDirCleansLeftovers(t *testing.T) {
 	ctx := context.Background()
 	files := map[string][]byte{"a.yaml": []byte("new\n")}
+	t.Run("user folders named like leftovers stay", func(t *testing.T) {
+		parent := t.TempDir()
+		dir := filepath.Join(parent, "out")
+		write(t, filepath.Join(parent, ".out.new-2024", "notes.txt"), "mine")
+		write(t, filepath.Join(parent, ".out.prenv-old", "z"), "mine")
+		_, err := render.ReplaceDir(ctx, dir, files)
+		if err == nil || !strings.Contains(err.Error(), ".out.prenv-old beside out is in the way and prenv did not write it") {
+			t.Fatalf("err = %v", err)
+		}
+		want := map[string]string{".out.new-2024/": "", ".out.new-2024/notes.txt": "mine", ".out.prenv-old/": "", ".out.prenv-old/z": "mine"}
+		if diff := cmp.Diff(want, snapshot(t, parent)); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
 	t.Run("folder present", func(t *testing.T) {
 		parent := t.TempDir()
 		dir := filepath.Join(parent, "out")
 		if _, err := render.ReplaceDir(ctx, dir, map[string][]byte{"a.yaml": []byte("old\n")}); err != nil {
 			t.Fatal(err)
 		}
+		write(t, filepath.Join(parent, ".out.prenv-tmp", ".prenv-output"), markerOf())
 		write(t, filepath.Join(parent, ".out.prenv-tmp", "half", "x.yaml"), "x")
+		write(t, filepath.Join(parent, ".out.prenv-old", ".prenv-output"), markerOf("a.yaml"))
 		write(t, filepath.Join(parent, ".out.prenv-old", "a.yaml"), "older\n")
 		write(t, filepath.Join(parent, ".out.prenv-lock"), "")
 		write(t, filepath.Join(parent, ".out.new-123456"), "an earlier prenv's temporary folder")
@@ -572,9 +589,12 @@ func TestReplaceDirCleansLeftovers(t *testing.T) {
 		if diff := cmp.Diff(render.DirChanges{Changed: []string{"a.yaml"}}, got); diff != "" {
 			t.Errorf("changes (-want +got):\n%s", diff)
 		}
+		// An earlier prenv's leftovers carry no marker: they cannot be told
+		// from the user's, so they stay.
 		want := map[string]string{
 			"out/": "", "out/.prenv-output": markerOf("a.yaml"), "out/a.yaml": "new\n",
 			".other.prenv-tmp/": "", ".other.prenv-tmp/x": "x", ".out.new-mine": "mine",
+			".out.new-123456": "an earlier prenv's temporary folder", ".out.new-123456.old/": "", ".out.new-123456.old/a.yaml": "older\n",
 		}
 		if diff := cmp.Diff(want, snapshot(t, parent)); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
@@ -589,6 +609,7 @@ func TestReplaceDirCleansLeftovers(t *testing.T) {
 		if err := os.Rename(dir, filepath.Join(parent, ".out.prenv-old")); err != nil {
 			t.Fatal(err)
 		}
+		write(t, filepath.Join(parent, ".out.prenv-tmp", ".prenv-output"), markerOf("a.yaml"))
 		write(t, filepath.Join(parent, ".out.prenv-tmp", "a.yaml"), "new\n")
 		got, err := render.ReplaceDir(ctx, dir, files)
 		if err != nil {
