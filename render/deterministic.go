@@ -88,18 +88,21 @@ var keptFuncs = []string{
 	"mustReverse", "mustSlice", "mustToJson", "mustToPrettyJson", "mustToRawJson", "mustUniq",
 	"mustWithout", "nindent", "nospace", "omit", "pick", "pluck", "plural", "prepend", "push", "quote",
 	"regexFind", "regexFindAll", "regexMatch", "regexQuoteMeta", "regexReplaceAll",
-	"regexReplaceAllLiteral", "regexSplit", "repeat", "replace", "rest", "reverse", "round",
+	"regexReplaceAllLiteral", "regexSplit", "replace", "rest", "reverse", "round",
 	"semver", "semverCompare", "seq", "set", "sha1sum", "sha256sum", "sha512sum", "slice",
 	"snakecase", "sortAlpha", "split", "splitList", "splitn", "squote", "sub", "subf",
 	"substr", "swapcase", "ternary", "title", "toDecimal", "toStrings", "toString", "trim",
 	"trimAll", "trimPrefix", "trimSuffix", "trimall", "trunc", "tuple", "typeIs",
-	"typeIsLike", "typeOf", "uniq", "unset", "until", "untilStep", "untitle", "upper",
+	"typeIsLike", "typeOf", "uniq", "unset", "untitle", "upper",
 	"urlJoin", "urlParse", "without", "wrap", "wrapWith",
 }
 
 // replacedFuncs are the functions a kit has in a version of its own, and
 // why. include, tpl, required and fail behave as Helm's engine's do.
 var replacedFuncs = map[string]string{
+	"repeat":        "sprig's builds a string of any length; the kit's refuses one over 1 MiB",
+	"until":         "sprig's builds a list of any length; the kit's refuses one over 100,000 items",
+	"untilStep":     "sprig's builds a list of any length; the kit's refuses one over 100,000 items",
 	"keys":          "sprig's lists a map's keys in random order; the kit's sorts them",
 	"values":        "sprig's lists a map's values in random order; the kit's lists them in the order of their keys",
 	"printf":        "text/template's prints addresses with %p, and with other verbs for pointers; the kit's refuses both",
@@ -168,8 +171,53 @@ func kitFuncs() template.FuncMap {
 		"tpl":           func(string, any) (string, error) { return "", errNotBound },
 		"required":      required,
 		"fail":          fail,
+		"repeat":        repeatBounded,
+		"until": func(n int) ([]int, error) {
+			if n < 0 {
+				return untilStepBounded(0, n, -1)
+			}
+			return untilStepBounded(0, n, 1)
+		},
+		"untilStep": untilStepBounded,
 	})
 	return fm
+}
+
+// Bounds on what one function call of a template may build, so that a
+// template cannot take gigabytes: no env needs more.
+const (
+	maxRepeatBytes = 1 << 20
+	maxListItems   = 100_000
+)
+
+// repeatBounded is sprig's repeat, refusing results over maxRepeatBytes.
+func repeatBounded(count int, s string) (string, error) {
+	if count < 0 {
+		count = 0
+	}
+	if len(s) > 0 && count > maxRepeatBytes/len(s) {
+		return "", fmt.Errorf("repeat: %d times %d bytes is over the kit's limit of %d bytes", count, len(s), maxRepeatBytes)
+	}
+	return strings.Repeat(s, count), nil
+}
+
+// untilStepBounded is sprig's untilStep, refusing lists over maxListItems.
+func untilStepBounded(start, stop, step int) ([]int, error) {
+	out := []int{}
+	if step == 0 || (step > 0 && start >= stop) || (step < 0 && start <= stop) {
+		return out, nil
+	}
+	n := (stop - start) / step
+	if (stop-start)%step != 0 {
+		n++
+	}
+	if n > maxListItems {
+		return nil, fmt.Errorf("until: %d items is over the kit's limit of %d", n, maxListItems)
+	}
+	for i := start; (step > 0 && i < stop) || (step < 0 && i > stop); i += step {
+		out = append(out, i)
+	}
+	return out, nil
 }
 
 var errNotBound = errors.New("include and tpl work only while a kit executes")
