@@ -371,7 +371,8 @@ func FuzzLoad(f *testing.F) {
 		runtime.ReadMemStats(&before)
 		start := time.Now()
 		env, err := render.Load(data)
-		if d := time.Since(start); d > 2*time.Second+time.Duration(len(data))*time.Microsecond {
+		// Generous: the race detector and a busy machine slow it tenfold.
+		if d := time.Since(start); d > 15*time.Second+time.Duration(len(data))*10*time.Microsecond {
 			t.Fatalf("Load took %v for %d bytes", d, len(data))
 		}
 		var after runtime.MemStats

@@ -63,6 +63,8 @@ type specReader struct {
 	budget int
 	text   int64
 	depth  int
+	// expanding are the anchored values whose aliases are being expanded.
+	expanding map[*yaml3.Node]bool
 }
 
 // at returns p, or the root path "" for the top level.
@@ -94,6 +96,15 @@ func (r *specReader) value(n *yaml3.Node, p *field.Path) any {
 		}
 		return r.value(n.Content[0], p)
 	case yaml3.AliasNode:
+		if r.expanding[n.Alias] {
+			r.errs = append(r.errs, field.Invalid(at(p), field.OmitValueType{}, fmt.Sprintf("line %d: the alias *%s refers to a value that contains it", n.Line, n.Value)))
+			return nil
+		}
+		if r.expanding == nil {
+			r.expanding = map[*yaml3.Node]bool{}
+		}
+		r.expanding[n.Alias] = true
+		defer delete(r.expanding, n.Alias)
 		return r.value(n.Alias, p)
 	case yaml3.MappingNode:
 		if !r.tag(n, tagMap, p) {
