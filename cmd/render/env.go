@@ -135,8 +135,7 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 			fmt.Fprintf(stderr, "  %s\n", p)
 		}
 		if !userShaped {
-			fmt.Fprintf(stderr, "render: internal error (this is a bug in prenv; please report it with the spec): its own output breaks the env's rules (%d problem(s) above)\n", len(problems))
-			return exitInternal
+			return internalError(stderr, "its own output breaks the env's rules (%d problem(s) above)", len(problems))
 		}
 		fmt.Fprintf(stderr, "render env: the output leaves the env's identity, permissions or namespace (%d problem(s) above); --templates, --chart and --kustomize may shape prenv's objects, not change who they trust, what they grant or where they go\n", len(problems))
 		return exitInvalid

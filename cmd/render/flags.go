@@ -137,6 +137,12 @@ func reportError(stderr io.Writer, file string, err error) int {
 		}
 		return exitInvalid
 	}
-	fmt.Fprintf(stderr, "render: internal error (this is a bug in prenv; please report it with the spec): %v\n", err)
+	return internalError(stderr, "%v", err)
+}
+
+// internalError reports a bug in prenv, one whose input is not to blame,
+// and returns its exit code.
+func internalError(stderr io.Writer, format string, args ...any) int {
+	fmt.Fprintf(stderr, "render: internal error (this is a bug in prenv; please report it with the spec): "+format+"\n", args...)
 	return exitInternal
 }

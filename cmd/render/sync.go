@@ -439,7 +439,7 @@ func reportSyncError(stderr io.Writer, outDir string, err error, userShaped bool
 		}
 		fmt.Fprintf(stderr, "render sync: %d env(s) failed (%d problem(s) above); nothing in %s changed\n", len(se.Envs), problems, outDir)
 		if code == exitInternal {
-			fmt.Fprintln(stderr, "render: internal error (this is a bug in prenv; please report it with the spec): its own output failed its checks")
+			return internalError(stderr, "its own output failed its checks")
 		}
 		return code
 	case errors.As(err, &inv):
