@@ -142,7 +142,7 @@ type DynamoDB struct {
 
 // Table is one DynamoDB table of the env.
 type Table struct {
-	// Name is the logical name; the AWS name is <env>-<name>.
+	// Name is the logical name; the AWS name is <env>_<name>.
 	Name       string      `json:"name"`
 	Attributes []Attribute `json:"attributes"`
 	HashKey    string      `json:"hashKey"`
@@ -194,7 +194,7 @@ type SQS struct {
 
 // Queue is one SQS queue of the env. Zero values take SQS's defaults.
 type Queue struct {
-	// Name is the logical name; the AWS name is <env>-<name>, plus .fifo.
+	// Name is the logical name; the AWS name is <env>_<name>, plus .fifo.
 	Name                      string      `json:"name"`
 	FIFO                      bool        `json:"fifo,omitempty"`
 	ContentBasedDeduplication bool        `json:"contentBasedDeduplication,omitempty"`
