@@ -23,7 +23,12 @@ const (
 	MaxGlobalIndexes       = 20
 	MaxLocalIndexes        = 5
 	MaxProjectedAttributes = 100
-	MaxManagedPolicies     = 20
+	// MaxManagedPolicies is the most managed policies IAM lets a role have
+	// attached once the account's quota is raised; without a raise it is
+	// DefaultManagedPoliciesPerRole (IAM User Guide, "IAM and AWS STS
+	// quotas": managed policies per role, default 10, maximum 20).
+	MaxManagedPolicies            = 20
+	DefaultManagedPoliciesPerRole = 10
 	MaxQueueMessageSize    = 1048576
 	MinQueueMessageSize    = 1024
 	MaxVisibilityTimeout   = 43200
@@ -284,7 +289,10 @@ func checkIAM(s *Spec, p *field.Path) field.ErrorList {
 	}
 	// prenv's own policy takes a place when there is anything to grant; the
 	// exact count (policies split for size) is checked again by Plan.
-	limit := MaxManagedPolicies
+	if q := iam.ManagedPoliciesPerRole; q != 0 && (q < DefaultManagedPoliciesPerRole || q > MaxManagedPolicies) {
+		errs = append(errs, field.Invalid(p.Child("managedPoliciesPerRole"), q, fmt.Sprintf("must be between %d (IAM's default quota of managed policies per role) and %d (the most IAM allows after a quota increase)", DefaultManagedPoliciesPerRole, MaxManagedPolicies)))
+	}
+	limit := min(max(iam.policyQuota(), DefaultManagedPoliciesPerRole), MaxManagedPolicies)
 	if len(iam.Statements) > 0 || (s.DynamoDB != nil && len(s.DynamoDB.Tables) > 0) || (s.SQS != nil && len(s.SQS.Queues) > 0) {
 		limit--
 	}

@@ -175,15 +175,16 @@ func plan(env *PreviewEnvironment, pr int) (*Model, field.ErrorList) {
 		})
 		role.PolicyRefs = append(role.PolicyRefs, objName)
 	}
-	if n := len(role.PolicyARNs) + len(role.PolicyRefs); n > MaxManagedPolicies {
+	quota := s.IAM.policyQuota()
+	if n := len(role.PolicyARNs) + len(role.PolicyRefs); n > quota {
 		// Say which part is too large: the user's ARNs when prenv's own
 		// policies leave room for some, else the permissions themselves.
-		if room := MaxManagedPolicies - len(role.PolicyRefs); room > 0 && len(role.PolicyARNs) > 0 {
+		if room := quota - len(role.PolicyRefs); room > 0 && len(role.PolicyARNs) > 0 {
 			errs = append(errs, field.TooMany(field.NewPath("spec", "iam", "managedPolicyARNs"), len(role.PolicyARNs), room))
 		} else {
 			errs = append(errs, field.Invalid(field.NewPath("spec"), field.OmitValueType{}, fmt.Sprintf(
-				"the env's permissions (its tables, queues and spec.iam.statements) need %d managed policies of %d characters and spec.iam.managedPolicyARNs lists %d more, over IAM's %d per role; grant fewer resources, or merge statements",
-				len(role.PolicyRefs), MaxManagedPolicySize, len(role.PolicyARNs), MaxManagedPolicies)))
+				"the env's permissions (its tables, queues and spec.iam.statements) need %d managed policies of %d characters and spec.iam.managedPolicyARNs lists %d more, over the account's quota of %d per role (spec.iam.managedPoliciesPerRole); grant fewer resources, or merge statements",
+				len(role.PolicyRefs), MaxManagedPolicySize, len(role.PolicyARNs), quota)))
 		}
 	}
 	tp, err := trustPolicy(part, account, oidcHost(s.AWS.OIDCProviderURL), envName, saName)

@@ -234,24 +234,45 @@ func TestPolicyLimits(t *testing.T) {
 			t.Errorf("resources lost or reordered: %d of %d", len(resources), len(st.Resources))
 		}
 	})
-	t.Run("managed policies and generated ones over 20", func(t *testing.T) {
-		env := validSpec()
-		env.Spec.IAM = &render.IAM{}
-		for i := range 19 {
-			env.Spec.IAM.ManagedPolicyARNs = append(env.Spec.IAM.ManagedPolicyARNs, fmt.Sprintf("arn:aws:iam::123456789012:policy/p%d", i))
-		}
-		if _, err := render.Render(context.Background(), env, 1, render.Options{}); err != nil {
-			t.Fatalf("19 managed + 1 generated: %v", err)
-		}
-		for i := range 40 {
-			env.Spec.IAM.Statements = append(env.Spec.IAM.Statements, render.Statement{
-				Effect: "Allow", Actions: []string{"s3:GetObject"},
-				Resources: []string{"arn:aws:s3:::" + strings.Repeat("b", 200) + fmt.Sprint(i)},
-			})
-		}
-		_, err := render.Render(context.Background(), env, 1, render.Options{})
-		wantInvalidAt(t, err, "spec.iam.managedPolicyARNs")
-	})
+	for _, tc := range []struct {
+		name  string
+		quota int // spec.iam.managedPoliciesPerRole; 0 is IAM's default, 10
+		room  int // managed policies that fit beside prenv's one generated policy
+	}{
+		{"IAM's default quota of 10", 0, 9},
+		{"a quota raised to 20", 20, 19},
+	} {
+		t.Run("managed and generated policies within "+tc.name, func(t *testing.T) {
+			env := validSpec()
+			env.Spec.IAM = &render.IAM{ManagedPoliciesPerRole: tc.quota}
+			for i := range tc.room {
+				env.Spec.IAM.ManagedPolicyARNs = append(env.Spec.IAM.ManagedPolicyARNs, fmt.Sprintf("arn:aws:iam::123456789012:policy/p%d", i))
+			}
+			if _, err := render.Render(context.Background(), env, 1, render.Options{}); err != nil {
+				t.Fatalf("%d managed + 1 generated: %v", tc.room, err)
+			}
+			// One more ARN is refused by the checks, before any planning.
+			more := *env.Spec.IAM
+			more.ManagedPolicyARNs = append(slices.Clone(more.ManagedPolicyARNs), "arn:aws:iam::123456789012:policy/extra")
+			env2 := validSpec()
+			env2.Spec.IAM = &more
+			_, err := render.Render(context.Background(), env2, 1, render.Options{})
+			want := fmt.Sprintf("spec.iam.managedPolicyARNs: Too many: %d: must have at most %d items", tc.room+1, tc.room)
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("%d managed + 1 generated: %v, want %q", tc.room+1, err, want)
+			}
+			// Statements that split prenv's policy in two leave one place
+			// fewer: the plan refuses, naming the user's ARNs.
+			for i := range 40 {
+				env.Spec.IAM.Statements = append(env.Spec.IAM.Statements, render.Statement{
+					Effect: "Allow", Actions: []string{"s3:GetObject"},
+					Resources: []string{"arn:aws:s3:::" + strings.Repeat("b", 200) + fmt.Sprint(i)},
+				})
+			}
+			_, err = render.Render(context.Background(), env, 1, render.Options{})
+			wantInvalidAt(t, err, "spec.iam.managedPolicyARNs")
+		})
+	}
 }
 
 func wantInvalidAt(t *testing.T, err error, path string) {

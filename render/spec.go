@@ -100,6 +100,23 @@ type IAM struct {
 	PermissionsBoundaryARN string `json:"permissionsBoundaryARN,omitempty"`
 	// MaxSessionDuration in seconds, 3600..43200; default 3600.
 	MaxSessionDuration int `json:"maxSessionDuration,omitempty"`
+	// ManagedPoliciesPerRole is the account's IAM quota "Managed policies
+	// per role": how many managed policies (prenv's own and
+	// managedPolicyARNs together) one role may have attached. AWS's
+	// default is 10; an account can have it raised to at most 20 (IAM User
+	// Guide, "IAM and AWS STS quotas"). Set it only when the account's
+	// quota was raised: with more than the quota, attaching fails at AWS
+	// (LimitExceeded) long after the render. 10..20; default 10.
+	ManagedPoliciesPerRole int `json:"managedPoliciesPerRole,omitempty"`
+}
+
+// policyQuota is how many managed policies one role may have attached: the
+// spec's ManagedPoliciesPerRole, or IAM's default quota.
+func (iam *IAM) policyQuota() int {
+	if iam == nil || iam.ManagedPoliciesPerRole == 0 {
+		return DefaultManagedPoliciesPerRole
+	}
+	return iam.ManagedPoliciesPerRole
 }
 
 // Statement is an extra IAM policy statement.
