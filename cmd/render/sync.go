@@ -90,7 +90,7 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return usageErr("--prs: %v", err)
 		}
 	case prsFile != "":
-		data, code := readPRInput("--prs-file", prsFile, stdin, stderr)
+		data, code := readPRInput("sync", "--prs-file", prsFile, stdin, stderr)
 		if data == nil && code != exitOK {
 			return code
 		}
@@ -98,7 +98,7 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return usageErr("--prs-file %s: %v", prsFile, err)
 		}
 	default:
-		data, code := readPRInput("--prs-json", prsJSON, stdin, stderr)
+		data, code := readPRInput("sync", "--prs-json", prsJSON, stdin, stderr)
 		if data == nil && code != exitOK {
 			return code
 		}
@@ -107,7 +107,7 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 	}
 
-	specs, code := loadSyncSpecs(files, overrides.list, stdin, stderr)
+	specs, code := loadSyncSpecs("sync", files, overrides.list, stdin, stderr)
 	if code != exitOK {
 		return code
 	}
@@ -167,8 +167,9 @@ func validateEnv(ctx context.Context, v *validate.Validator, out *render.Output)
 }
 
 // readPRInput reads a --prs-file or --prs-json input (- for standard input),
-// bounded. On failure it prints why and returns nil and the exit code.
-func readPRInput(flagName, name string, stdin io.Reader, stderr io.Writer) ([]byte, int) {
+// bounded, for the command cmd. On failure it prints why and returns nil
+// and the exit code.
+func readPRInput(cmd, flagName, name string, stdin io.Reader, stderr io.Writer) ([]byte, int) {
 	var data []byte
 	var err error
 	if name == "-" {
@@ -177,7 +178,7 @@ func readPRInput(flagName, name string, stdin io.Reader, stderr io.Writer) ([]by
 		data, err = render.ReadFile(name, maxPRListSize)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "render sync: %s: %v\n", flagName, err)
+		fmt.Fprintf(stderr, "render %s: %s: %v\n", cmd, flagName, err)
 		return nil, exitUsage
 	}
 	if data == nil {
@@ -341,8 +342,9 @@ type specDoc struct {
 
 // loadSyncSpecs reads every -f: a file, - or a folder (its prenv.yaml and
 // */prenv.yaml, read without leaving it). Every spec that fails is
-// reported before it returns; the exit code is the worst one.
-func loadSyncSpecs(args []string, overrides []render.Override, stdin io.Reader, stderr io.Writer) ([]*render.PreviewEnvironment, int) {
+// reported before it returns, for the command cmd; the exit code is the
+// worst one.
+func loadSyncSpecs(cmd string, args []string, overrides []render.Override, stdin io.Reader, stderr io.Writer) ([]*render.PreviewEnvironment, int) {
 	var specs []*render.PreviewEnvironment
 	code := exitOK
 	worst := func(c int) {
@@ -351,7 +353,7 @@ func loadSyncSpecs(args []string, overrides []render.Override, stdin io.Reader, 
 		}
 	}
 	readFailed := func(name string, err error) {
-		fmt.Fprintf(stderr, "render sync: %s: %v\n", name, err)
+		fmt.Fprintf(stderr, "render %s: %s: %v\n", cmd, name, err)
 		if fileRefused(err) {
 			worst(exitInvalid)
 		} else {
@@ -363,7 +365,7 @@ func loadSyncSpecs(args []string, overrides []render.Override, stdin io.Reader, 
 		if fi, err := os.Stat(a); a != "-" && err == nil && fi.IsDir() {
 			docs = readSpecFolder(a, readFailed)
 			if docs == nil {
-				fmt.Fprintf(stderr, "render sync: -f %s: no prenv.yaml in this folder or its subfolders\n", a)
+				fmt.Fprintf(stderr, "render %s: -f %s: no prenv.yaml in this folder or its subfolders\n", cmd, a)
 				worst(exitUsage)
 			}
 		} else {
