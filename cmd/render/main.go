@@ -44,6 +44,7 @@ func commands() map[string]command {
 		"appset":   {runAppSet, "print the Argo CD ApplicationSet and AppProject of an app"},
 		"apps":     {runApps, "print the Application Argo CD will generate for one PR"},
 		"sync":     {runSync, "write the envs of every open PR into one tree, removing closed PRs' folders"},
+		"diff":     {runDiff, "print the difference between two renders, object by object, for review"},
 	}
 }
 
