@@ -193,6 +193,10 @@ func checkAWS(a *AWS, p *field.Path) field.ErrorList {
 		part == "aws-us-gov" && !strings.HasPrefix(a.Region, "us-gov-"),
 		part == "aws" && (strings.HasPrefix(a.Region, "cn-") || strings.HasPrefix(a.Region, "us-gov-") || strings.Contains(a.Region, "-iso")):
 		errs = append(errs, field.Invalid(p.Child("region"), a.Region, fmt.Sprintf("is not a region of partition %q", part)))
+	case slices.Contains(partitions, part) && !a.AllowUnknownRegion:
+		if msg := unknownRegion(part, a.Region); msg != "" {
+			errs = append(errs, field.Invalid(p.Child("region"), a.Region, msg))
+		}
 	}
 	op := p.Child("oidcProviderURL")
 	host := oidcHost(a.OIDCProviderURL)

@@ -36,7 +36,7 @@ func Load(data []byte, overrides ...Override) (*PreviewEnvironment, error) {
 	if len(overrides) > 0 {
 		var m map[string]any
 		if err := json.Unmarshal(js, &m); err != nil {
-			return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, "", err.Error())}}
+			return nil, &InvalidError{Errs: field.ErrorList{fileError(0, 0, field.Invalid(nil, field.OmitValueType{}, err.Error()))}}
 		}
 		if m == nil {
 			m = map[string]any{}
@@ -67,7 +67,7 @@ func Load(data []byte, overrides ...Override) (*PreviewEnvironment, error) {
 	// decoder runs: a type error of the decoder names one problem only, and
 	// neither the list index nor the map key it is under.
 	if errs := specTypeErrors(js); len(errs) > 0 {
-		return nil, &InvalidError{Errs: errs}
+		return nil, &InvalidError{Errs: setStringHints(errs, overrides)}
 	}
 	var env PreviewEnvironment
 	strict, err := sigsjson.UnmarshalStrict(js, &env, sigsjson.DisallowUnknownFields)
@@ -82,6 +82,30 @@ func Load(data []byte, overrides ...Override) (*PreviewEnvironment, error) {
 		return nil, &InvalidError{Errs: errs}
 	}
 	return &env, nil
+}
+
+// SetStringHint ends the message for a value that --set made a number or
+// a boolean where the spec takes a string.
+const SetStringHint = "--set reads digits and true/false as a number or a boolean; use --set-string for a string"
+
+// setStringHints adds [SetStringHint] to the errors of string fields that
+// an override (not --set-string) gave a number or a boolean: helm's parser
+// reads "--set spec.tags.cost=1234" as the number 1234, which the spec
+// refuses rather than turn into another text.
+func setStringHints(errs field.ErrorList, overrides []Override) field.ErrorList {
+	set := map[string]bool{}
+	for _, o := range overrides {
+		if !o.String {
+			path, _, _ := strings.Cut(o.Expr, "=")
+			set[strings.ReplaceAll(path, `\.`, ".")] = true
+		}
+	}
+	for _, e := range errs {
+		if set[e.Field] && (e.Detail == "must be of type string, not number" || e.Detail == "must be of type string, not boolean") {
+			e.Detail += "; " + SetStringHint
+		}
+	}
+	return errs
 }
 
 // MaxOverrideIndex is the largest list index an override may name: no list
@@ -120,7 +144,7 @@ func specJSON(data []byte) ([]byte, error) {
 	}
 	js, err := json.Marshal(m)
 	if err != nil {
-		return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, field.OmitValueType{}, "not representable as JSON: "+err.Error())}}
+		return nil, &InvalidError{Errs: field.ErrorList{fileError(0, 0, field.Invalid(nil, field.OmitValueType{}, "not representable as JSON: "+err.Error()))}}
 	}
 	return js, nil
 }
@@ -138,7 +162,7 @@ func strictError(err error) *field.Error {
 			return field.Duplicate(pathOf(path), nil)
 		}
 	}
-	return field.Invalid(nil, "", msg)
+	return fileError(0, 0, field.Invalid(nil, field.OmitValueType{}, msg))
 }
 
 // decodeError maps a JSON type error to the field it concerns, with list
@@ -158,7 +182,7 @@ func decodeError(err error, js []byte) *field.Error {
 		}
 		return field.Invalid(p, field.OmitValueType{}, fmt.Sprintf("must be of type %s, not %s", jsonType(te.Type.Kind().String()), te.Value))
 	}
-	return field.Invalid(nil, field.OmitValueType{}, err.Error())
+	return fileError(0, 0, field.Invalid(nil, field.OmitValueType{}, err.Error()))
 }
 
 // locate follows a dotted field path through a decoded JSON document and
@@ -345,10 +369,13 @@ func typeErrors(v any, t reflect.Type, p *field.Path) field.ErrorList {
 		case string:
 			return nil
 		case json.Number:
-			if _, err := strconv.ParseUint(x.String(), 10, 64); err == nil {
+			// Only --set gives a number here (a spec file's number is read
+			// by specReader.accountIDNumber): helm's parser reads 12345 as
+			// a number, and keeps digits with a leading zero as a string.
+			if accountDigitsRE.MatchString(x.String()) {
 				return nil
 			}
-			return field.ErrorList{field.Invalid(p, x.String(), "must be a string of 12 digits")}
+			return field.ErrorList{field.Invalid(p, x.String(), "a number as account ID must be exactly 12 digits; give all 12 digits, or use --set-string spec.aws.accountID=... so that the value is read as written")}
 		}
 		return field.ErrorList{field.Invalid(p, field.OmitValueType{}, "must be a string of 12 digits, not "+jsonValueKind(v))}
 	case stringListType:

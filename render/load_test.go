@@ -105,16 +105,20 @@ func TestLoadErrors(t *testing.T) {
 		"--set unknown field": {minimalYAML, []render.Override{{Expr: "spec.prefx=pr"}},
 			"spec.prefx: Forbidden: unknown field (misspelt, or not in prenv.dev/v1alpha1)"},
 		"--set number where a string is wanted": {minimalYAML, []render.Override{{Expr: "spec.prefix=12"}},
-			"spec.prefix: Invalid value: must be of type string, not number"},
+			"spec.prefix: Invalid value: must be of type string, not number; " + render.SetStringHint},
+		"--set number as a tag value": {minimalYAML, []render.Override{{Expr: "spec.tags.cost=1234"}},
+			"spec.tags.cost: Invalid value: must be of type string, not number; --set reads digits and true/false as a number or a boolean; use --set-string for a string"},
+		"--set boolean as a label": {minimalYAML, []render.Override{{Expr: "spec.labels.tier=true"}},
+			"spec.labels.tier: Invalid value: must be of type string, not boolean; " + render.SetStringHint},
 		"--set-string where an int is wanted": {minimalYAML, []render.Override{{Expr: "spec.iam.maxSessionDuration=7200", String: true}},
 			"spec.iam.maxSessionDuration: Invalid value: must be of type integer, not string"},
-		"empty":         {"", nil, "<nil>: Required value: the spec is empty"},
-		"comments only": {"# nothing\n", nil, "<nil>: Required value: the spec is empty"},
-		"two documents": {minimalYAML + "---\n" + minimalYAML, nil, `<nil>: Invalid value: "2 documents": a spec file holds exactly one YAML document`},
-		"a list":        {"- a\n- b\n", nil, "<nil>: Invalid value"},
-		"a scalar":      {"hello\n", nil, "<nil>: Invalid value"},
+		"empty":         {"", nil, "(file): Required value: the spec is empty"},
+		"comments only": {"# nothing\n", nil, "(file): Required value: the spec is empty"},
+		"two documents": {minimalYAML + "---\n" + minimalYAML, nil, `line 14: Invalid value: "2 documents": a spec file holds exactly one YAML document; the second starts here`},
+		"a list":        {"- a\n- b\n", nil, "(file): Invalid value: the spec must be a mapping with string keys"},
+		"a scalar":      {"hello\n", nil, "(file): Invalid value: the spec must be a mapping with string keys"},
 		"duplicate key": {minimalYAML + "kind: Other\n", nil, "kind: Duplicate value"},
-		"not YAML":      {"a: [\n", nil, "<nil>: Invalid value"},
+		"not YAML":      {"a: [\n", nil, "line 1, column 4: Invalid value: not valid YAML: did not find expected node content"},
 		"negative account ID": {strings.Replace(minimalYAML, `"123456789012"`, "-1", 1), nil,
 			"spec.aws.accountID: Invalid value"},
 		"unknown field in a list": {minimalYAML + "    - name: b\n      fifoo: true\n", nil,
@@ -157,16 +161,15 @@ func TestLoadJSON(t *testing.T) {
 	}
 }
 
-// TestLoadAccountIDForms: the account ID may be a string or an integer; an
-// integer is padded to 12 digits, as an account ID with leading zeros loses
-// them when written as a YAML number.
+// TestLoadAccountIDForms: the account ID may be a string, or an unquoted
+// number written as exactly 12 digits, which is kept as written.
 func TestLoadAccountIDForms(t *testing.T) {
 	tests := map[string]struct{ yaml, want string }{
 		"string":                 {`"123456789012"`, "123456789012"},
 		"integer":                {"123456789012", "123456789012"},
-		"integer that lost a 0":  {"12345678901", "012345678901"},
 		"string is kept as is":   {`"12345678901"`, "12345678901"},
 		"leading zero, unquoted": {"012345678901", "012345678901"},
+		"leading zeros":          {"000000000005", "000000000005"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -208,5 +211,110 @@ func TestExampleLoadsStrictly(t *testing.T) {
 	}
 	if _, err := loadAndRender(data, 123); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLoadAccountIDNumbers: an unquoted account ID that is not exactly 12
+// digits as written is refused at its path with a hint to quote it, never
+// turned into another account (5 once became 000000000005; 0x1F, 1.2e11
+// and 123456789012.0 are numbers whose digits are not the ones written).
+// From --set, helm's parser reads digits without a leading zero as a
+// number, so the same rule holds there.
+func TestLoadAccountIDNumbers(t *testing.T) {
+	const fileHint = `: an unquoted account ID must be exactly 12 digits; ` + render.AccountIDQuoteHint
+	const setHint = `: a number as account ID must be exactly 12 digits; give all 12 digits, or use --set-string spec.aws.accountID=... so that the value is read as written`
+	tests := map[string]struct {
+		yaml     string
+		override string
+		want     string
+	}{
+		"one digit":                {yaml: "5", want: `spec.aws.accountID: Invalid value: "5": line 8` + fileHint},
+		"11 digits":                {yaml: "12345678901", want: `spec.aws.accountID: Invalid value: "12345678901": line 8` + fileHint},
+		"13 digits":                {yaml: "1234567890123", want: `spec.aws.accountID: Invalid value: "1234567890123": line 8` + fileHint},
+		"hexadecimal":              {yaml: "0x1F", want: `spec.aws.accountID: Invalid value: "0x1F": line 8` + fileHint},
+		"hexadecimal of 12 digits": {yaml: "0x1CBE991A14", want: `spec.aws.accountID: Invalid value: "0x1CBE991A14": line 8` + fileHint},
+		"octal":                    {yaml: "0o17", want: `spec.aws.accountID: Invalid value: "0o17": line 8` + fileHint},
+		"float with exponent":      {yaml: "1.2e11", want: `spec.aws.accountID: Invalid value: "1.2e11": line 8` + fileHint},
+		"float of 12 digits":       {yaml: "123456789012.0", want: `spec.aws.accountID: Invalid value: "123456789012.0": line 8` + fileHint},
+		"signed":                   {yaml: "+123456789012", want: `spec.aws.accountID: Invalid value: "+123456789012": line 8` + fileHint},
+		"--set of 5 digits":        {override: "spec.aws.accountID=12345", want: `spec.aws.accountID: Invalid value: "12345"` + setHint},
+		"--set of 13 digits":       {override: "spec.aws.accountID=1234567890123", want: `spec.aws.accountID: Invalid value: "1234567890123"` + setHint},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			data := minimalYAML
+			if tc.yaml != "" {
+				data = strings.Replace(minimalYAML, `"123456789012"`, tc.yaml, 1)
+			}
+			var overrides []render.Override
+			if tc.override != "" {
+				overrides = append(overrides, render.Override{Expr: tc.override})
+			}
+			_, err := render.Load([]byte(data), overrides...)
+			var inv *render.InvalidError
+			if !errors.As(err, &inv) {
+				t.Fatalf("got %v, want *render.InvalidError", err)
+			}
+			if len(inv.Errs) != 1 || inv.Errs[0].Error() != tc.want {
+				t.Errorf("got %v\nwant %s", inv.Errs, tc.want)
+			}
+		})
+	}
+	// A 12-digit number from --set is the account ID as written, and so is
+	// any value of --set-string.
+	e, err := render.Load([]byte(minimalYAML), render.Override{Expr: "spec.aws.accountID=210987654321"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, string(e.Spec.AWS.AccountID), "210987654321")
+	e, err = render.Load([]byte(minimalYAML), render.Override{Expr: "spec.aws.accountID=000000000005", String: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, string(e.Spec.AWS.AccountID), "000000000005")
+	// A tag value from --set-string stays the text written.
+	e, err = render.Load([]byte(minimalYAML), render.Override{Expr: "spec.tags.cost=0123", String: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, e.Spec.Tags["cost"], "0123")
+}
+
+// TestLoadSyntaxErrorPosition: a spec that is not YAML is refused at the
+// line and column of the mistake, not at the start of the block that holds
+// it (the YAML decoder's own line), and no error prints "<nil>".
+func TestLoadSyntaxErrorPosition(t *testing.T) {
+	tests := map[string]struct{ yaml, want string }{
+		"indent too short": {"apiVersion: x\nspec:\n  prefix: test\n  aws:\n    accountID: \"1\"\n   region: x\n",
+			"line 6, column 4: Invalid value: not valid YAML: did not find expected key"},
+		"list item in a mapping": {"spec:\n  prefix: test\n  - x\n",
+			"line 3, column 3: Invalid value: not valid YAML: did not find expected key"},
+		"tab as indent": {"spec:\n  prefix: test\n\tx: 1\n",
+			"line 3, column 1: Invalid value: not valid YAML: found a tab character that violates indentation"},
+		"unclosed quote": {"spec:\n  prefix: \"test\n  x: 1\n",
+			"line 2, column 11: Invalid value: not valid YAML: found unexpected end of stream"},
+		"colon in a plain value": {"spec:\n  prefix: test: x\n",
+			"line 2, column 15: Invalid value: not valid YAML: mapping values are not allowed in this context"},
+		"unclosed flow list": {"spec:\n  x: [1, 2\n  y: 3\n",
+			"line 2, column 10: Invalid value: not valid YAML: did not find expected ',' or ']'"},
+		"reserved character": {"spec:\n  prefix: @x\n",
+			"line 2, column 11: Invalid value: not valid YAML: found character that cannot start any token"},
+		"column counts characters": {"spec:\n  é: x: y\n",
+			"line 2, column 7: Invalid value: not valid YAML: mapping values are not allowed in this context"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := render.Load([]byte(tc.yaml))
+			var inv *render.InvalidError
+			if !errors.As(err, &inv) {
+				t.Fatalf("got %v, want *render.InvalidError", err)
+			}
+			if len(inv.Errs) != 1 || inv.Errs[0].Error() != tc.want {
+				t.Errorf("got %v\nwant %s", inv.Errs, tc.want)
+			}
+			if strings.Contains(err.Error(), "<nil>") {
+				t.Errorf("error prints <nil>: %v", err)
+			}
+		})
 	}
 }

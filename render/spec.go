@@ -3,7 +3,6 @@ package render
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"strconv"
 )
 
@@ -17,10 +16,12 @@ const (
 // (the file users call prenv.yaml). The pull-request number is not part of
 // it: it is a parameter of [Render].
 type PreviewEnvironment struct {
-	APIVersion string   `json:"apiVersion" jsonschema:"enum=prenv.dev/v1alpha1"`
-	Kind       string   `json:"kind" jsonschema:"enum=PreviewEnvironment"`
-	Metadata   Metadata `json:"metadata"`
-	Spec       Spec     `json:"spec"`
+	// APIVersion is prenv.dev/v1alpha1.
+	APIVersion string `json:"apiVersion" jsonschema:"enum=prenv.dev/v1alpha1"`
+	// Kind is PreviewEnvironment.
+	Kind     string   `json:"kind" jsonschema:"enum=PreviewEnvironment"`
+	Metadata Metadata `json:"metadata"`
+	Spec     Spec     `json:"spec"`
 }
 
 // Metadata names the app.
@@ -53,18 +54,28 @@ type Spec struct {
 type AWS struct {
 	// AccountID is the 12-digit AWS account ID.
 	AccountID AccountID `json:"accountID"`
-	Region    string    `json:"region"`
+	// Region is the AWS region of the env's resources, one of the
+	// partition's regions as of prenv's list (see allowUnknownRegion).
+	Region string `json:"region"`
 	// Partition is aws (default), aws-cn or aws-us-gov.
 	Partition string `json:"partition,omitempty" jsonschema:"enum=aws,enum=aws-cn,enum=aws-us-gov"`
 	// OIDCProviderURL is the cluster's OIDC issuer, with or without https://.
 	OIDCProviderURL string `json:"oidcProviderURL"`
+	// AllowUnknownRegion accepts a region that is not in prenv's list of
+	// the partition's regions, for a region AWS opened after it; the name
+	// must still have a region's form and fit the partition.
+	AllowUnknownRegion bool `json:"allowUnknownRegion,omitempty"`
 }
 
-// AccountID is an AWS account ID. It is a string of 12 digits; an integer is
-// accepted too, so that helm-style --set overrides work.
+// AccountID is an AWS account ID, a string of 12 digits. [Load] also takes
+// a number, from an unquoted YAML value or helm-style --set, but only one
+// written as exactly 12 digits: any other (5, 0x1F, 1.2e11) is refused with
+// a hint to quote it, never turned into another account.
 type AccountID string
 
-// UnmarshalJSON accepts a JSON string or a JSON integer.
+// UnmarshalJSON accepts a JSON string, or a JSON integer written as
+// exactly 12 digits; any other number is an error with a hint to quote it,
+// never padded into another account.
 func (a *AccountID) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	if len(b) > 0 && b[0] == '"' {
@@ -75,10 +86,10 @@ func (a *AccountID) UnmarshalJSON(b []byte) error {
 		*a = AccountID(s)
 		return nil
 	}
-	if _, err := strconv.ParseUint(string(b), 10, 64); err != nil {
+	if _, err := strconv.ParseUint(string(b), 10, 64); err != nil || len(b) != 12 {
 		return &accountIDError{value: string(b)}
 	}
-	*a = AccountID(fmt.Sprintf("%012s", string(b)))
+	*a = AccountID(b)
 	return nil
 }
 
@@ -121,9 +132,16 @@ func (iam *IAM) policyQuota() int {
 
 // Statement is an extra IAM policy statement.
 type Statement struct {
-	Sid       string   `json:"sid,omitempty"`
-	Effect    string   `json:"effect" jsonschema:"enum=Allow,enum=Deny"`
-	Actions   []string `json:"actions"`
+	// Sid is the statement's ID: letters and digits, unique among the role's
+	// statements, prenv's own (Table<Name>, Table<Name>Stream, Queue<Name>)
+	// included.
+	Sid string `json:"sid,omitempty"`
+	// Effect is Allow or Deny.
+	Effect string `json:"effect" jsonschema:"enum=Allow,enum=Deny"`
+	// Actions are IAM actions, service:Action, each one IAM has (* and ?
+	// allowed in the action's name), or * alone.
+	Actions []string `json:"actions"`
+	// Resources are ARNs in the env's partition, or *.
 	Resources []string `json:"resources"`
 	// Conditions maps a condition operator to condition keys and their values,
 	// for example {StringEquals: {"aws:RequestedRegion": ["eu-west-1"]}}.
@@ -160,26 +178,37 @@ type DynamoDB struct {
 // Table is one DynamoDB table of the env.
 type Table struct {
 	// Name is the logical name; the AWS name is <env>_<name>.
-	Name       string      `json:"name"`
+	Name string `json:"name"`
+	// Attributes are the key attributes of the table and its indexes, each
+	// with its type; each must be used by a key.
 	Attributes []Attribute `json:"attributes"`
-	HashKey    string      `json:"hashKey"`
-	RangeKey   string      `json:"rangeKey,omitempty"`
+	// HashKey is the table's partition key, an attribute of Attributes.
+	HashKey string `json:"hashKey"`
+	// RangeKey is the table's sort key, an attribute of Attributes; needed for
+	// local indexes.
+	RangeKey string `json:"rangeKey,omitempty"`
 	// BillingMode is PAY_PER_REQUEST (default) or PROVISIONED.
-	BillingMode string    `json:"billingMode,omitempty" jsonschema:"enum=PAY_PER_REQUEST,enum=PROVISIONED"`
-	Capacity    *Capacity `json:"capacity,omitempty"`
+	BillingMode string `json:"billingMode,omitempty" jsonschema:"enum=PAY_PER_REQUEST,enum=PROVISIONED"`
+	// Capacity is the read and write capacity of a PROVISIONED table.
+	Capacity *Capacity `json:"capacity,omitempty"`
 	// TTLAttribute enables time to live on that attribute.
 	TTLAttribute string `json:"ttlAttribute,omitempty"`
 	// Stream is the stream view type: KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or NEW_AND_OLD_IMAGES.
-	Stream              string  `json:"stream,omitempty" jsonschema:"enum=KEYS_ONLY,enum=NEW_IMAGE,enum=OLD_IMAGE,enum=NEW_AND_OLD_IMAGES"`
-	PointInTimeRecovery bool    `json:"pointInTimeRecovery,omitempty"`
-	GlobalIndexes       []Index `json:"globalIndexes,omitempty"`
-	LocalIndexes        []Index `json:"localIndexes,omitempty"`
+	Stream string `json:"stream,omitempty" jsonschema:"enum=KEYS_ONLY,enum=NEW_IMAGE,enum=OLD_IMAGE,enum=NEW_AND_OLD_IMAGES"`
+	// PointInTimeRecovery turns on continuous backups.
+	PointInTimeRecovery bool `json:"pointInTimeRecovery,omitempty"`
+	// GlobalIndexes are the global secondary indexes.
+	GlobalIndexes []Index `json:"globalIndexes,omitempty"`
+	// LocalIndexes are the local secondary indexes; they share the table's
+	// hash key.
+	LocalIndexes []Index `json:"localIndexes,omitempty"`
 	// Access is what the app's role may do: read or readWrite (default).
 	Access string `json:"access,omitempty" jsonschema:"enum=read,enum=readWrite"`
 }
 
 // Attribute is a key attribute of a table.
 type Attribute struct {
+	// Name of the attribute.
 	Name string `json:"name"`
 	// Type is S, N or B.
 	Type string `json:"type" jsonschema:"enum=S,enum=N,enum=B"`
@@ -187,14 +216,20 @@ type Attribute struct {
 
 // Capacity is provisioned throughput.
 type Capacity struct {
-	Read  int64 `json:"read"`
+	// Read is the provisioned read capacity units.
+	Read int64 `json:"read"`
+	// Write is the provisioned write capacity units.
 	Write int64 `json:"write"`
 }
 
 // Index is a global or local secondary index.
 type Index struct {
-	Name     string `json:"name"`
-	HashKey  string `json:"hashKey"`
+	// Name of the index, unique in the table.
+	Name string `json:"name"`
+	// HashKey is the index's partition key, an attribute of the table's
+	// attributes; a local index has the table's hash key.
+	HashKey string `json:"hashKey"`
+	// RangeKey is the index's sort key; required for a local index.
 	RangeKey string `json:"rangeKey,omitempty"`
 	// Projection is ALL (default), KEYS_ONLY or INCLUDE.
 	Projection string `json:"projection,omitempty" jsonschema:"enum=ALL,enum=KEYS_ONLY,enum=INCLUDE"`
@@ -212,21 +247,34 @@ type SQS struct {
 // Queue is one SQS queue of the env. Zero values take SQS's defaults.
 type Queue struct {
 	// Name is the logical name; the AWS name is <env>_<name>, plus .fifo.
-	Name                      string      `json:"name"`
-	FIFO                      bool        `json:"fifo,omitempty"`
-	ContentBasedDeduplication bool        `json:"contentBasedDeduplication,omitempty"`
-	VisibilityTimeoutSeconds  *int64      `json:"visibilityTimeoutSeconds,omitempty"`
-	MessageRetentionSeconds   *int64      `json:"messageRetentionSeconds,omitempty"`
-	DelaySeconds              *int64      `json:"delaySeconds,omitempty"`
-	ReceiveWaitTimeSeconds    *int64      `json:"receiveWaitTimeSeconds,omitempty"`
-	MaxMessageSizeBytes       *int64      `json:"maxMessageSizeBytes,omitempty"`
-	DeadLetter                *DeadLetter `json:"deadLetter,omitempty"`
+	Name string `json:"name"`
+	// FIFO makes a FIFO queue, whose AWS name ends in .fifo.
+	FIFO bool `json:"fifo,omitempty"`
+	// ContentBasedDeduplication deduplicates messages by their body; FIFO
+	// queues only.
+	ContentBasedDeduplication bool `json:"contentBasedDeduplication,omitempty"`
+	// VisibilityTimeoutSeconds hides a received message from other consumers
+	// for that long; default SQS's.
+	VisibilityTimeoutSeconds *int64 `json:"visibilityTimeoutSeconds,omitempty"`
+	// MessageRetentionSeconds is how long SQS keeps a message; default SQS's.
+	MessageRetentionSeconds *int64 `json:"messageRetentionSeconds,omitempty"`
+	// DelaySeconds delays the delivery of every new message; default SQS's.
+	DelaySeconds *int64 `json:"delaySeconds,omitempty"`
+	// ReceiveWaitTimeSeconds is how long a receive waits for a message (long
+	// polling); default SQS's.
+	ReceiveWaitTimeSeconds *int64 `json:"receiveWaitTimeSeconds,omitempty"`
+	// MaxMessageSizeBytes is the largest message SQS accepts in bytes; default
+	// SQS's.
+	MaxMessageSizeBytes *int64      `json:"maxMessageSizeBytes,omitempty"`
+	DeadLetter          *DeadLetter `json:"deadLetter,omitempty"`
 	// Access is what the app's role may do: consume, produce or both (default).
 	Access string `json:"access,omitempty" jsonschema:"enum=consume,enum=produce,enum=both"`
 }
 
 // DeadLetter creates <queue>-dlq and the redrive policy.
 type DeadLetter struct {
+	// MaxReceiveCount is how often a message is received before it moves to
+	// the dead-letter queue.
 	MaxReceiveCount int64 `json:"maxReceiveCount"`
 	// MessageRetentionSeconds of the dead-letter queue; default 1209600 (14 days).
 	MessageRetentionSeconds *int64 `json:"messageRetentionSeconds,omitempty"`
@@ -234,6 +282,7 @@ type DeadLetter struct {
 
 // DNS gives the env its hostname <env>.<zone>.
 type DNS struct {
+	// Zone is the DNS zone of the envs' hostnames, <env>.<zone>.
 	Zone string `json:"zone"`
 	// TXTPrefix and TXTSuffix are external-dns's --txt-prefix and
 	// --txt-suffix, %{record_type} included, as the cluster's external-dns
@@ -241,6 +290,7 @@ type DNS struct {
 	// marks a hostname's owner <prefix><type>-<first label><suffix>, and that
 	// label must fit in 63 characters too, so prenv keeps room for it.
 	TXTPrefix string `json:"txtPrefix,omitempty"`
+	// TXTSuffix is external-dns's --txt-suffix (see TXTPrefix).
 	TXTSuffix string `json:"txtSuffix,omitempty"`
 }
 
@@ -248,5 +298,5 @@ type DNS struct {
 type accountIDError struct{ value string }
 
 func (e *accountIDError) Error() string {
-	return "account ID must be a string of 12 digits, got " + e.value
+	return "account ID must be a string of 12 digits, got the number " + e.value + "; quote it"
 }

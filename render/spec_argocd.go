@@ -62,66 +62,92 @@ type PullRequests struct {
 
 // SecretKey points at a key of a Secret in Argo CD's namespace.
 type SecretKey struct {
+	// Name of the Secret, in Argo CD's namespace.
 	Name string `json:"name"`
-	Key  string `json:"key"`
+	// Key of the Secret that holds the value.
+	Key string `json:"key"`
 }
 
 // GitHubPRs selects pull requests of a GitHub repository.
 type GitHubPRs struct {
+	// Owner is the user or organization that owns the repository.
 	Owner string `json:"owner"`
-	Repo  string `json:"repo"`
+	// Repo is the repository's name.
+	Repo string `json:"repo"`
 	// API is the GitHub Enterprise API URL; default github.com's.
 	API string `json:"api,omitempty"`
 	// Labels: only pull requests with all these labels get a preview.
 	Labels []string `json:"labels,omitempty"`
 	// TokenSecret holds a token; AppSecretName names a GitHub App
 	// repository-credential Secret instead. At most one is set.
-	TokenSecret   *SecretKey `json:"tokenSecret,omitempty"`
-	AppSecretName string     `json:"appSecretName,omitempty"`
+	TokenSecret *SecretKey `json:"tokenSecret,omitempty"`
+	// AppSecretName names a GitHub App repository-credential Secret,
+	// instead of TokenSecret.
+	AppSecretName string `json:"appSecretName,omitempty"`
 }
 
 // GitLabPRs selects merge requests of a GitLab project.
 type GitLabPRs struct {
 	// Project is the project's ID or full path.
-	Project string   `json:"project"`
-	API     string   `json:"api,omitempty"`
-	Labels  []string `json:"labels,omitempty"`
+	Project string `json:"project"`
+	// API is the GitLab URL; default Argo CD's, gitlab.com.
+	API string `json:"api,omitempty"`
+	// Labels: only merge requests with all these labels get a preview.
+	Labels []string `json:"labels,omitempty"`
 	// PullRequestState is opened (Argo CD's default when empty), closed,
 	// merged or all.
-	PullRequestState string     `json:"pullRequestState,omitempty"`
-	TokenSecret      *SecretKey `json:"tokenSecret,omitempty"`
-	Insecure         bool       `json:"insecure,omitempty"`
+	PullRequestState string `json:"pullRequestState,omitempty"`
+	// TokenSecret holds a GitLab token.
+	TokenSecret *SecretKey `json:"tokenSecret,omitempty"`
+	// Insecure skips the verification of the API's TLS certificate.
+	Insecure bool `json:"insecure,omitempty"`
 }
 
 // GiteaPRs selects pull requests of a Gitea repository.
 type GiteaPRs struct {
-	Owner       string     `json:"owner"`
-	Repo        string     `json:"repo"`
-	API         string     `json:"api"`
-	Labels      []string   `json:"labels,omitempty"`
+	// Owner is the user or organization that owns the repository.
+	Owner string `json:"owner"`
+	// Repo is the repository's name.
+	Repo string `json:"repo"`
+	// API is the Gitea URL.
+	API string `json:"api"`
+	// Labels: only pull requests with all these labels get a preview.
+	Labels []string `json:"labels,omitempty"`
+	// TokenSecret holds a Gitea token.
 	TokenSecret *SecretKey `json:"tokenSecret,omitempty"`
-	Insecure    bool       `json:"insecure,omitempty"`
+	// Insecure skips the verification of the API's TLS certificate.
+	Insecure bool `json:"insecure,omitempty"`
 }
 
 // BitbucketServerPRs selects pull requests of a Bitbucket Server (Data
 // Center) repository: basic auth (Username and PasswordSecret), a bearer
 // token (TokenSecret), or neither for anonymous access.
 type BitbucketServerPRs struct {
-	Project        string     `json:"project"`
-	Repo           string     `json:"repo"`
-	API            string     `json:"api"`
+	// Project is the Bitbucket project's key.
+	Project string `json:"project"`
+	// Repo is the repository's name.
+	Repo string `json:"repo"`
+	// API is the Bitbucket Server's REST API URL.
+	API string `json:"api"`
+	// Username for basic authentication, with PasswordSecret.
 	Username       string     `json:"username,omitempty"`
 	PasswordSecret *SecretKey `json:"passwordSecret,omitempty"`
 	TokenSecret    *SecretKey `json:"tokenSecret,omitempty"`
-	Insecure       bool       `json:"insecure,omitempty"`
+	// Insecure skips the verification of the API's TLS certificate.
+	Insecure bool `json:"insecure,omitempty"`
 }
 
 // BitbucketPRs selects pull requests of a Bitbucket Cloud repository, with
 // the same authentication choices as BitbucketServerPRs.
 type BitbucketPRs struct {
-	Owner          string     `json:"owner"`
-	Repo           string     `json:"repo"`
-	API            string     `json:"api,omitempty"`
+	// Owner is the workspace that owns the repository.
+	Owner string `json:"owner"`
+	// Repo is the repository's name.
+	Repo string `json:"repo"`
+	// API is the Bitbucket Cloud API URL; default Argo CD's, the public
+	// service.
+	API string `json:"api,omitempty"`
+	// Username for basic authentication, with PasswordSecret.
 	Username       string     `json:"username,omitempty"`
 	PasswordSecret *SecretKey `json:"passwordSecret,omitempty"`
 	TokenSecret    *SecretKey `json:"tokenSecret,omitempty"`
@@ -129,20 +155,29 @@ type BitbucketPRs struct {
 
 // AzureDevOpsPRs selects pull requests of an Azure DevOps repository.
 type AzureDevOpsPRs struct {
-	Organization string     `json:"organization"`
-	Project      string     `json:"project"`
-	Repo         string     `json:"repo"`
-	API          string     `json:"api,omitempty"`
-	Labels       []string   `json:"labels,omitempty"`
-	TokenSecret  *SecretKey `json:"tokenSecret,omitempty"`
+	// Organization is the Azure DevOps organization.
+	Organization string `json:"organization"`
+	// Project is the Azure DevOps project.
+	Project string `json:"project"`
+	// Repo is the repository's name.
+	Repo string `json:"repo"`
+	// API is the Azure DevOps URL; default Argo CD's, the public service.
+	API string `json:"api,omitempty"`
+	// Labels: only pull requests with all these labels get a preview.
+	Labels      []string   `json:"labels,omitempty"`
+	TokenSecret *SecretKey `json:"tokenSecret,omitempty"`
 }
 
 // PRFilter keeps the pull requests whose fields match all the regular
 // expressions (Go syntax) it sets.
 type PRFilter struct {
-	BranchMatch       string `json:"branchMatch,omitempty"`
+	// BranchMatch is a regular expression the pull request's branch must match.
+	BranchMatch string `json:"branchMatch,omitempty"`
+	// TargetBranchMatch is a regular expression the pull request's target
+	// branch must match.
 	TargetBranchMatch string `json:"targetBranchMatch,omitempty"`
-	TitleMatch        string `json:"titleMatch,omitempty"`
+	// TitleMatch is a regular expression the pull request's title must match.
+	TitleMatch string `json:"titleMatch,omitempty"`
 }
 
 // AppSource is where each PR's Application takes its manifests from: a
@@ -151,6 +186,8 @@ type PRFilter struct {
 // repository itself, rendered by prenv running in Argo CD as a Config
 // Management Plugin.
 type AppSource struct {
+	// RepoURL is the Git repository of the manifests, or of the app with
+	// Plugin.
 	RepoURL string `json:"repoURL"`
 	// Path in the repository. Without Plugin it must contain {{number}}:
 	// each PR has its own manifests. With Plugin it is the folder of
@@ -181,8 +218,11 @@ type AppPlugin struct {
 
 // Destination is the cluster the previews are deployed to: server or name.
 type Destination struct {
+	// Server is the cluster's API server URL; default
+	// https://kubernetes.default.svc.
 	Server string `json:"server,omitempty"`
-	Name   string `json:"name,omitempty"`
+	// Name is the cluster's name in Argo CD, instead of Server.
+	Name string `json:"name,omitempty"`
 }
 
 // SyncPolicy is the automated sync policy of each PR's Application.
@@ -197,6 +237,8 @@ type SyncPolicy struct {
 
 // GroupKind names a Kubernetes kind; Group is empty for the core group.
 type GroupKind struct {
+	// Group is the API group; empty for the core group.
 	Group string `json:"group"`
-	Kind  string `json:"kind"`
+	// Kind is the kind, such as Deployment.
+	Kind string `json:"kind"`
 }

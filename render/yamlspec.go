@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -214,6 +215,9 @@ func (r *specReader) scalar(n *yaml3.Node, p *field.Path) any {
 		// octal, underscores); YAML 1.2's core schema takes fewer forms,
 		// and the others are strings.
 		if v, ok := coreNumber(n.Value); ok {
+			if isAccountIDPath(p) {
+				return r.accountIDNumber(n, p)
+			}
 			return v
 		}
 		if explicit {
@@ -223,6 +227,32 @@ func (r *specReader) scalar(n *yaml3.Node, p *field.Path) any {
 	}
 	return bad("a spec may only use the tags of YAML 1.2's core schema (!!str, !!int, !!float, !!bool, !!null, !!map, !!seq); " + n.Tag + " is not one")
 }
+
+// accountIDPath is the one field whose value is digits that a YAML number
+// would change: an account ID loses its leading zeros, and 0x1F, 1.2e11 or
+// 123456789012.0 are other numbers than the digits they show.
+var accountIDPath = field.NewPath("spec", "aws", "accountID").String()
+
+func isAccountIDPath(p *field.Path) bool { return p != nil && p.String() == accountIDPath }
+
+// AccountIDQuoteHint is the end of the message that refuses an account ID
+// written as a number other than exactly 12 digits.
+const AccountIDQuoteHint = `quote the account ID, as in accountID: "012345678901", so that it is read as the 12 digits written`
+
+// accountIDNumber reads an unquoted number at spec.aws.accountID: exactly
+// 12 decimal digits as written are the account ID, as a string; any other
+// number (fewer or more digits, a sign, hexadecimal, octal, a fraction or
+// an exponent) is refused, since whatever account it would be turned into
+// is not the one the file shows.
+func (r *specReader) accountIDNumber(n *yaml3.Node, p *field.Path) any {
+	if accountDigitsRE.MatchString(n.Value) {
+		return n.Value
+	}
+	r.errs = append(r.errs, field.Invalid(p, n.Value, fmt.Sprintf("line %d: an unquoted account ID must be exactly 12 digits; %s", n.Line, AccountIDQuoteHint)))
+	return nil
+}
+
+var accountDigitsRE = regexp.MustCompile(`^[0-9]{12}$`)
 
 // Numbers of YAML 1.2's core schema (YAML 1.2.2, 10.3.2 "Tag Resolution").
 var (
@@ -313,10 +343,10 @@ func checkRawText(data []byte) *field.Error {
 		c, size := utf8.DecodeRune(data[i:])
 		col++
 		if c == utf8.RuneError && size == 1 {
-			return field.Invalid(nil, field.OmitValueType{}, fmt.Sprintf("line %d, column %d: not valid UTF-8", line, col))
+			return fileError(line, col, field.Invalid(nil, field.OmitValueType{}, "not valid UTF-8"))
 		}
 		if refusedRune(c) {
-			return field.Invalid(nil, field.OmitValueType{}, fmt.Sprintf("line %d, column %d: the file holds %s; a spec %s", line, col, runeName(c), TextRule))
+			return fileError(line, col, field.Invalid(nil, field.OmitValueType{}, fmt.Sprintf("the file holds %s; a spec %s", runeName(c), TextRule)))
 		}
 		if c == '\n' {
 			line, col = line+1, 0
@@ -331,14 +361,14 @@ func checkRawText(data []byte) *field.Error {
 // schema.
 func specDocument(data []byte) (map[string]any, error) {
 	if int64(len(data)) > MaxSpecSize {
-		return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, field.OmitValueType{}, fmt.Sprintf("the spec is %d bytes, over the limit of %d", len(data), MaxSpecSize))}}
+		return nil, &InvalidError{Errs: field.ErrorList{fileError(0, 0, field.Invalid(nil, field.OmitValueType{}, fmt.Sprintf("the spec is %d bytes, over the limit of %d", len(data), MaxSpecSize)))}}
 	}
 	if err := checkRawText(data); err != nil {
 		return nil, &InvalidError{Errs: field.ErrorList{err}}
 	}
 	dec := yaml3.NewDecoder(bytes.NewReader(data))
 	var found any
-	docs := 0
+	docs, second := 0, 0
 	for {
 		var node yaml3.Node
 		err := dec.Decode(&node)
@@ -346,29 +376,122 @@ func specDocument(data []byte) (map[string]any, error) {
 			break
 		}
 		if err != nil {
-			return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, field.OmitValueType{}, "not valid YAML: "+err.Error())}}
+			return nil, &InvalidError{Errs: field.ErrorList{syntaxError(data, err)}}
 		}
 		v, errs := specValue(&node)
 		if len(errs) > 0 {
+			for _, e := range errs {
+				if e.Field == "" {
+					fileError(0, 0, e)
+				}
+			}
 			return nil, &InvalidError{Errs: errs}
 		}
 		if v == nil {
 			continue
 		}
 		docs++
+		if docs == 2 {
+			second = node.Line
+		}
 		found = v
 	}
 	switch {
 	case docs == 0:
-		return nil, &InvalidError{Errs: field.ErrorList{field.Required(nil, "the spec is empty")}}
+		return nil, &InvalidError{Errs: field.ErrorList{fileError(0, 0, field.Required(nil, "the spec is empty"))}}
 	case docs > 1:
-		return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, fmt.Sprintf("%d documents", docs), "a spec file holds exactly one YAML document")}}
+		return nil, &InvalidError{Errs: field.ErrorList{fileError(second, 0, field.Invalid(nil, fmt.Sprintf("%d documents", docs), "a spec file holds exactly one YAML document; the second starts here"))}}
 	}
 	m, ok := found.(map[string]any)
 	if !ok {
-		return nil, &InvalidError{Errs: field.ErrorList{field.Invalid(nil, field.OmitValueType{}, "the spec must be a mapping with string keys")}}
+		return nil, &InvalidError{Errs: field.ErrorList{fileError(0, 0, field.Invalid(nil, field.OmitValueType{}, "the spec must be a mapping with string keys"))}}
 	}
 	return m, nil
+}
+
+// FileField is the field of an error that concerns the spec file as a
+// whole rather than one field, when it has no line (an empty file, one over
+// the size limit): never "<nil>", as apimachinery prints a nil path.
+const FileField = "(file)"
+
+// fileError gives e, an error without a field, the place in the file it
+// concerns instead: "line 6, column 4", "line 6", or [FileField].
+func fileError(line, col int, e *field.Error) *field.Error {
+	switch {
+	case line > 0 && col > 0:
+		e.Field = fmt.Sprintf("line %d, column %d", line, col)
+	case line > 0:
+		e.Field = fmt.Sprintf("line %d", line)
+	default:
+		e.Field = FileField
+	}
+	return e
+}
+
+// yamlErrorRE splits the YAML decoder's error text into its line, which is
+// often the start of the block that holds the mistake, and the problem.
+var yamlErrorRE = regexp.MustCompile(`^yaml: (?:line [0-9]+: )?`)
+
+// syntaxError is the error for a spec that is not YAML, at the line and
+// column of the mistake. The decoder names the line where the enclosing
+// block starts ("line 5", the line of "spec:", for a bad indent on line
+// 9), so the place is found as the end of the shortest prefix of the file,
+// in whole lines and then in characters, that fails with the same problem:
+// the parser reads a file from the start, so the prefixes that hold the
+// offending token fail as the file does and the shorter ones do not.
+func syntaxError(data []byte, err error) *field.Error {
+	problem := yamlErrorRE.ReplaceAllString(err.Error(), "")
+	line, col := syntaxPosition(data, problem)
+	return fileError(line, col, field.Invalid(nil, field.OmitValueType{}, "not valid YAML: "+problem))
+}
+
+// syntaxPosition returns the 1-based line and column of the character
+// after which data fails to parse with problem, or 0, 0 if no prefix shows
+// it.
+func syntaxPosition(data []byte, problem string) (line, col int) {
+	fails := func(k int) bool {
+		dec := yaml3.NewDecoder(bytes.NewReader(data[:k]))
+		for {
+			var n yaml3.Node
+			err := dec.Decode(&n)
+			if errors.Is(err, io.EOF) {
+				return false
+			}
+			if err != nil {
+				return yamlErrorRE.ReplaceAllString(err.Error(), "") == problem
+			}
+		}
+	}
+	// ends[i] is the offset just past line i+1, its line break included.
+	var ends []int
+	for i, c := range data {
+		if c == '\n' {
+			ends = append(ends, i+1)
+		}
+	}
+	if len(ends) == 0 || ends[len(ends)-1] != len(data) {
+		ends = append(ends, len(data))
+	}
+	l, ok := firstTrue(len(ends), func(i int) bool { return fails(ends[i]) })
+	if !ok {
+		return 0, 0
+	}
+	start := 0
+	if l > 0 {
+		start = ends[l-1]
+	}
+	k, ok := firstTrue(ends[l]-start, func(i int) bool { return fails(start + i + 1) })
+	if !ok {
+		return l + 1, 0
+	}
+	return l + 1, utf8.RuneCount(data[start : start+k+1])
+}
+
+// firstTrue is the smallest i in [0, n) for which f is true, f being false
+// below some index and true from it on, and whether there is one.
+func firstTrue(n int, f func(int) bool) (int, bool) {
+	i := sort.Search(n, f)
+	return i, i < n
 }
 
 // checkText reports every string of the spec, map keys included, that holds

@@ -38,13 +38,13 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"env":      {runEnv, "render one PR's environment"},
-		"schema":   {runSchema, "print the spec's JSON Schema"},
-		"validate": {runValidate, "validate manifests against CRD schemas as the API server does"},
-		"appset":   {runAppSet, "print the Argo CD ApplicationSet and AppProject of an app"},
-		"apps":     {runApps, "print the Application Argo CD will generate for one PR"},
-		"sync":     {runSync, "write the envs of every open PR into one tree, removing closed PRs' folders"},
-
+		"env":       {runEnv, "render one PR's environment"},
+		"schema":    {runSchema, "print the spec's JSON Schema"},
+		"validate":  {runValidate, "validate manifests against CRD schemas as the API server does"},
+		"appset":    {runAppSet, "print the Argo CD ApplicationSet and AppProject of an app"},
+		"apps":      {runApps, "print the Application Argo CD will generate for one PR"},
+		"sync":      {runSync, "write the envs of every open PR into one tree, removing closed PRs' folders"},
+		"diff":      {runDiff, "print the difference between two renders, object by object, for review"},
 		"leftovers": {runLeftovers, "report what closed or expired PR envs left in the cluster, AWS and a sync tree"},
 	}
 }

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"prenv.dev/prenv/diff"
+	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/validate"
+)
+
+const diffUsage = `usage: render diff [-o text|json] BASE HEAD
+       render diff [-o text|json] --base-spec FILE -f SPEC --pr N [--set ...] [--templates DIR]
+
+Prints the difference between two renders, object by object, for review (a
+pull-request comment): a unified diff of the YAML of every object added,
+removed or changed, headed a/<id> and b/<id> with id
+[group/]Kind/[namespace/]name, sorted by group, kind, namespace and name,
+then a summary line. Objects are matched by group, kind, namespace and name;
+a change of API version shows as a change of apiVersion.
+
+BASE and HEAD are files or folders of manifests (render env or render env
+--output-dir output; one of them may be - for standard input). With
+--base-spec, both renders are made here: the spec FILE (for example the base
+branch's prenv.yaml) and the spec of -f, for the same --pr, with the same
+--set, --set-string and --templates.
+
+-o json prints {"added", "removed", "changed", "unchanged", "objects":
+[{"group", "kind", "namespace", "name", "status", "fields", "diff"}]}, where
+fields are the paths of the changed fields.
+
+Exit status: 0 the difference was printed (whether or not there is one), 1
+invalid input (a spec with problems, an object twice in one render), 2 usage
+error or unreadable input.
+
+flags:
+`
+
+func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("render diff", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		baseSpec, file, prFlag, templatesDir string
+		overrides                            overrideFlags
+	)
+	output := fs.String("o", "text", "output `format`: text or json")
+	fs.StringVar(&baseSpec, "base-spec", "", "render this spec `FILE` as the base, instead of reading BASE")
+	fs.StringVar(&file, "f", "", "with --base-spec: the head spec `FILE` (- for standard input)")
+	fs.StringVar(&prFlag, "pr", "", "with --base-spec: the pull-request `number` both specs are rendered for")
+	fs.StringVar(&templatesDir, "templates", "", "with --base-spec: a `folder` whose template files override the embedded kit's, for both renders")
+	overrides.register(fs)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), diffUsage)
+		fs.PrintDefaults()
+	}
+	paths, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		return exitUsage
+	}
+	usageErr := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "render diff: "+format+"\n", a...)
+		fmt.Fprintln(stderr, `Run "render diff -h" for usage.`)
+		return exitUsage
+	}
+	if *output != "text" && *output != "json" {
+		return usageErr("-o %q: must be text or json", *output)
+	}
+	var base, head []*unstructured.Unstructured
+	if baseSpec != "" {
+		if len(paths) > 0 {
+			return usageErr("--base-spec renders both sides; it takes no BASE or HEAD (got %q)", paths)
+		}
+		if file == "" || prFlag == "" {
+			return usageErr("--base-spec needs -f SPEC and --pr N")
+		}
+		if baseSpec == "-" && file == "-" {
+			return usageErr("standard input (-) can be read only once")
+		}
+		pr, err := strconv.Atoi(prFlag)
+		if err != nil {
+			return usageErr("--pr must be a whole number, got %q", prFlag)
+		}
+		opts := render.Options{}
+		if templatesDir != "" {
+			fsys, code := openTemplates("diff", templatesDir, stderr)
+			if fsys == nil {
+				return code
+			}
+			defer fsys.Close()
+			opts.Templates = fsys
+		}
+		var code int
+		if base, code = renderSpec(ctx, baseSpec, pr, overrides.list, opts, stdin, stderr); base == nil {
+			return code
+		}
+		if head, code = renderSpec(ctx, file, pr, overrides.list, opts, stdin, stderr); head == nil {
+			return code
+		}
+	} else {
+		if file != "" || prFlag != "" || templatesDir != "" || len(overrides.list) > 0 {
+			return usageErr("-f, --pr, --set, --set-string and --templates go with --base-spec")
+		}
+		if len(paths) != 2 {
+			return usageErr("give BASE and HEAD (files or folders), or --base-spec FILE -f SPEC --pr N")
+		}
+		if paths[0] == "-" && paths[1] == "-" {
+			return usageErr("standard input (-) can be read only once")
+		}
+		var code int
+		if base, code = readRender(paths[0], stdin, stderr); base == nil {
+			return code
+		}
+		if head, code = readRender(paths[1], stdin, stderr); head == nil {
+			return code
+		}
+	}
+	res, err := diff.Objects(base, head)
+	if err != nil {
+		fmt.Fprintf(stderr, "render diff: %v\n", err)
+		return exitInvalid
+	}
+	if *output == "json" {
+		b, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return internalError(stderr, "%v", err)
+		}
+		stdout.Write(append(b, '\n'))
+		return exitOK
+	}
+	stdout.Write(res.Unified())
+	return exitOK
+}
+
+// renderSpec renders the spec in file for pr; it prints what went wrong
+// and returns nil and the exit code when it fails.
+func renderSpec(ctx context.Context, file string, pr int, overrides []render.Override, opts render.Options, stdin io.Reader, stderr io.Writer) ([]*unstructured.Unstructured, int) {
+	env, code := loadSpec(file, overrides, stdin, stderr)
+	if env == nil {
+		return nil, code
+	}
+	out, err := render.Render(ctx, env, pr, opts)
+	if err != nil {
+		var te *render.TemplateError
+		if errors.As(err, &te) && opts.Templates != nil || fileRefused(err) {
+			fmt.Fprintf(stderr, "render diff: %v\n", err)
+			return nil, exitInvalid
+		}
+		return nil, reportError(stderr, file, err)
+	}
+	return append([]*unstructured.Unstructured{}, out.Objects...), exitOK
+}
+
+// readRender reads the objects of a file or folder of manifests, or of
+// standard input for "-"; it prints what went wrong and returns nil and
+// the exit code when it fails.
+func readRender(path string, stdin io.Reader, stderr io.Writer) ([]*unstructured.Unstructured, int) {
+	var objs []*unstructured.Unstructured
+	var err error
+	if path == "-" {
+		var data []byte
+		if data, err = render.ReadAll(stdin, "<stdin>", validate.MaxFileSize); err == nil {
+			objs, err = validate.DecodeObjects("<stdin>", data)
+		}
+	} else {
+		objs, err = validate.LoadObjects(path)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "render diff: %s: %v\n", path, err)
+		if errors.Is(err, validate.ErrDecode) || fileRefused(err) {
+			return nil, exitInvalid
+		}
+		return nil, exitUsage
+	}
+	return append([]*unstructured.Unstructured{}, objs...), exitOK
+}
