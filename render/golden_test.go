@@ -56,20 +56,7 @@ func TestSchemaInSync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(golden.Root(t), "schemas", "prenv.schema.json")
-	if golden.Updating() {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./render -update)", err)
-	}
-	if string(want) != string(got) {
-		t.Errorf("schemas/prenv.schema.json is out of date with the Go types; run go test ./render -update")
-	}
+	golden.CheckFile(t, "schemas/prenv.schema.json", got)
 }
 
 // TestGoldenFull renders the whole environment, infrastructure and app chart,

@@ -6,13 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"prenv.dev/prenv/internal/golden"
@@ -292,20 +290,7 @@ func TestSpecReferenceInSync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(golden.Root(t), "docs", "spec-reference.md")
-	if golden.Updating() {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./render -run TestSpecReferenceInSync -update)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("docs/spec-reference.md is out of date (-want +got); run go test ./render -run TestSpecReferenceInSync -update:\n%s", diff)
-	}
+	golden.CheckFile(t, "docs/spec-reference.md", got)
 }
 
 // TestSchemaBoundsEveryInteger: every integer field of the schema has a

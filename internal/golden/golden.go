@@ -46,7 +46,14 @@ func Root(t testing.TB) string {
 // endings are normalised, so a checkout with CRLF still matches.
 func Check(t testing.TB, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join(Root(t), "golden", filepath.FromSlash(name))
+	CheckFile(t, "golden/"+name, got)
+}
+
+// CheckFile is Check for any generated file of the repository: name is
+// slash-separated and relative to the repository's root.
+func CheckFile(t testing.TB, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join(Root(t), filepath.FromSlash(name))
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
@@ -58,11 +65,11 @@ func Check(t testing.TB, name string, got []byte) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("reading golden file (run go test ./... -update to create it): %v", err)
+		t.Fatalf("reading generated file (run go test ./... -update to create it): %v", err)
 	}
 	want = bytes.ReplaceAll(want, []byte("\r\n"), []byte("\n"))
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("golden/%s differs (-want +got); run go test ./... -update if the change is intended:\n%s", name, diff)
+		t.Errorf("%s differs (-want +got); run go test ./... -update if the change is intended:\n%s", name, diff)
 	}
 }
 
