@@ -139,6 +139,7 @@ func Check(env *PreviewEnvironment) field.ErrorList {
 		errs = append(errs, field.NotSupported(sp.Child("deletionPolicy"), s.DeletionPolicy, deletionModes))
 	}
 	errs = append(errs, checkArgoCD(s.ArgoCD, sp.Child("argocd"))...)
+	errs = append(errs, checkBounds(s, sp)...)
 	// Characters YAML cannot carry, for every string the rules above do not
 	// already refuse at the same path.
 	reported := sets.New[string]()
