@@ -2,6 +2,7 @@ package render_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -25,8 +26,8 @@ func TestRetainAdopts(t *testing.T) {
 	}
 	got := map[string]map[string]string{}
 	for _, o := range out.Objects {
-		if o.GroupVersionKind().Group == "" {
-			continue
+		if !strings.HasSuffix(o.GroupVersionKind().Group, ".services.k8s.aws") {
+			continue // not an ACK object
 		}
 		a := map[string]string{}
 		for _, k := range []string{render.AnnotationAdoptionPolicy, render.AnnotationAdoptionFields} {

@@ -29,22 +29,22 @@ const (
 	// quotas": managed policies per role, default 10, maximum 20).
 	MaxManagedPolicies            = 20
 	DefaultManagedPoliciesPerRole = 10
-	MaxQueueMessageSize    = 1048576
-	MinQueueMessageSize    = 1024
-	MaxVisibilityTimeout   = 43200
-	MinMessageRetention    = 60
-	MaxMessageRetention    = 1209600
-	MaxDelaySeconds        = 900
-	MaxReceiveWaitSeconds  = 20
-	MaxMaxReceiveCount     = 1000
-	MinSessionDuration     = 3600
-	MaxSessionDuration     = 43200
-	MaxTagKeyLen           = 128
-	MaxTagValueLen         = 256
-	MaxAttributeNameLen    = 255
-	MaxIndexNameLen        = 255
-	MinIndexNameLen        = 3
-	MaxPR                  = 2147483647
+	MaxQueueMessageSize           = 1048576
+	MinQueueMessageSize           = 1024
+	MaxVisibilityTimeout          = 43200
+	MinMessageRetention           = 60
+	MaxMessageRetention           = 1209600
+	MaxDelaySeconds               = 900
+	MaxReceiveWaitSeconds         = 20
+	MaxMaxReceiveCount            = 1000
+	MinSessionDuration            = 3600
+	MaxSessionDuration            = 43200
+	MaxTagKeyLen                  = 128
+	MaxTagValueLen                = 256
+	MaxAttributeNameLen           = 255
+	MaxIndexNameLen               = 255
+	MinIndexNameLen               = 3
+	MaxPR                         = 2147483647
 	// MaxTables and MaxQueues bound an env's tables and queues. The role's
 	// derived statements must fit in MaxManagedPolicies policies of
 	// MaxManagedPolicySize characters (122,880), and a table's or queue's
@@ -144,6 +144,7 @@ func Check(env *PreviewEnvironment) field.ErrorList {
 		errs = append(errs, field.NotSupported(sp.Child("deletionPolicy"), s.DeletionPolicy, deletionModes))
 	}
 	errs = append(errs, checkArgoCD(s.ArgoCD, sp.Child("argocd"))...)
+	errs = append(errs, checkBounds(s, sp)...)
 	// Characters YAML cannot carry, for every string the rules above do not
 	// already refuse at the same path.
 	reported := sets.New[string]()

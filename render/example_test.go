@@ -41,6 +41,13 @@ func ExampleRender() {
 	fmt.Println(out.Model.ConfigMap.Data["PRENV_QUEUE_JOBS_URL"])
 	// Output:
 	// Namespace  test-7-web
+	// NetworkPolicy test-7-web prenv-allow-dns
+	// NetworkPolicy test-7-web prenv-allow-egress
+	// NetworkPolicy test-7-web prenv-allow-ingress
+	// NetworkPolicy test-7-web prenv-allow-same-namespace
+	// NetworkPolicy test-7-web prenv-default-deny
+	// ResourceQuota test-7-web prenv
+	// LimitRange test-7-web prenv
 	// ServiceAccount test-7-web web
 	// ConfigMap test-7-web web-prenv
 	// Policy test-7-web web

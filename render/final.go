@@ -115,6 +115,13 @@ type ObjectRules struct {
 // annotation is allowed (owner-account-id would move the resource to
 // another account).
 //
+// Bounds. The ResourceQuota, LimitRange and NetworkPolicies are exactly
+// m's, by name, with m's specs (compared as the API types, so quantities
+// compare by value); no other object of those kinds is allowed while m
+// renders the kind. The Namespace keeps m's prenv.dev/ttl annotation (none
+// when the spec has no ttl) and its prenv.dev/env label, which every env's
+// NetworkPolicies exclude.
+//
 // Fence. Every object's kind is one of [EnvKinds] or rules.AppKinds, the
 // kinds the AppProject allows; any other kind is refused, whatever its
 // scope, and cluster-scoped kinds ([IsClusterScoped]) are refused even when
@@ -319,6 +326,7 @@ func (c *objectChecker) identity(o *unstructured.Unstructured, ref ObjectRef) {
 					c.add(ref, field.Forbidden(field.NewPath("metadata", "annotations").Key(k), "ACK reads services.k8s.aws/ annotations of a namespace for every object in it (another account, another region); prenv sets none"))
 				}
 			}
+			c.namespaceBounds(o, ref)
 		}
 	case kindServiceAccount:
 		if is(kindServiceAccount, m.ServiceAccount.Name) {
@@ -368,6 +376,10 @@ func (c *objectChecker) identity(o *unstructured.Unstructured, ref ObjectRef) {
 		c.absent(o, ref, "the env's policy grants the app access; a queue policy could grant anyone", "policy", "policyRef")
 		c.tags(o, ref)
 		c.queueSpec(o, ref, m.Queues[i])
+	case kindResourceQuota, kindLimitRange, kindNetworkPolicy:
+		if c.isBoundKind(ref.GroupKind) {
+			c.bound(o, ref)
+		}
 	}
 }
 
@@ -400,6 +412,9 @@ func (c *objectChecker) missing() {
 	}
 	for _, q := range m.Queues {
 		wants = append(wants, want{c.own(kindQueue, q.ObjectName), "the ConfigMap and the env's policy name it"})
+	}
+	for _, ref := range c.boundsMissing() {
+		wants = append(wants, want{ref, "it bounds the env (" + c.boundsSpecs()[ref].field + ")"})
 	}
 	for _, w := range wants {
 		if !c.found[w.ref] {

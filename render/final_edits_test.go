@@ -61,7 +61,10 @@ func TestCheckObjectsFieldEdits(t *testing.T) {
 			unstructured.SetNestedField(r.Object, doc, "spec", "assumeRolePolicyDocument")
 		}, "iam.services.k8s.aws/Role/test-123-web/web", "spec.assumeRolePolicyDocument", `repeats the key "StringEquals"`},
 		"owner account on the namespace": {func(objs []*unstructured.Unstructured) {
-			find(objs, "Namespace", "test-123-web").SetAnnotations(map[string]string{"services.k8s.aws/owner-account-id": "999999999999"})
+			ns := find(objs, "Namespace", "test-123-web")
+			a := ns.GetAnnotations()
+			a["services.k8s.aws/owner-account-id"] = "999999999999"
+			ns.SetAnnotations(a)
 		}, "Namespace/test-123-web", "metadata.annotations[services.k8s.aws/owner-account-id]", "for every object in it"},
 		"unchanged": {func([]*unstructured.Unstructured) {}, "", "", ""},
 	}

@@ -141,10 +141,15 @@ func (in fuzzInput) expectedObjects(policies int) []wantObject {
 	if in.dlq {
 		objs = append(objs, wantObject{"sqs.services.k8s.aws/v1alpha1", "Queue", ns, in.queue + "-dlq"})
 	}
+	// The env's bounds, with the spec's defaults.
+	objs = append(objs, wantObject{"v1", "ResourceQuota", ns, render.ResourceQuotaName}, wantObject{"v1", "LimitRange", ns, render.LimitRangeName})
+	for _, n := range []string{render.NetworkPolicyDefaultDeny, render.NetworkPolicySameNamespace, render.NetworkPolicyIngress, render.NetworkPolicyDNS, render.NetworkPolicyEgress} {
+		objs = append(objs, wantObject{"networking.k8s.io/v1", "NetworkPolicy", ns, n})
+	}
 	return objs
 }
 
-var kindOrder = []string{"Namespace", "ServiceAccount", "ConfigMap", "Policy", "Role", "Table", "Queue"}
+var kindOrder = []string{"Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "ServiceAccount", "ConfigMap", "Policy", "Role", "Table", "Queue"}
 
 func checkFuzzOutput(t *testing.T, in fuzzInput, out *render.Output) {
 	t.Helper()

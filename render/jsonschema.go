@@ -214,6 +214,8 @@ func SchemaRules() []SchemaRule {
 	add(SchemaRule{Path: "spec.iam.managedPolicyARNs", MaxItems: MaxManagedPolicies})
 	rng("spec.iam.maxSessionDuration", MinSessionDuration, MaxSessionDuration, DefaultSessionSecs)
 	rng("spec.iam.managedPoliciesPerRole", DefaultManagedPoliciesPerRole, MaxManagedPolicies, DefaultManagedPoliciesPerRole)
+	rng("spec.networkPolicy.egress[].ports[].port", 1, 65535, nil)
+	rng("spec.networkPolicy.egress[].ports[].endPort", 1, 65535, nil)
 	add(SchemaRule{Path: "spec.iam.statements[].sid", Pattern: sidRE.String()})
 	add(SchemaRule{Path: "spec.iam.statements[].effect", Enum: effects})
 	add(SchemaRule{Path: "spec.dynamodb.tables", MaxItems: MaxTables})

@@ -21,6 +21,9 @@ var (
 	kindRole           = GroupKind{Group: GroupIAM, Kind: "Role"}
 	kindTable          = GroupKind{Group: GroupDynamoDB, Kind: "Table"}
 	kindQueue          = GroupKind{Group: GroupSQS, Kind: "Queue"}
+	kindResourceQuota  = GroupKind{Kind: "ResourceQuota"}
+	kindLimitRange     = GroupKind{Kind: "LimitRange"}
+	kindNetworkPolicy  = GroupKind{Group: "networking.k8s.io", Kind: "NetworkPolicy"}
 )
 
 // DefaultAppResources returns the kinds allowed for the app's own objects
@@ -48,7 +51,9 @@ func AppKinds(env *PreviewEnvironment) []GroupKind {
 // EnvKinds returns the namespaced kinds of the env's own objects as the
 // embedded kit renders them for m, sorted by group and kind: ServiceAccount,
 // ConfigMap and the IAM Role always, the IAM Policy, DynamoDB Table and SQS
-// Queue when m has any. The Namespace, cluster-scoped, is not among them.
+// Queue when m has any, the ResourceQuota, LimitRange and NetworkPolicy
+// unless the spec turns them off. The Namespace, cluster-scoped, is not
+// among them.
 // With [AppKinds] they are the kinds the env's AppProject allows.
 func EnvKinds(m *Model) []GroupKind {
 	kinds := []GroupKind{kindServiceAccount, kindConfigMap, kindRole}
@@ -60,6 +65,15 @@ func EnvKinds(m *Model) []GroupKind {
 	}
 	if len(m.Queues) > 0 {
 		kinds = append(kinds, kindQueue)
+	}
+	if m.ResourceQuota != nil {
+		kinds = append(kinds, kindResourceQuota)
+	}
+	if m.LimitRange != nil {
+		kinds = append(kinds, kindLimitRange)
+	}
+	if len(m.NetworkPolicies) > 0 {
+		kinds = append(kinds, kindNetworkPolicy)
 	}
 	slices.SortFunc(kinds, compareGroupKind)
 	return kinds

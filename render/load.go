@@ -351,6 +351,7 @@ func specTypeErrors(js []byte) field.ErrorList {
 var (
 	accountIDType   = reflect.TypeFor[AccountID]()
 	stringListType  = reflect.TypeFor[StringList]()
+	quantityType    = reflect.TypeFor[Quantity]()
 	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 )
 
@@ -392,6 +393,12 @@ func typeErrors(v any, t reflect.Type, p *field.Path) field.ErrorList {
 			return errs
 		}
 		return mismatch("string or list of strings")
+	case quantityType:
+		switch v.(type) {
+		case string, json.Number:
+			return nil
+		}
+		return mismatch("string or number")
 	}
 	switch t.Kind() {
 	case reflect.Pointer:

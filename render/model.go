@@ -17,6 +17,10 @@ const (
 	AnnotationRegion   = "services.k8s.aws/region"
 	AnnotationDeletion = "services.k8s.aws/deletion-policy"
 	AnnotationRoleARN  = "eks.amazonaws.com/role-arn"
+	// AnnotationTTL on the env's Namespace is spec.ttl as written (a Go
+	// duration): the env expires at the Namespace's creationTimestamp plus
+	// it, which render leftovers reports.
+	AnnotationTTL = "prenv.dev/ttl"
 	// AnnotationAdoptionPolicy and AnnotationAdoptionFields are ACK's
 	// resource adoption annotations (ACK docs, "Resource Adoption"):
 	// adopt-or-create adopts the AWS resource the fields identify when it
@@ -43,6 +47,11 @@ const (
 	WaveQueue          = -2
 	WaveConfigMap      = -1
 	WaveServiceAccount = -1
+	// The env's ResourceQuota, LimitRange and NetworkPolicies come with its
+	// Namespace, before any pod can start in it.
+	WaveResourceQuota = WaveNamespace
+	WaveLimitRange    = WaveNamespace
+	WaveNetworkPolicy = WaveNamespace
 )
 
 // Model is everything the templates need for one PR's environment, computed
@@ -70,6 +79,14 @@ type Model struct {
 	Tables         []TableModel      `json:"tables"`
 	Queues         []QueueModel      `json:"queues"`
 	Waves          map[string]string `json:"waves"`
+	// NamespaceAnnotations are the Namespace's own annotations: the time
+	// to live ([AnnotationTTL]) when the spec has one.
+	NamespaceAnnotations map[string]string `json:"namespaceAnnotations"`
+	// ResourceQuota and LimitRange are nil when the spec turns them off.
+	ResourceQuota *ResourceQuotaModel `json:"resourceQuota"`
+	LimitRange    *LimitRangeModel    `json:"limitRange"`
+	// NetworkPolicies are sorted by name; none when the spec turns them off.
+	NetworkPolicies []NetworkPolicyModel `json:"networkPolicies"`
 }
 
 // Tag is an AWS tag.

@@ -54,6 +54,9 @@ func plan(env *PreviewEnvironment, pr int) (*Model, field.ErrorList) {
 			"table":          wave(WaveTable),
 			"configMap":      wave(WaveConfigMap),
 			"serviceAccount": wave(WaveServiceAccount),
+			"resourceQuota":  wave(WaveResourceQuota),
+			"limitRange":     wave(WaveLimitRange),
+			"networkPolicy":  wave(WaveNetworkPolicy),
 		},
 	}
 	if m.DeletionPolicy == "" {
@@ -203,6 +206,7 @@ func plan(env *PreviewEnvironment, pr int) (*Model, field.ErrorList) {
 	}
 	m.ConfigMap = ConfigMapModel{Name: app + "-prenv", Data: data}
 	setAdoption(m)
+	planBounds(m, s)
 	return m, errs
 }
 

@@ -48,6 +48,17 @@ type Spec struct {
 	DeletionPolicy string `json:"deletionPolicy,omitempty" jsonschema:"enum=delete,enum=retain"`
 	// ArgoCD wires the app's previews into Argo CD.
 	ArgoCD *ArgoCD `json:"argocd,omitempty"`
+	// TTL is how long an env may live, a Go duration such as 72h (units
+	// ns, us, ms, s, m, h), at most 8760h. It is rendered as the
+	// Namespace's prenv.dev/ttl annotation; render leftovers reports an env
+	// whose Namespace is older.
+	TTL string `json:"ttl,omitempty"`
+	// ResourceQuota caps what each env may take of the cluster.
+	ResourceQuota *ResourceQuota `json:"resourceQuota,omitempty"`
+	// LimitRange gives each env's containers default requests and limits.
+	LimitRange *LimitRange `json:"limitRange,omitempty"`
+	// NetworkPolicy fences each env's pods in.
+	NetworkPolicy *NetworkPolicy `json:"networkPolicy,omitempty"`
 }
 
 // AWS names the account, region and cluster identity provider.

@@ -77,9 +77,9 @@ func TestSyncAddsAndRemovesPRs(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"added pr-12 web 12 8 8/0/0",
-		"added pr-15 web 15 8 8/0/0",
-		"added pr-31 web 31 8 8/0/0",
+		"added pr-12 web 12 15 15/0/0",
+		"added pr-15 web 15 15 15/0/0",
+		"added pr-31 web 31 15 15/0/0",
 	}
 	if diff := cmp.Diff(want, folders(res)); diff != "" {
 		t.Errorf("first sync (-want +got):\n%s", diff)
@@ -90,10 +90,10 @@ func TestSyncAddsAndRemovesPRs(t *testing.T) {
 		t.Fatal(err)
 	}
 	want = []string{
-		"removed pr-12 web 12 0 0/0/8",
-		"unchanged pr-15 web 15 8 0/0/0",
-		"unchanged pr-31 web 31 8 0/0/0",
-		"added pr-40 web 40 8 8/0/0",
+		"removed pr-12 web 12 0 0/0/15",
+		"unchanged pr-15 web 15 15 0/0/0",
+		"unchanged pr-31 web 31 15 0/0/0",
+		"added pr-40 web 40 15 15/0/0",
 	}
 	if diff := cmp.Diff(want, folders(res)); diff != "" {
 		t.Errorf("second sync (-want +got):\n%s", diff)
@@ -122,9 +122,9 @@ func TestSyncAddsAndRemovesPRs(t *testing.T) {
 		t.Fatal(err)
 	}
 	want = []string{
-		"changed pr-15 web 15 8 0/8/0",
-		"removed pr-31 web 31 0 0/0/8",
-		"removed pr-40 web 40 0 0/0/8",
+		"changed pr-15 web 15 15 0/15/0",
+		"removed pr-31 web 31 0 0/0/15",
+		"removed pr-40 web 40 0 0/0/15",
 	}
 	if diff := cmp.Diff(want, folders(res)); diff != "" {
 		t.Errorf("third sync (-want +got):\n%s", diff)
@@ -133,7 +133,7 @@ func TestSyncAddsAndRemovesPRs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"removed pr-15 web 15 0 0/0/8"}, folders(res)); diff != "" {
+	if diff := cmp.Diff([]string{"removed pr-15 web 15 0 0/0/15"}, folders(res)); diff != "" {
 		t.Errorf("empty sync (-want +got):\n%s", diff)
 	}
 	if got := readTree(t, dir); len(got) != 1 || got[render.MarkerFile] == "" {

@@ -30,6 +30,8 @@ import (
 	"k8s.io/apiserver/pkg/features"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	kjson "sigs.k8s.io/json"
+
+	"prenv.dev/prenv/internal/kuberules"
 )
 
 // builtinGroups are the API groups whose kinds are checked against the Go
@@ -213,6 +215,12 @@ func kindChecks(obj runtime.Object) field.ErrorList {
 		return append(errs, checkPodTemplateMeta(&o.Spec.JobTemplate.Spec.Template, field.NewPath("spec", "jobTemplate", "spec", "template", "metadata"))...)
 	case *corev1.Service:
 		return metav1validation.ValidateLabels(o.Spec.Selector, field.NewPath("spec", "selector"))
+	case *corev1.ResourceQuota:
+		return kuberules.ResourceQuotaSpec(&o.Spec, field.NewPath("spec"))
+	case *corev1.LimitRange:
+		return kuberules.LimitRangeSpec(&o.Spec, field.NewPath("spec"))
+	case *networkingv1.NetworkPolicy:
+		return kuberules.NetworkPolicySpec(&o.Spec, field.NewPath("spec"))
 	}
 	return nil
 }

@@ -31,7 +31,7 @@ const wantDiff = `--- a/sqs.services.k8s.aws/Queue/test-7-web/jobs
      team: web
 -  visibilityTimeout: "30"
 +  visibilityTimeout: "60"
-0 added, 0 removed, 1 changed, 7 unchanged
+0 added, 0 removed, 1 changed, 14 unchanged
 `
 
 // TestDiffSpecs: --base-spec renders both specs for the same PR and prints
@@ -94,7 +94,7 @@ func TestDiffJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Added != 0 || got.Removed != 0 || got.Changed != 1 || got.Unchanged != 7 || len(got.Objects) != 8 {
+	if got.Added != 0 || got.Removed != 0 || got.Changed != 1 || got.Unchanged != 14 || len(got.Objects) != 15 {
 		t.Fatalf("counts: %+v", got)
 	}
 	var changed []string

@@ -96,7 +96,10 @@ func TestEnvOK(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	want := []string{"ConfigMap/shop-prenv", "Namespace/pr-123-shop", "Policy/shop", "Queue/jobs", "Role/shop", "ServiceAccount/shop", "Table/orders"}
+	want := []string{"ConfigMap/shop-prenv", "LimitRange/prenv", "Namespace/pr-123-shop",
+		"NetworkPolicy/prenv-allow-dns", "NetworkPolicy/prenv-allow-egress", "NetworkPolicy/prenv-allow-ingress",
+		"NetworkPolicy/prenv-allow-same-namespace", "NetworkPolicy/prenv-default-deny",
+		"Policy/shop", "Queue/jobs", "ResourceQuota/prenv", "Role/shop", "ServiceAccount/shop", "Table/orders"}
 	if !slices.Equal(keys, want) {
 		t.Errorf("objects %v, want %v", keys, want)
 	}
@@ -374,8 +377,8 @@ func TestEnvOutputDir(t *testing.T) {
 			yamls++
 		}
 	}
-	if yamls != 7 {
-		t.Errorf("%d object files, want 7", yamls)
+	if yamls != 14 {
+		t.Errorf("%d object files, want 14", yamls)
 	}
 	if _, err := os.Stat(filepath.Join(out, "namespace_pr-8-shop.yaml")); err != nil {
 		t.Error(err)

@@ -36,9 +36,9 @@ func snapshot(t *testing.T, dir string) map[string]string {
 func TestSyncSummary(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "envs", "web")
 	r := runCLI(t, "", "sync", "-f", syncWebSpec, "--prs", "12,15,31", "--output-dir", dir)
-	want := "added     pr-12 (8 files)\n" +
-		"added     pr-15 (8 files)\n" +
-		"added     pr-31 (8 files)\n" +
+	want := "added     pr-12 (15 files)\n" +
+		"added     pr-15 (15 files)\n" +
+		"added     pr-31 (15 files)\n" +
 		filepath.ToSlash(dir) + ": 3 added, 0 changed, 0 unchanged, 0 removed\n"
 	if r.code != exitOK || r.stderr != "" {
 		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
@@ -50,10 +50,10 @@ func TestSyncSummary(t *testing.T) {
 	// PR 12 closed, 40 opened, and a label that changes every file.
 	r = runCLI(t, "15\n\n 31 \n40\n", "sync", "-f", syncWebSpec, "--prs-file", "-", "--output-dir", dir, "--set", "spec.labels.team=web")
 	// Folders are sorted by PR number.
-	want = "removed   pr-12 (8 files)\n" +
-		"changed   pr-15 (8 files: 8 changed)\n" +
-		"changed   pr-31 (8 files: 8 changed)\n" +
-		"added     pr-40 (8 files)\n" +
+	want = "removed   pr-12 (15 files)\n" +
+		"changed   pr-15 (15 files: 15 changed)\n" +
+		"changed   pr-31 (15 files: 15 changed)\n" +
+		"added     pr-40 (15 files)\n" +
 		filepath.ToSlash(dir) + ": 1 added, 2 changed, 0 unchanged, 1 removed\n"
 	if r.code != exitOK || r.stderr != "" {
 		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
@@ -71,10 +71,17 @@ func TestSyncSummary(t *testing.T) {
 	files := func(pr string) string {
 		names := []string{
 			"configmap_test-PR-web_web-prenv.yaml",
+			"limitrange_test-PR-web_prenv.yaml",
 			"namespace_test-PR-web.yaml",
+			"networkpolicy.networking.k8s.io_test-PR-web_prenv-allow-dns.yaml",
+			"networkpolicy.networking.k8s.io_test-PR-web_prenv-allow-egress.yaml",
+			"networkpolicy.networking.k8s.io_test-PR-web_prenv-allow-ingress.yaml",
+			"networkpolicy.networking.k8s.io_test-PR-web_prenv-allow-same-namespace.yaml",
+			"networkpolicy.networking.k8s.io_test-PR-web_prenv-default-deny.yaml",
 			"policy.iam.services.k8s.aws_test-PR-web_web.yaml",
 			"queue.sqs.services.k8s.aws_test-PR-web_jobs-dlq.yaml",
 			"queue.sqs.services.k8s.aws_test-PR-web_jobs.yaml",
+			"resourcequota_test-PR-web_prenv.yaml",
 			"role.iam.services.k8s.aws_test-PR-web_web.yaml",
 			"serviceaccount_test-PR-web_web.yaml",
 			"table.dynamodb.services.k8s.aws_test-PR-web_sessions.yaml",
@@ -113,7 +120,7 @@ func TestSyncSummary(t *testing.T) {
       "app": "web",
       "pr": 40,
       "status": "unchanged",
-      "files": 8,
+      "files": 15,
       "added": [],
       "changed": [],
       "removed": []
@@ -155,21 +162,21 @@ func TestSyncMatchesEnvOutputDir(t *testing.T) {
 	if diff := cmp.Diff(snapshot(t, filepath.Join(tmp, "env", "large")), snapshot(t, filepath.Join(all, "shop", "pr-123"))); diff != "" {
 		t.Errorf("large in a several-spec tree (-env +sync):\n%s", diff)
 	}
-	want := "added     hello/pr-123 (4 files)\n" +
-		"added     orders/pr-123 (8 files)\n" +
-		"added     shop/pr-123 (13 files)\n" +
-		"added     web/pr-123 (8 files)\n" +
-		"added     worker/pr-123 (9 files)\n" +
+	want := "added     hello/pr-123 (11 files)\n" +
+		"added     orders/pr-123 (15 files)\n" +
+		"added     shop/pr-123 (20 files)\n" +
+		"added     web/pr-123 (15 files)\n" +
+		"added     worker/pr-123 (16 files)\n" +
 		filepath.ToSlash(all) + ": 5 added, 0 changed, 0 unchanged, 0 removed\n"
 	if diff := cmp.Diff(want, r.stdout); diff != "" {
 		t.Errorf("several specs (-want +got):\n%s", diff)
 	}
 	r = runCLI(t, "", "sync", "-f", syncWebSpec, "-f", "../../examples/minimal/prenv.yaml", "--prs", "123", "--output-dir", all)
-	want = "unchanged hello/pr-123 (4 files)\n" +
-		"removed   orders/pr-123 (8 files)\n" +
-		"removed   shop/pr-123 (13 files)\n" +
-		"unchanged web/pr-123 (8 files)\n" +
-		"removed   worker/pr-123 (9 files)\n" +
+	want = "unchanged hello/pr-123 (11 files)\n" +
+		"removed   orders/pr-123 (15 files)\n" +
+		"removed   shop/pr-123 (20 files)\n" +
+		"unchanged web/pr-123 (15 files)\n" +
+		"removed   worker/pr-123 (16 files)\n" +
 		filepath.ToSlash(all) + ": 0 added, 0 changed, 2 unchanged, 3 removed\n"
 	if r.code != exitOK {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
@@ -219,8 +226,8 @@ func TestSyncFailsAtomically(t *testing.T) {
 			args: []string{"-f", syncWebSpec, "--prs", "4,3", "--templates", filepath.Dir(tmpl)},
 			code: exitInvalid,
 			want: []string{
-				"  web pr 3: #4 Deployment/app: spec.selector: Required value",
-				"  web pr 4: #4 Deployment/app: spec.selector: Required value",
+				"  web pr 3: #11 Deployment/app: spec.selector: Required value",
+				"  web pr 4: #11 Deployment/app: spec.selector: Required value",
 				"render sync: 2 env(s) failed",
 			},
 		},

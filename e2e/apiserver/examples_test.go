@@ -173,6 +173,10 @@ func serverSetFields(o *unstructured.Unstructured) (fields []string, exact bool)
 		// phase.
 		fields = append(fields, "metadata.labels.kubernetes.io/metadata.name", "spec", "status")
 	}
+	if o.GetAPIVersion() == "v1" && o.GetKind() == "ResourceQuota" {
+		// The quota controller fills in what is used.
+		fields = append(fields, "status")
+	}
 	return fields, true
 }
 

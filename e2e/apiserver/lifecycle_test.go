@@ -39,6 +39,7 @@ var lifecycleApps = []lifecycleApp{
 		name: "web",
 		kinds: map[string]int{
 			"Namespace": 1, "ServiceAccount": 1, "ConfigMap": 1,
+			"NetworkPolicy.networking.k8s.io": 5, "ResourceQuota": 1, "LimitRange": 1,
 			"Policy.iam.services.k8s.aws": 1, "Role.iam.services.k8s.aws": 1,
 			"Table.dynamodb.services.k8s.aws": 1, "Queue.sqs.services.k8s.aws": 2,
 		},
@@ -53,6 +54,7 @@ var lifecycleApps = []lifecycleApp{
 		name: "worker",
 		kinds: map[string]int{
 			"Namespace": 1, "ServiceAccount": 1, "ConfigMap": 1,
+			"NetworkPolicy.networking.k8s.io": 5, "ResourceQuota": 1, "LimitRange": 1,
 			"Policy.iam.services.k8s.aws": 1, "Role.iam.services.k8s.aws": 1,
 			"Table.dynamodb.services.k8s.aws": 1, "Queue.sqs.services.k8s.aws": 3,
 		},
@@ -176,8 +178,8 @@ func TestPRLifecycle(t *testing.T) {
 	if got := kindCounts(slices.Collect(maps.Keys(opened))); !maps.Equal(got, wantKinds) {
 		t.Fatalf("after opening 50 PRs the server holds %v, want %v", got, wantKinds)
 	}
-	if applied != len(opened) || applied != 425 {
-		t.Fatalf("applied %d objects, the server holds %d of the PRs', want 425 (25 × 8 for web, 25 × 9 for worker)", applied, len(opened))
+	if applied != len(opened) || applied != 775 {
+		t.Fatalf("applied %d objects, the server holds %d of the PRs', want 775 (25 × 15 for web, 25 × 16 for worker)", applied, len(opened))
 	}
 	t.Logf("opened 50 PRs: %d objects in %s", applied, time.Since(start).Round(time.Millisecond))
 
