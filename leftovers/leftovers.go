@@ -18,10 +18,8 @@ import (
 
 // AnnotationTTL is the Namespace annotation that holds the env's
 // time-to-live as a Go duration ("72h"), rendered from spec.ttl: the env
-// expires at the Namespace's creationTimestamp plus this duration. It is
-// defined here, and not taken from the render package, so that leftovers
-// reads it whichever prenv version rendered the env.
-const AnnotationTTL = "prenv.dev/ttl"
+// expires at the Namespace's creationTimestamp plus this duration.
+const AnnotationTTL = render.AnnotationTTL
 
 // Source says where a leftover was found.
 type Source string
