@@ -48,7 +48,8 @@ func AppKinds(env *PreviewEnvironment) []GroupKind {
 // EnvKinds returns the namespaced kinds of the env's own objects as the
 // embedded kit renders them for m, sorted by group and kind: ServiceAccount,
 // ConfigMap and the IAM Role always, the IAM Policy, DynamoDB Table and SQS
-// Queue when m has any. The Namespace, cluster-scoped, is not among them.
+// Queue when m has any, and with databases StatefulSet, Service, Job and
+// RBAC Role and RoleBinding. The Namespace, cluster-scoped, is not among them.
 // With [AppKinds] they are the kinds the env's AppProject allows.
 func EnvKinds(m *Model) []GroupKind {
 	kinds := []GroupKind{kindServiceAccount, kindConfigMap, kindRole}
@@ -60,6 +61,9 @@ func EnvKinds(m *Model) []GroupKind {
 	}
 	if len(m.Queues) > 0 {
 		kinds = append(kinds, kindQueue)
+	}
+	if len(m.Databases) > 0 {
+		kinds = append(kinds, databaseKinds...)
 	}
 	slices.SortFunc(kinds, compareGroupKind)
 	return kinds

@@ -70,6 +70,11 @@ type Model struct {
 	Tables         []TableModel      `json:"tables"`
 	Queues         []QueueModel      `json:"queues"`
 	Waves          map[string]string `json:"waves"`
+
+	// Databases and DatabaseSecrets (nil without databases): see
+	// databases.go.
+	Databases       []DatabaseModel       `json:"databases"`
+	DatabaseSecrets *DatabaseSecretsModel `json:"databaseSecrets"`
 }
 
 // Tag is an AWS tag.
