@@ -124,6 +124,7 @@ func Check(env *PreviewEnvironment) field.ErrorList {
 	errs = append(errs, checkIAM(s, sp.Child("iam"))...)
 	errs = append(errs, checkTables(s.DynamoDB, sp.Child("dynamodb", "tables"))...)
 	errs = append(errs, checkQueues(s.SQS, sp.Child("sqs", "queues"))...)
+	errs = append(errs, checkDatabases(s.Databases, sp.Child("databases"))...)
 	if s.DNS != nil {
 		p := sp.Child("dns", "zone")
 		switch {

@@ -160,10 +160,12 @@ func CheckObjects(m *Model, objs []*unstructured.Unstructured, rules ObjectRules
 		seen[ref] = true
 		if c.fence(o, ref) {
 			c.identity(o, ref)
+			c.databases(o, ref)
 			c.hosts(o, ref)
 		}
 	}
 	c.missing()
+	c.missingDatabases()
 	return c.errs
 }
 

@@ -52,7 +52,8 @@ func AppKinds(env *PreviewEnvironment) []GroupKind {
 // embedded kit renders them for m, sorted by group and kind: ServiceAccount,
 // ConfigMap and the IAM Role always, the IAM Policy, DynamoDB Table and SQS
 // Queue when m has any, the ResourceQuota, LimitRange and NetworkPolicy
-// unless the spec turns them off. The Namespace, cluster-scoped, is not
+// unless the spec turns them off, and with databases StatefulSet, Service,
+// Job and RBAC Role and RoleBinding. The Namespace, cluster-scoped, is not
 // among them.
 // With [AppKinds] they are the kinds the env's AppProject allows.
 func EnvKinds(m *Model) []GroupKind {
@@ -74,6 +75,9 @@ func EnvKinds(m *Model) []GroupKind {
 	}
 	if len(m.NetworkPolicies) > 0 {
 		kinds = append(kinds, kindNetworkPolicy)
+	}
+	if len(m.Databases) > 0 {
+		kinds = append(kinds, databaseKinds...)
 	}
 	slices.SortFunc(kinds, compareGroupKind)
 	return kinds

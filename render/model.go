@@ -87,6 +87,11 @@ type Model struct {
 	LimitRange    *LimitRangeModel    `json:"limitRange"`
 	// NetworkPolicies are sorted by name; none when the spec turns them off.
 	NetworkPolicies []NetworkPolicyModel `json:"networkPolicies"`
+
+	// Databases and DatabaseSecrets (nil without databases): see
+	// databases.go.
+	Databases       []DatabaseModel       `json:"databases"`
+	DatabaseSecrets *DatabaseSecretsModel `json:"databaseSecrets"`
 }
 
 // Tag is an AWS tag.

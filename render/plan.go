@@ -116,6 +116,8 @@ func plan(env *PreviewEnvironment, pr int) (*Model, field.ErrorList) {
 		}
 	}
 
+	planDatabases(m, s.Databases, data)
+
 	var errs field.ErrorList
 	saName := app
 	if s.ServiceAccount != nil && s.ServiceAccount.Name != "" {

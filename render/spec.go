@@ -40,6 +40,9 @@ type Spec struct {
 	DynamoDB       *DynamoDB       `json:"dynamodb,omitempty"`
 	SQS            *SQS            `json:"sqs,omitempty"`
 	DNS            *DNS            `json:"dns,omitempty"`
+	// Databases are database servers in the env's namespace, one
+	// StatefulSet each.
+	Databases []Database `json:"databases,omitempty"`
 	// Labels are added to every Kubernetes object.
 	Labels map[string]string `json:"labels,omitempty"`
 	// Tags are added to every AWS resource.

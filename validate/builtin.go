@@ -206,13 +206,16 @@ func kindChecks(obj runtime.Object) field.ErrorList {
 	case *appsv1.ReplicaSet:
 		return checkWorkload(o.Spec.Selector, &o.Spec.Template, field.NewPath("spec"))
 	case *batchv1.Job:
-		return checkPodTemplateMeta(&o.Spec.Template, field.NewPath("spec", "template", "metadata"))
+		errs := checkPodTemplateMeta(&o.Spec.Template, field.NewPath("spec", "template", "metadata"))
+		return append(errs, checkPodSpecRefs(&o.Spec.Template.Spec, field.NewPath("spec", "template", "spec"))...)
 	case *batchv1.CronJob:
 		var errs field.ErrorList
 		if len(o.Name) > 52 {
 			errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), o.Name, "must be no more than 52 characters"))
 		}
-		return append(errs, checkPodTemplateMeta(&o.Spec.JobTemplate.Spec.Template, field.NewPath("spec", "jobTemplate", "spec", "template", "metadata"))...)
+		tp := field.NewPath("spec", "jobTemplate", "spec", "template")
+		errs = append(errs, checkPodTemplateMeta(&o.Spec.JobTemplate.Spec.Template, tp.Child("metadata"))...)
+		return append(errs, checkPodSpecRefs(&o.Spec.JobTemplate.Spec.Template.Spec, tp.Child("spec"))...)
 	case *corev1.Service:
 		return metav1validation.ValidateLabels(o.Spec.Selector, field.NewPath("spec", "selector"))
 	case *corev1.ResourceQuota:
@@ -285,6 +288,7 @@ func sortedKeysOf(m map[string]int) []string {
 // template, and that the selector selects the template's labels.
 func checkWorkload(sel *metav1.LabelSelector, tmpl *corev1.PodTemplateSpec, spec *field.Path) field.ErrorList {
 	errs := checkPodTemplateMeta(tmpl, spec.Child("template", "metadata"))
+	errs = append(errs, checkPodSpecRefs(&tmpl.Spec, spec.Child("template", "spec"))...)
 	if sel == nil {
 		return append(errs, field.Required(spec.Child("selector"), ""))
 	}
@@ -307,4 +311,63 @@ func checkWorkload(sel *metav1.LabelSelector, tmpl *corev1.PodTemplateSpec, spec
 func checkPodTemplateMeta(tmpl *corev1.PodTemplateSpec, p *field.Path) field.ErrorList {
 	errs := metav1validation.ValidateLabels(tmpl.Labels, p.Child("labels"))
 	return append(errs, apivalidation.ValidateAnnotations(tmpl.Annotations, p.Child("annotations"))...)
+}
+
+// checkPodSpecRefs checks what a pod spec names in its namespace, as the
+// API server's pod validation does (k8s.io/kubernetes
+// pkg/apis/core/validation: validateSecretKeySelector,
+// validateConfigMapKeySelector, validateEnvFrom, ValidateServiceAccountName):
+// Secret and ConfigMap names of env and envFrom are DNS-1123 subdomains,
+// their keys are required and valid ConfigMap keys, and the
+// ServiceAccount's name is a DNS-1123 subdomain.
+func checkPodSpecRefs(spec *corev1.PodSpec, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	name := func(fp *field.Path, n string) {
+		for _, msg := range apivalidation.NameIsDNSSubdomain(n, false) {
+			errs = append(errs, field.Invalid(fp, n, msg))
+		}
+	}
+	key := func(fp *field.Path, k string) {
+		if k == "" {
+			errs = append(errs, field.Required(fp, ""))
+			return
+		}
+		for _, msg := range utilvalidation.IsConfigMapKey(k) {
+			errs = append(errs, field.Invalid(fp, k, msg))
+		}
+	}
+	containers := func(cp *field.Path, cs []corev1.Container) {
+		for i := range cs {
+			c := &cs[i]
+			for j, e := range c.Env {
+				if e.ValueFrom == nil {
+					continue
+				}
+				vp := cp.Index(i).Child("env").Index(j).Child("valueFrom")
+				if r := e.ValueFrom.SecretKeyRef; r != nil {
+					name(vp.Child("secretKeyRef", "name"), r.Name)
+					key(vp.Child("secretKeyRef", "key"), r.Key)
+				}
+				if r := e.ValueFrom.ConfigMapKeyRef; r != nil {
+					name(vp.Child("configMapKeyRef", "name"), r.Name)
+					key(vp.Child("configMapKeyRef", "key"), r.Key)
+				}
+			}
+			for j, e := range c.EnvFrom {
+				ep := cp.Index(i).Child("envFrom").Index(j)
+				if e.SecretRef != nil {
+					name(ep.Child("secretRef", "name"), e.SecretRef.Name)
+				}
+				if e.ConfigMapRef != nil {
+					name(ep.Child("configMapRef", "name"), e.ConfigMapRef.Name)
+				}
+			}
+		}
+	}
+	containers(p.Child("initContainers"), spec.InitContainers)
+	containers(p.Child("containers"), spec.Containers)
+	if n := spec.ServiceAccountName; n != "" {
+		name(p.Child("serviceAccountName"), n)
+	}
+	return errs
 }

@@ -218,7 +218,11 @@ func (v *Validator) validateObject(ctx context.Context, u, old *unstructured.Uns
 		return v.validateCRDObject(ctx, u), false
 	}
 	if t, ok := v.builtin.lookup(gvk); ok {
-		return v.validateBuiltin(ctx, t, gvk, u), false
+		problems := v.validateBuiltin(ctx, t, gvk, u)
+		if old != nil && len(problems) == 0 {
+			problems = fromFieldErrors(builtinUpdateErrors(gvk.GroupKind(), u.Object, old.Object))
+		}
+		return problems, false
 	}
 	if v.ignoreMissing {
 		return nil, true

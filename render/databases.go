@@ -1,0 +1,645 @@
+package render
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/distribution/reference"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// Database engines.
+const (
+	EngineMySQL    = "mysql"
+	EnginePostgres = "postgres"
+)
+
+// Sync waves of the databases: the Secret writer's access (ServiceAccount,
+// Role, RoleBinding) after the Namespace, the Job that writes the
+// passwords, then the databases (Argo CD waits until each StatefulSet is
+// ready), then the migrations Jobs (Argo CD waits until they complete),
+// and only then the app (wave 0). The migrations get their connection
+// settings as environment variables, not from the ConfigMap, so they do not
+// depend on wave [WaveConfigMap].
+const (
+	WaveDatabaseSecretsAccess = -4
+	WaveDatabaseSecrets       = -3
+	WaveDatabase              = -2
+	WaveMigrations            = -1
+)
+
+// Argo CD resource hook annotations (Argo CD docs, "Resource Hooks"): a
+// Sync hook runs in the sync phase, in its wave, and Argo CD waits for it to
+// complete; BeforeHookCreation deletes the previous run's Job when the next
+// sync creates it again.
+const (
+	AnnotationHook             = "argocd.argoproj.io/hook"
+	AnnotationHookDeletePolicy = "argocd.argoproj.io/hook-delete-policy"
+	HookSync                   = "Sync"
+	HookBeforeHookCreation     = "BeforeHookCreation"
+)
+
+// LabelDatabase selects a database's pods.
+const LabelDatabase = "prenv.dev/database"
+
+// DatabaseUser is the user the app connects as; the Secret's "password"
+// key holds its password ("root-password" MySQL's root password).
+const DatabaseUser = "app"
+
+// Secret keys the password Job writes.
+const (
+	SecretKeyPassword     = "password"
+	SecretKeyRootPassword = "root-password"
+)
+
+// DatabaseSecretsImage runs the Job that creates each database's Secret
+// with random passwords when it is absent: the official python image
+// (Docker Hub "python"), whose standard library has a TLS HTTP client and a
+// cryptographic random source, so the Job needs no shell and no kubectl.
+// Kustomize's images transformer can pin or mirror it.
+const DatabaseSecretsImage = "python:3.14-slim"
+
+// databaseUID is the user and group ID of the official images: mysql and
+// postgres (Debian variants) both create their user with uid/gid 999
+// (docker-library/mysql 9.7/Dockerfile.oracle "useradd --system --uid 999";
+// docker-library/postgres 18/trixie/Dockerfile "useradd -r -g postgres
+// --uid=999"). The Alpine variants of postgres use 70, which is why
+// versions with a variant suffix are refused.
+const databaseUID = 999
+
+// nobodyUID runs the password Job (the python image needs no user of its
+// own).
+const nobodyUID = 65534
+
+// engineVersions are the supported majors of each engine's official image,
+// the image directories of docker-library/mysql and docker-library/postgres
+// (which drop a major at its end of life):
+//   - mysql: 8.4 and 9.7, the LTS series (docker-library/mysql master of
+//     2026-08-19: 8.4/, 9.7/ and innovation/; 8.0 reached end of life in
+//     April 2026). The innovation series changes every quarter and its
+//     old tags stop being updated, so it is not offered.
+//   - postgres: 15 to 18 (PostgreSQL versioning policy: 14 ended on
+//     2026-11-12; 19 was a beta in docker-library/postgres at the time of
+//     writing).
+var engineVersions = map[string][]string{
+	EngineMySQL:    {"8.4", "9.7"},
+	EnginePostgres: {"15", "16", "17", "18"},
+}
+
+// engines lists the engines in the order messages name them.
+var engines = []string{EngineMySQL, EnginePostgres}
+
+// enginePorts are the engines' standard ports.
+var enginePorts = map[string]int{EngineMySQL: 3306, EnginePostgres: 5432}
+
+// Database name limits: MySQL Reference Manual, "Schema Object Names"
+// (database names at most 64 characters) and PostgreSQL documentation,
+// "Identifiers and Key Words" (NAMEDATALEN-1 = 63 bytes). prenv takes the
+// characters both accept unquoted: letters, digits and _, not starting with
+// a digit ([A-Za-z_][A-Za-z0-9_]*; MySQL also allows $, PostgreSQL folds
+// unquoted names to lower case, so prenv takes lower case only).
+var databaseNameLimits = map[string]int{EngineMySQL: 64, EnginePostgres: 63}
+
+var databaseNameRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// Default resources of a database container.
+var (
+	defaultDatabaseRequests = map[string]ResourceQuantities{
+		EngineMySQL:    {CPU: "100m", Memory: "512Mi"},
+		EnginePostgres: {CPU: "100m", Memory: "256Mi"},
+	}
+	defaultDatabaseLimits = ResourceQuantities{Memory: "1Gi"}
+)
+
+// Names derived from a database's logical name, and why they fit. A
+// logical name has at most maxLogicalNameLen (40) characters, so:
+//   - the StatefulSet db-<name> has at most 43: the StatefulSet controller
+//     labels each pod controller-revision-hash=<statefulset>-<hash of up
+//     to 10 characters>, a label value of at most 63, so a StatefulSet name
+//     may have at most 52; its pod db-<name>-0 (45) is the pod's hostname,
+//     a DNS label, and its volume claim data-db-<name>-0 (50) is a DNS
+//     subdomain;
+//   - the Services db-<name> (43) and db-<name>-headless (52) are DNS-1035
+//     labels of at most 63;
+//   - the migrations Job db-<name>-migrations (57) is the value of its
+//     pods' job-name label, at most 63.
+//
+// TestDatabaseNameLimits checks these with apimachinery's validation.
+const (
+	databasePrefix     = "db-"
+	headlessSuffix     = "-headless"
+	migrationsSuffix   = "-migrations"
+	dataVolumeName     = "data"
+	seedVolumeName     = "seed"
+	initdbDir          = "/docker-entrypoint-initdb.d"
+	maxStatefulSetName = 52
+)
+
+// DatabaseObjectName is the StatefulSet, ClusterIP Service and Secret name
+// of the database called logical: db-<logical>.
+func DatabaseObjectName(logical string) string { return databasePrefix + logical }
+
+// DatabaseSecretsName is the name of the ServiceAccount, Role, RoleBinding
+// and Job that write the env's database Secrets: <app>-db-secrets (at most
+// 60 characters, the app having at most 50).
+func DatabaseSecretsName(app string) string { return app + "-db-secrets" }
+
+// MaxDatabases bounds an env's databases: each is a server with its own
+// volume in the env's namespace, and the password Job's Role names every
+// Secret; more than this is a mistake, not a preview.
+const MaxDatabases = 16
+
+// checkDatabases checks spec.databases.
+func checkDatabases(dbs []Database, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if len(dbs) > MaxDatabases {
+		errs = append(errs, field.TooMany(p, len(dbs), MaxDatabases))
+	}
+	// Logical names are unique lower-case DNS labels, so their keys
+	// PRENV_DB_<NAME>_* differ: envKey only upper-cases and turns '-'
+	// into '_', which no logical name holds; the suffixes are one word
+	// each, so <a>_<suffix> never equals <a-word>_<suffix>
+	// (TestDatabaseEnvKeys).
+	seen := sets.New[string]()
+	for i := range dbs {
+		d := &dbs[i]
+		dp := p.Index(i)
+		nameErrs := checkLogical(d.Name, dp.Child("name"), seen)
+		errs = append(errs, nameErrs...)
+		if d.Name != "" && len(nameErrs) == 0 {
+			for _, msg := range validation.IsDNS1035Label(DatabaseObjectName(d.Name) + headlessSuffix) {
+				errs = append(errs, field.Invalid(dp.Child("name"), d.Name, "the headless Service name "+msg))
+			}
+		}
+		errs = append(errs, checkEngineVersion(d, dp)...)
+		errs = append(errs, checkStorage(d, dp)...)
+		errs = append(errs, checkDatabaseResources(d, dp.Child("resources"))...)
+		errs = append(errs, checkDatabaseName(d, dp.Child("databaseName"))...)
+		if s := d.Seed; s != nil {
+			sp := dp.Child("seed")
+			switch {
+			case s.ConfigMap == nil && s.Image == "":
+				errs = append(errs, field.Required(sp, "one of configMap or image"))
+			case s.ConfigMap != nil && s.Image != "":
+				errs = append(errs, field.Invalid(sp, field.OmitValueType{}, "only one of configMap or image may be given"))
+			case s.ConfigMap != nil:
+				cp := sp.Child("configMap", "name")
+				if s.ConfigMap.Name == "" {
+					errs = append(errs, field.Required(cp, "the ConfigMap of SQL files, in the env's namespace"))
+					break
+				}
+				for _, msg := range validation.IsDNS1123Subdomain(s.ConfigMap.Name) {
+					errs = append(errs, field.Invalid(cp, s.ConfigMap.Name, msg))
+				}
+			default:
+				errs = append(errs, checkImage(s.Image, sp.Child("image"), false)...)
+			}
+		}
+		if mg := d.Migrations; mg != nil {
+			mp := dp.Child("migrations")
+			errs = append(errs, checkImage(mg.Image, mp.Child("image"), true)...)
+			for j, c := range mg.Command {
+				if c == "" {
+					errs = append(errs, field.Required(mp.Child("command").Index(j), "an empty word runs nothing"))
+				}
+			}
+		}
+	}
+	return errs
+}
+
+// versionRE is a version tag without a variant: a major ("17"), a series
+// ("8.4"), or one with more numbers ("8.4.6", "17.6").
+var versionRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+){0,2}$`)
+
+func checkEngineVersion(d *Database, p *field.Path) field.ErrorList {
+	supported, ok := engineVersions[d.Engine]
+	if !ok {
+		return field.ErrorList{field.NotSupported(p.Child("engine"), d.Engine, engines)}
+	}
+	vp := p.Child("version")
+	switch {
+	case d.Version == "":
+		return field.ErrorList{field.Required(vp, fmt.Sprintf("a tag of the official %s image: %s", d.Engine, strings.Join(supported, ", ")))}
+	case !versionRE.MatchString(d.Version):
+		return field.ErrorList{field.Invalid(vp, d.Version, fmt.Sprintf("must be a version tag of the official %s image without a variant, such as %s or %s.1: variants run as other users", d.Engine, supported[len(supported)-1], supported[len(supported)-1]))}
+	case engineSeries(d.Engine, d.Version) == "":
+		return field.ErrorList{field.NotSupported(vp, d.Version, supported)}
+	}
+	return nil
+}
+
+// engineSeries returns the supported series version belongs to, or "".
+func engineSeries(engine, version string) string {
+	for _, s := range engineVersions[engine] {
+		if version == s || strings.HasPrefix(version, s+".") {
+			return s
+		}
+	}
+	return ""
+}
+
+func checkStorage(d *Database, p *field.Path) field.ErrorList {
+	sp := p.Child("storage")
+	var errs field.ErrorList
+	if d.Storage == "" {
+		errs = append(errs, field.Required(sp, "the size of the data volume, such as 5Gi"))
+	} else if q, err := resource.ParseQuantity(d.Storage); err != nil {
+		errs = append(errs, field.Invalid(sp, d.Storage, "must be a Kubernetes quantity such as 5Gi: "+err.Error()))
+	} else if q.Sign() <= 0 {
+		errs = append(errs, field.Invalid(sp, d.Storage, "must be greater than zero"))
+	}
+	if c := d.StorageClassName; c != "" {
+		for _, msg := range validation.IsDNS1123Subdomain(c) {
+			errs = append(errs, field.Invalid(p.Child("storageClassName"), c, msg))
+		}
+	}
+	return errs
+}
+
+func checkDatabaseResources(d *Database, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	var req, lim ResourceQuantities
+	if r := d.Resources; r != nil {
+		if r.Requests != nil {
+			req = *r.Requests
+		}
+		if r.Limits != nil {
+			lim = *r.Limits
+		}
+	}
+	eff := databaseResources(d)
+	// quantity parses the spec's value (reporting a problem) or, when the
+	// spec leaves it out, the default.
+	quantity := func(fp *field.Path, v, def string) (resource.Quantity, bool) {
+		if v == "" {
+			q, err := resource.ParseQuantity(def)
+			return q, def != "" && err == nil
+		}
+		q, err := resource.ParseQuantity(v)
+		switch {
+		case err != nil:
+			errs = append(errs, field.Invalid(fp, v, "must be a Kubernetes quantity such as 250m or 512Mi: "+err.Error()))
+			return q, false
+		case q.Sign() <= 0:
+			errs = append(errs, field.Invalid(fp, v, "must be greater than zero"))
+			return q, false
+		}
+		return q, true
+	}
+	rc, rcOK := quantity(p.Child("requests", "cpu"), req.CPU, eff.Requests["cpu"])
+	rm, rmOK := quantity(p.Child("requests", "memory"), req.Memory, eff.Requests["memory"])
+	lc, lcOK := quantity(p.Child("limits", "cpu"), lim.CPU, eff.Limits["cpu"])
+	lm, lmOK := quantity(p.Child("limits", "memory"), lim.Memory, eff.Limits["memory"])
+	// A request above its limit is refused by the API server, defaults
+	// included.
+	if rcOK && lcOK && rc.Cmp(lc) > 0 {
+		errs = append(errs, field.Invalid(p.Child("requests", "cpu"), rc.String(), "must be less than or equal to the cpu limit "+lc.String()))
+	}
+	if rmOK && lmOK && rm.Cmp(lm) > 0 {
+		errs = append(errs, field.Invalid(p.Child("requests", "memory"), rm.String(), "must be less than or equal to the memory limit "+lm.String()))
+	}
+	return errs
+}
+
+func checkDatabaseName(d *Database, p *field.Path) field.ErrorList {
+	n := d.DatabaseName
+	limit, ok := databaseNameLimits[d.Engine]
+	switch {
+	case n == "":
+		return field.ErrorList{field.Required(p, "the database created at first start")}
+	case ok && len(n) > limit:
+		return field.ErrorList{field.TooLong(p, n, limit)}
+	case !databaseNameRE.MatchString(n):
+		return field.ErrorList{field.Invalid(p, n, "must be lower-case letters, digits and '_', not starting with a digit (regex "+databaseNameRE.String()+"), a name both engines take unquoted")}
+	}
+	return nil
+}
+
+// checkImage checks an image reference with the distribution project's
+// grammar (github.com/distribution/reference, what Docker and containerd
+// parse), as the kubelet pulls it: a name with an optional tag or digest.
+// With placeholders, {{number}} may stand for the pull-request number.
+func checkImage(image string, p *field.Path, placeholders bool) field.ErrorList {
+	if image == "" {
+		return field.ErrorList{field.Required(p, "an image reference such as registry.example/app:1.2")}
+	}
+	ref := image
+	if placeholders {
+		for _, name := range Placeholders(image) {
+			if name != "number" {
+				return field.ErrorList{field.Invalid(p, image, fmt.Sprintf("the placeholder {{%s}} is unknown: render env knows the pull-request number only, {{number}}; set other values with --set", name))}
+			}
+		}
+		ref = placeholderRE.ReplaceAllString(image, "1")
+	}
+	if strings.Contains(ref, "{{") || strings.Contains(ref, "}}") {
+		return field.ErrorList{field.Invalid(p, image, "only the placeholder {{number}} may appear between {{ and }}")}
+	}
+	if _, err := reference.ParseNormalizedNamed(ref); err != nil {
+		return field.ErrorList{field.Invalid(p, image, "must be an image reference, [registry/]name[:tag][@digest]: "+err.Error())}
+	}
+	return nil
+}
+
+// DatabaseModel is one database of the env, as the templates render it.
+type DatabaseModel struct {
+	Logical string `json:"logical"`
+	Engine  string `json:"engine"`
+	Version string `json:"version"`
+	Image   string `json:"image"`
+	// StatefulSet is also the ClusterIP Service's and the Secret's name.
+	StatefulSet     string            `json:"statefulSet"`
+	HeadlessService string            `json:"headlessService"`
+	Secret          string            `json:"secret"`
+	Port            int               `json:"port"`
+	PortName        string            `json:"portName"`
+	Host            string            `json:"host"`
+	DatabaseName    string            `json:"databaseName"`
+	User            string            `json:"user"`
+	URL             string            `json:"url"`
+	SelectorLabels  map[string]string `json:"selectorLabels"`
+	PodLabels       map[string]string `json:"podLabels"`
+	Args            []string          `json:"args"`
+	Env             []EnvVarModel     `json:"env"`
+	DataMountPath   string            `json:"dataMountPath"`
+	// Probe is the command of the startup, readiness and liveness probes.
+	Probe            []string         `json:"probe"`
+	Storage          string           `json:"storage"`
+	StorageClassName string           `json:"storageClassName"`
+	Resources        ResourcesModel   `json:"resources"`
+	SeedConfigMap    string           `json:"seedConfigMap"`
+	SeedImage        string           `json:"seedImage"`
+	Migrations       *MigrationsModel `json:"migrations"`
+	UID              int              `json:"uid"`
+	ConnectionEnv    []EnvVarModel    `json:"connectionEnv"`
+}
+
+// EnvVarModel is a container environment variable: a value, or a key of
+// the database's Secret.
+type EnvVarModel struct {
+	Name      string `json:"name"`
+	Value     string `json:"value"`
+	SecretKey string `json:"secretKey"`
+}
+
+// ResourcesModel is a container's requests and limits.
+type ResourcesModel struct {
+	Requests map[string]string `json:"requests"`
+	Limits   map[string]string `json:"limits"`
+}
+
+// MigrationsModel is a database's migrations Job.
+type MigrationsModel struct {
+	Job   string `json:"job"`
+	Image string `json:"image"`
+	// PasswordEnv is the variable that holds the password,
+	// PRENV_DB_<NAME>_PASSWORD, from the Secret.
+	PasswordEnv string   `json:"passwordEnv"`
+	Command     []string `json:"command"`
+	Args        []string `json:"args"`
+}
+
+// DatabaseSecretsModel is the Job, with its ServiceAccount, Role and
+// RoleBinding, that creates each database's Secret when it is absent.
+type DatabaseSecretsModel struct {
+	Name    string   `json:"name"`
+	Image   string   `json:"image"`
+	Script  string   `json:"script"`
+	Secrets []string `json:"secrets"`
+	// SecretLabels are the labels of the Secrets it creates, as JSON.
+	SecretLabels string `json:"secretLabels"`
+	UID          int    `json:"uid"`
+}
+
+// databaseResources fills in the defaults.
+func databaseResources(d *Database) ResourcesModel {
+	req := defaultDatabaseRequests[d.Engine]
+	lim := defaultDatabaseLimits
+	if r := d.Resources; r != nil {
+		if r.Requests != nil {
+			req.CPU = cmpOr(r.Requests.CPU, req.CPU)
+			req.Memory = cmpOr(r.Requests.Memory, req.Memory)
+		}
+		if r.Limits != nil {
+			lim.CPU = cmpOr(r.Limits.CPU, lim.CPU)
+			lim.Memory = cmpOr(r.Limits.Memory, lim.Memory)
+		}
+	}
+	out := ResourcesModel{Requests: map[string]string{}, Limits: map[string]string{}}
+	put := func(m map[string]string, k, v string) {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	put(out.Requests, "cpu", req.CPU)
+	put(out.Requests, "memory", req.Memory)
+	put(out.Limits, "cpu", lim.CPU)
+	put(out.Limits, "memory", lim.Memory)
+	return out
+}
+
+func cmpOr(v, def string) string {
+	if v != "" {
+		return v
+	}
+	return def
+}
+
+// planDatabases adds the env's databases to m and their keys to the
+// ConfigMap's data.
+func planDatabases(m *Model, dbs []Database, data map[string]string) {
+	m.Databases = []DatabaseModel{}
+	if len(dbs) == 0 {
+		return
+	}
+	secrets := make([]string, 0, len(dbs))
+	for i := range dbs {
+		dm := planDatabase(m, &dbs[i])
+		m.Databases = append(m.Databases, dm)
+		secrets = append(secrets, dm.Secret)
+		for _, e := range dm.ConnectionEnv {
+			data[e.Name] = e.Value
+		}
+		data["PRENV_DB_"+envKey(dm.Logical)+"_SECRET"] = dm.Secret
+	}
+	// The Secrets carry prenv's own labels only: spec.labels could hold
+	// Argo CD's tracking label, which would make Argo CD prune them.
+	labels, _ := json.Marshal(map[string]string{LabelManagedBy: ManagedByValue, LabelApp: m.App, LabelPR: strconv.Itoa(m.PR), LabelEnv: m.EnvName})
+	m.DatabaseSecrets = &DatabaseSecretsModel{
+		Name:         DatabaseSecretsName(m.App),
+		Image:        DatabaseSecretsImage,
+		Script:       secretScript,
+		Secrets:      secrets,
+		SecretLabels: string(labels),
+		UID:          nobodyUID,
+	}
+	m.Waves["databaseSecretsAccess"] = wave(WaveDatabaseSecretsAccess)
+	m.Waves["databaseSecrets"] = wave(WaveDatabaseSecrets)
+	m.Waves["database"] = wave(WaveDatabase)
+	m.Waves["migrations"] = wave(WaveMigrations)
+}
+
+func planDatabase(m *Model, d *Database) DatabaseModel {
+	name := DatabaseObjectName(d.Name)
+	port := enginePorts[d.Engine]
+	host := name + "." + m.Namespace + ".svc"
+	dm := DatabaseModel{
+		Logical:          d.Name,
+		Engine:           d.Engine,
+		Version:          d.Version,
+		Image:            d.Engine + ":" + d.Version,
+		StatefulSet:      name,
+		HeadlessService:  name + headlessSuffix,
+		Secret:           name,
+		Port:             port,
+		PortName:         d.Engine,
+		Host:             host,
+		DatabaseName:     d.DatabaseName,
+		User:             DatabaseUser,
+		SelectorLabels:   map[string]string{LabelEnv: m.EnvName, LabelDatabase: d.Name},
+		PodLabels:        map[string]string{},
+		Args:             []string{},
+		Storage:          d.Storage,
+		StorageClassName: d.StorageClassName,
+		Resources:        databaseResources(d),
+		UID:              databaseUID,
+	}
+	for k, v := range m.Labels {
+		dm.PodLabels[k] = v
+	}
+	dm.PodLabels[LabelDatabase] = d.Name
+	scheme := "mysql"
+	switch d.Engine {
+	case EngineMySQL:
+		// The data directory is a folder of the volume: the volume's root
+		// may hold lost+found, and mysqld --initialize refuses a data
+		// directory that is not empty (MySQL Reference Manual,
+		// "Initializing the Data Directory"). The entrypoint passes the
+		// arguments to mysqld and creates the folder.
+		dm.DataMountPath = "/var/lib/mysql"
+		dm.Args = []string{"mysqld", "--datadir=/var/lib/mysql/data"}
+		dm.Env = []EnvVarModel{
+			{Name: "MYSQL_DATABASE", Value: d.DatabaseName},
+			{Name: "MYSQL_USER", Value: DatabaseUser},
+			{Name: "MYSQL_PASSWORD", SecretKey: SecretKeyPassword},
+			{Name: "MYSQL_ROOT_PASSWORD", SecretKey: SecretKeyRootPassword},
+		}
+		// mysqladmin ping exits 0 when the server answers, even with
+		// "Access denied" (MySQL Reference Manual, "mysqladmin"); over
+		// TCP it fails while the entrypoint's first-start server runs
+		// with networking off.
+		dm.Probe = []string{"mysqladmin", "ping", "--host=127.0.0.1", "--port=" + strconv.Itoa(port), "--silent"}
+	case EnginePostgres:
+		// PGDATA in a folder of the volume, as postgres 18+ lays it out
+		// (/var/lib/postgresql/<major>/docker, docker-library/postgres
+		// 18 Dockerfile), for every major: the volume's root may hold
+		// lost+found, which initdb refuses.
+		scheme = "postgresql"
+		major, _, _ := strings.Cut(d.Version, ".")
+		dm.DataMountPath = "/var/lib/postgresql"
+		dm.Env = []EnvVarModel{
+			{Name: "POSTGRES_DB", Value: d.DatabaseName},
+			{Name: "POSTGRES_USER", Value: DatabaseUser},
+			{Name: "POSTGRES_PASSWORD", SecretKey: SecretKeyPassword},
+			{Name: "PGDATA", Value: "/var/lib/postgresql/" + major + "/docker"},
+		}
+		// pg_isready over TCP fails while the entrypoint's first-start
+		// server listens on its socket only.
+		dm.Probe = []string{"pg_isready", "--host=127.0.0.1", "--port=" + strconv.Itoa(port), "--username=" + DatabaseUser, "--dbname=" + d.DatabaseName}
+	}
+	dm.URL = scheme + "://" + DatabaseUser + "@" + host + ":" + strconv.Itoa(port) + "/" + d.DatabaseName
+	k := "PRENV_DB_" + envKey(d.Name)
+	dm.ConnectionEnv = []EnvVarModel{
+		{Name: k + "_ENGINE", Value: d.Engine},
+		{Name: k + "_HOST", Value: host},
+		{Name: k + "_NAME", Value: d.DatabaseName},
+		{Name: k + "_PORT", Value: strconv.Itoa(port)},
+		{Name: k + "_URL", Value: dm.URL},
+		{Name: k + "_USER", Value: DatabaseUser},
+	}
+	if s := d.Seed; s != nil {
+		if s.ConfigMap != nil {
+			dm.SeedConfigMap = s.ConfigMap.Name
+		}
+		dm.SeedImage = s.Image
+	}
+	if mg := d.Migrations; mg != nil {
+		dm.Migrations = &MigrationsModel{
+			Job:         name + migrationsSuffix,
+			PasswordEnv: k + "_PASSWORD",
+			Image:       placeholderRE.ReplaceAllString(mg.Image, strconv.Itoa(m.PR)),
+			Command:     slices.Clone(mg.Command),
+			Args:        slices.Clone(mg.Args),
+		}
+		if dm.Migrations.Command == nil {
+			dm.Migrations.Command = []string{}
+		}
+		if dm.Migrations.Args == nil {
+			dm.Migrations.Args = []string{}
+		}
+	}
+	return dm
+}
+
+// databaseKinds are the kinds the env's databases add to [EnvKinds].
+var databaseKinds = []GroupKind{
+	{Group: "apps", Kind: "StatefulSet"},
+	{Group: "", Kind: "Service"},
+	{Group: "batch", Kind: "Job"},
+	{Group: "rbac.authorization.k8s.io", Kind: "Role"},
+	{Group: "rbac.authorization.k8s.io", Kind: "RoleBinding"},
+}
+
+// secretScript is the password Job's program, run by python3 -c with the
+// Secrets' names as arguments. For each, it reads the Secret through the
+// API server with the Job's ServiceAccount token; when the Secret is
+// absent (404) it creates it with random passwords (Python's secrets
+// module, 32 bytes each) for the keys password and root-password, with no
+// owner, so that Argo CD never prunes it and only the namespace's deletion
+// deletes it. An existing Secret is never changed, so a second sync keeps
+// the passwords; 409 (created meanwhile) counts as done. The passwords
+// exist only in the cluster: the rendered output never holds one.
+const secretScript = `import base64, json, os, secrets, ssl, sys, urllib.error, urllib.request
+sa = "/var/run/secrets/kubernetes.io/serviceaccount/"
+host = os.environ["KUBERNETES_SERVICE_HOST"]
+if ":" in host:
+    host = "[" + host + "]"
+with open(sa + "namespace") as f:
+    ns = f.read().strip()
+with open(sa + "token") as f:
+    token = f.read().strip()
+tls = ssl.create_default_context(cafile=sa + "ca.crt")
+base = "https://" + host + ":" + os.environ["KUBERNETES_SERVICE_PORT"] + "/api/v1/namespaces/" + ns + "/secrets"
+def call(method, url, body=None):
+    req = urllib.request.Request(url, data=body, method=method, headers={"Authorization": "Bearer " + token, "Content-Type": "application/json", "Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(req, context=tls, timeout=30) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+labels = json.loads(os.environ["PRENV_SECRET_LABELS"])
+for name in sys.argv[1:]:
+    status = call("GET", base + "/" + name)
+    if status == 200:
+        print(name + ": exists, unchanged")
+        continue
+    if status != 404:
+        sys.exit(name + ": reading the Secret returned HTTP " + str(status))
+    data = {k: base64.b64encode(secrets.token_urlsafe(32).encode()).decode() for k in ("password", "root-password")}
+    body = json.dumps({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "labels": labels}, "type": "Opaque", "data": data}).encode()
+    status = call("POST", base, body)
+    if status == 409:
+        print(name + ": created meanwhile, unchanged")
+    elif status == 201:
+        print(name + ": created")
+    else:
+        sys.exit(name + ": creating the Secret returned HTTP " + str(status))
+`
