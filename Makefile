@@ -12,16 +12,27 @@ FUZZ_GENERATE ?= 4000x
 EXAMPLE ?= web
 PR ?= 123
 
-.PHONY: render test check lint fuzz golden bench tools
+.PHONY: render install test check lint fuzz golden bench tools
 
 ## render: print PR $(PR)'s environment of examples/$(EXAMPLE)
 render:
 	$(GO) run ./cmd/render env -f examples/$(EXAMPLE)/prenv.yaml --pr $(PR)
 
-## test: formatting, vet, tidy, every test (race detector), a short fuzz run
+## install: build render into $(go env GOBIN), or $(go env GOPATH)/bin when GOBIN is unset (-trimpath: no machine paths in the binary)
+install:
+	$(GO) install -trimpath ./cmd/render
+	@bin=$$($(GO) env GOBIN); echo "installed $${bin:-$$($(GO) env GOPATH)/bin}/render"
+
+## test: formatting, vet, tidy, every test (race detector), a short fuzz run; then one line per tier: ran or skipped, and why
 test: lint
 	$(GO) test -race -count=1 ./...
 	$(MAKE) fuzz
+	@bash tools/test-tiers.sh
+
+## tiers: which tiers of tests make test runs here, which skip, and why (helm/helmfile built, ../shared/crds present, PRENV_REQUIRE_TOOLS)
+.PHONY: tiers
+tiers:
+	@bash tools/test-tiers.sh
 
 ## lint: gofmt, go vet and go mod tidy must leave the tree as it is
 lint:

@@ -263,6 +263,11 @@ func (c *kustomizationChecker) fields(dir string, k *types.Kustomization) (field
 		}
 	}
 	for i, r := range k.Resources {
+		if dir == c.root && path.Clean(r) == KustomizeResource {
+			errs = append(errs, field.Invalid(field.NewPath("resources").Index(i), r,
+				"prenv adds the rendered objects to the resources itself, as "+KustomizeResource+"; remove this entry"))
+			continue
+		}
 		local(field.NewPath("resources").Index(i), r, fileOrDir)
 	}
 	for i, r := range k.Bases {

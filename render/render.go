@@ -96,10 +96,21 @@ type TemplateError struct {
 }
 
 func (e *TemplateError) Error() string {
+	// text/template's own errors start with "template: " and the
+	// position, <chart>/templates/<file>:<line>[:<col>]: said once.
+	msg, _ := strings.CutPrefix(e.Err.Error(), "template: ")
 	if e.Template == "" {
-		return "template: " + e.Err.Error()
+		return "template: " + msg
 	}
-	return "template " + e.Template + ": " + e.Err.Error()
+	if pos, rest, ok := strings.Cut(msg, ": "); ok && !strings.ContainsAny(pos, " ()") {
+		if i := strings.LastIndex(pos, "/"+e.Template); i >= 0 {
+			pos = pos[i+1:]
+		}
+		if after, ok := strings.CutPrefix(pos, e.Template); ok && (after == "" || after[0] == ':') {
+			return "template " + pos + ": " + rest
+		}
+	}
+	return "template " + e.Template + ": " + msg
 }
 
 func (e *TemplateError) Unwrap() error { return e.Err }

@@ -6,9 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
+	"io/fs"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"prenv.dev/prenv/argocd"
@@ -27,12 +28,15 @@ func runAppSet(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		sidecar            bool
 		overrides          overrideFlags
 	)
-	fs.StringVar(&file, "f", "", "the spec file (prenv.yaml), or - for standard input")
-	fs.StringVar(&templatesDir, "templates", "", "a folder whose template files override the embedded Argo CD kit's by name")
-	fs.Var(&crdPaths, "crds", "CRD files or folders that replace or extend the embedded schemas the output is validated against (repeatable)")
+	fs.StringVar(&file, "f", "", "the spec `FILE` (prenv.yaml), or - for standard input")
+	fs.StringVar(&templatesDir, "templates", "", "a folder (`DIR`) whose template files override the embedded Argo CD kit's by name")
+	fs.Var(&crdPaths, "crds", "CRD files or folders (`PATH`) that replace or extend the embedded schemas the output is validated against (repeatable)")
 	fs.BoolVar(&sidecar, "sidecar", false, "print the argocd-repo-server patch that adds the plugin sidecar (needs spec.argocd.source.plugin.image; a patch, not validated as an object)")
 	overrides.register(fs)
 	if code, ok := parseNoArgs(fs, args, stderr); !ok {
+		return code
+	}
+	if code := overrides.check("appset", "", stderr); code != exitOK {
 		return code
 	}
 	opts, code := argoOptions("appset", templatesDir, stderr)
@@ -69,33 +73,42 @@ func runAppSet(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 // request, computed offline from the ApplicationSet; nothing, and why, when
 // the generator's labels or filters would not list the pull request.
 func runApps(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet("apps", "-f prenv.yaml --pr N --branch BRANCH --head-sha SHA [flags]", stderr)
+	fs := newFlagSet("apps", "-f prenv.yaml --pr N --branch BRANCH --head-sha SHA --title TITLE --author AUTHOR [flags]", stderr)
 	var (
-		file, templatesDir, prFlag string
-		pr                         argocd.PullRequest
-		labels, crdPaths           listFlag
-		ignoreFilters              bool
-		overrides                  overrideFlags
+		file, templatesDir string
+		prNum              prValue
+		format             string
+		pr                 argocd.PullRequest
+		labels, crdPaths   listFlag
+		ignoreFilters      bool
+		overrides          overrideFlags
 	)
-	fs.StringVar(&file, "f", "", "the spec file (prenv.yaml), or - for standard input")
-	fs.StringVar(&templatesDir, "templates", "", "a folder whose template files override the embedded Argo CD kit's by name")
-	fs.StringVar(&prFlag, "pr", "", "the pull-request number (required)")
-	fs.StringVar(&pr.Branch, "branch", "", "the pull request's head branch (required), as the provider reports it")
-	fs.StringVar(&pr.HeadSHA, "head-sha", "", "the head commit's SHA (required): 40 lowercase hex digits (64 in a SHA-256 repository); for Bitbucket Cloud the 12-digit short hash its API reports")
-	fs.StringVar(&pr.TargetBranch, "target-branch", "main", "the branch the pull request merges into (filters' targetBranchMatch)")
-	fs.Var(&labels, "label", "a label of the pull request (repeatable): the generator lists only pull requests with all its labels")
-	fs.StringVar(&pr.Author, "author", "", "the pull request's author")
-	fs.StringVar(&pr.Title, "title", "", "the pull request's title (filters' titleMatch)")
-	fs.Var(&crdPaths, "crds", "CRD files or folders that replace or extend the embedded schemas the output is validated against (repeatable)")
+	fs.StringVar(&file, "f", "", "the spec `FILE` (prenv.yaml), or - for standard input")
+	fs.StringVar(&templatesDir, "templates", "", "a folder (`DIR`) whose template files override the embedded Argo CD kit's by name")
+	fs.Var(&prNum, "pr", "the pull-request number `N` (required): "+prRule)
+	fs.StringVar(&pr.Branch, "branch", "", "the pull request's head `BRANCH` (required), as the provider reports it")
+	fs.StringVar(&pr.HeadSHA, "head-sha", "", "the head commit's `SHA` (required): 40 lowercase hex digits (64 in a SHA-256 repository); for Bitbucket Cloud the 12-digit short hash its API reports")
+	fs.StringVar(&pr.TargetBranch, "target-branch", "main", "the `BRANCH` the pull request merges into (filters' targetBranchMatch)")
+	fs.Var(&labels, "label", "a `LABEL` of the pull request (repeatable): the generator lists only pull requests with all its labels")
+	fs.StringVar(&pr.Author, "author", "", "the pull request's `AUTHOR`")
+	fs.StringVar(&pr.Title, "title", "", "the pull request's `TITLE` (filters' titleMatch)")
+	fs.Var(&crdPaths, "crds", "CRD files or folders (`PATH`) that replace or extend the embedded schemas the output is validated against (repeatable)")
+	fs.StringVar(&format, "o", "yaml", "output `FORMAT`: yaml or json (the Application as one JSON object)")
 	fs.BoolVar(&ignoreFilters, "ignore-filters", false, "print the Application even when the generator's labels or filters would not list the pull request (to compute its name, for example)")
 	overrides.register(fs)
 	if code, ok := parseNoArgs(fs, args, stderr); !ok {
 		return code
 	}
+	if code := overrides.check("apps", "", stderr); code != exitOK {
+		return code
+	}
+	if code := outputFormat("apps", format, stderr); code != exitOK {
+		return code
+	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	for _, req := range []struct{ name, value, what string }{
-		{"pr", prFlag, "the pull-request number"},
+		{"pr", prNum.String(), "the pull-request number"},
 		{"branch", pr.Branch, "the pull request's head branch"},
 		{"head-sha", pr.HeadSHA, "the head commit's SHA"},
 	} {
@@ -108,12 +121,7 @@ func runApps(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return exitUsage
 		}
 	}
-	n, err := strconv.Atoi(prFlag)
-	if err != nil {
-		fmt.Fprintf(stderr, "render apps: --pr must be a whole number, got %q\n", prFlag)
-		return exitUsage
-	}
-	pr.Number = n
+	pr.Number = prNum.n
 	pr.Labels = labels
 	opts, code := argoOptions("apps", templatesDir, stderr)
 	if code != exitOK {
@@ -143,7 +151,7 @@ func runApps(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 				fmt.Fprintf(stderr, "render apps: invalid pull request, %d problem(s):\n", len(inv.Errs))
 				for _, e := range inv.Errs {
 					e.Field = flagPath(e.Field)
-					fmt.Fprintf(stderr, "  %s\n", e.Error())
+					fmt.Fprintf(stderr, "  %s\n", problemText(e))
 				}
 				return exitInvalid
 			}
@@ -152,6 +160,9 @@ func runApps(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			}
 		}
 		return reportArgoError(stderr, "apps", file, templatesDir, err)
+	}
+	if code := requireFeeding(ctx, env, pr, opts, set, stderr); code != exitOK {
+		return code
 	}
 	// Validated before printing, always: the Application, and what it is
 	// generated from (render appset's output), which the API server would
@@ -167,7 +178,59 @@ func runApps(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		outputGroup{"the Application", objs}); code != exitOK {
 		return code
 	}
+	if format == "json" {
+		j, err := objectsJSON(objs, false)
+		if err != nil {
+			return reportError(stderr, file, err)
+		}
+		if _, err := stdout.Write(j); err != nil {
+			fmt.Fprintf(stderr, "render apps: %v\n", err)
+			return exitInternal
+		}
+		return exitOK
+	}
 	return writeObjects(stdout, stderr, "apps", file, objs)
+}
+
+// requireFeeding refuses --title and --author left out when the
+// Application depends on them (prenv's ApplicationSet shows both in
+// spec.info): Argo CD fills them from the pull request, so printing the
+// Application with empty ones would show what Argo CD never generates. It
+// renders the Application again with probe values for the missing flags
+// (filters ignored) and compares.
+func requireFeeding(ctx context.Context, env *render.PreviewEnvironment, pr argocd.PullRequest, opts argocd.Options, set map[string]bool, stderr io.Writer) int {
+	opts.IgnoreFilters = true
+	base, err := argocd.Application(ctx, env, pr, opts)
+	if err != nil {
+		return exitOK // reported by the caller's own rendering
+	}
+	var missing, what []string
+	for _, f := range []struct {
+		name string
+		set  func(*argocd.PullRequest)
+	}{
+		{"author", func(p *argocd.PullRequest) { p.Author = "prenv-probe" }},
+		{"title", func(p *argocd.PullRequest) { p.Title = "prenv probe" }},
+	} {
+		if set[f.name] {
+			continue
+		}
+		probe := pr
+		f.set(&probe)
+		app, err := argocd.Application(ctx, env, probe, opts)
+		if err != nil || !equality.Semantic.DeepEqual(app.Object, base.Object) {
+			missing, what = append(missing, "--"+f.name), append(what, f.name)
+		}
+	}
+	if len(missing) == 0 {
+		return exitOK
+	}
+	verb := "are"
+	if len(missing) == 1 {
+		verb = "is"
+	}
+	return usageError(stderr, "apps", "%s %s required: the Application Argo CD generates shows the pull request's %s (spec.info)",
+		strings.Join(missing, " and "), verb, strings.Join(what, " and "))
 }
 
 // onlyPRErrors reports whether every problem is the pull request's.
@@ -226,6 +289,9 @@ func argoOptions(cmd, templatesDir string, stderr io.Writer) (argocd.Options, in
 		fsys, code := openTemplates(cmd, templatesDir, stderr)
 		if fsys == nil {
 			return opts, code
+		}
+		if kit, err := fs.Sub(argocd.Templates, "templates"); err == nil {
+			warnExtraTemplates(cmd, templatesDir, fsys, kit, stderr)
 		}
 		opts.Templates = fsys
 	}

@@ -63,7 +63,7 @@ func TestRunAppSetAndApps(t *testing.T) {
 	rawBranchPath := overrideDir(t, "      source: {{ .template.source | toJson }}",
 		`      source: {"repoURL": "https://github.com/example/manifests.git", "path": "envs/{{ "{{" }} .branch {{ "}}" }}/pr-{{ "{{" }} .number {{ "}}" }}"}`)
 	web := func(args ...string) []string {
-		return append([]string{"-f", webSpec, "--pr", "123", "--head-sha", sha}, args...)
+		return append([]string{"-f", webSpec, "--pr", "123", "--head-sha", sha, "--title", "Add login", "--author", "octocat"}, args...)
 	}
 	tests := map[string]struct {
 		run         func(context.Context, []string, input, *bytes.Buffer, *bytes.Buffer) int
@@ -90,11 +90,11 @@ func TestRunAppSetAndApps(t *testing.T) {
 			run: appset, args: []string{"-f", previewsSpec, "--sidecar"}, code: exitOK, stdoutHas: "argocd-cmp-server",
 		},
 		"--set reaches the spec": {
-			run: apps, args: []string{"-f", previewsSpec, "--set", "spec.prefix=pv", "--pr", "5", "--branch", "fix/b", "--head-sha", sha, "--label", "preview"},
+			run: apps, args: []string{"-f", previewsSpec, "--set", "spec.prefix=pv", "--pr", "5", "--branch", "fix/b", "--head-sha", sha, "--label", "preview", "--title", "t", "--author", "a"},
 			code: exitOK, stdoutHas: "name: pv-5-orders",
 		},
 		"hostile branch": {
-			run: apps, args: []string{"-f", previewsSpec, "--pr", "2147483647", "--branch", "feature/Ü/{{ .number }}/../" + strings.Repeat("x", 300), "--head-sha", sha, "--label", "preview"},
+			run: apps, args: []string{"-f", previewsSpec, "--pr", "2147483647", "--branch", "feature/Ü/{{ .number }}/../" + strings.Repeat("x", 300), "--head-sha", sha, "--label", "preview", "--title", "{{ .number }}/..", "--author", "../x"},
 			code: exitOK, stdoutHas: "name: pr-2147483647-orders",
 		},
 
@@ -177,7 +177,12 @@ func TestRunAppSetAndApps(t *testing.T) {
 		},
 
 		// Required pull-request flags.
-		"missing --branch": {run: apps, args: []string{"-f", webSpec, "--pr", "1", "--head-sha", sha}, code: exitUsage, stderrHas: []string{"--branch is required"}},
+		"missing --title and --author": {run: apps, args: []string{"-f", webSpec, "--pr", "1", "--branch", "feature/x", "--head-sha", sha, "--label", "preview"}, code: exitUsage, stdout: "-",
+			stderrHas: []string{"render apps: --author and --title are required: the Application Argo CD generates shows the pull request's author and title (spec.info)\n"}},
+		"missing --title": {run: apps, args: []string{"-f", webSpec, "--pr", "1", "--branch", "feature/x", "--head-sha", sha, "--author", "a", "--ignore-filters"}, code: exitUsage, stdout: "-",
+			stderrHas: []string{"render apps: --title is required: the Application Argo CD generates shows the pull request's title (spec.info)\n"}},
+		"empty title given": {run: apps, args: []string{"-f", webSpec, "--pr", "1", "--branch", "feature/x", "--head-sha", sha, "--author", "a", "--title", "", "--label", "preview"}, code: exitOK, stdoutHas: "value: '#1: '"},
+		"missing --branch":  {run: apps, args: []string{"-f", webSpec, "--pr", "1", "--head-sha", sha}, code: exitUsage, stderrHas: []string{"--branch is required"}},
 		"empty --branch": {
 			run: apps, args: []string{"-f", webSpec, "--pr", "1", "--branch", "", "--head-sha", sha}, code: exitUsage, stdout: "-",
 			stderrHas: []string{"--branch is required and must not be empty"},
@@ -186,7 +191,7 @@ func TestRunAppSetAndApps(t *testing.T) {
 			run: apps, args: []string{"-f", webSpec, "--pr", "1", "--branch", "feature/x", "--head-sha", ""}, code: exitUsage,
 			stderrHas: []string{"--head-sha is required and must not be empty"},
 		},
-		"empty --pr":   {run: apps, args: []string{"-f", webSpec, "--pr", "", "--branch", "feature/x", "--head-sha", sha}, code: exitUsage, stderrHas: []string{"--pr is required and must not be empty"}},
+		"empty --pr":   {run: apps, args: []string{"-f", webSpec, "--pr", "", "--branch", "feature/x", "--head-sha", sha}, code: exitUsage, stderrHas: []string{`render apps: --pr "": not a pull-request number`}},
 		"missing --pr": {run: apps, args: []string{"-f", webSpec, "--branch", "feature/x", "--head-sha", sha}, code: exitUsage, stderrHas: []string{"--pr is required"}},
 		"a short --head-sha for GitHub": {
 			run: apps, args: []string{"-f", webSpec, "--pr", "1", "--branch", "feature/x", "--head-sha", sha[:12], "--label", "preview"}, code: exitInvalid, stdout: "-",
@@ -201,8 +206,8 @@ func TestRunAppSetAndApps(t *testing.T) {
 			code: exitInvalid, stderrHas: []string{"spec.argocd.source.path"},
 		},
 		"invalid pull request names the flag": {
-			run: apps, args: []string{"-f", previewsSpec, "--pr", "0", "--branch", "b", "--head-sha", "nothex"},
-			code: exitInvalid, stderrHas: []string{"--pr", "--head-sha"},
+			run: apps, args: []string{"-f", previewsSpec, "--pr", "1", "--branch", "b", "--head-sha", "nothex"},
+			code: exitInvalid, stderrHas: []string{"--head-sha"},
 		},
 		"no argocd section": {
 			run: appset, args: []string{"-f", "-", "--set", "spec.argocd=null"}, stdin: readFile(t, previewsSpec),
@@ -218,7 +223,7 @@ func TestRunAppSetAndApps(t *testing.T) {
 		},
 		"missing -f":         {run: appset, args: nil, code: exitUsage, stderrHas: []string{"-f FILE is required"}},
 		"missing --head-sha": {run: apps, args: []string{"-f", previewsSpec, "--pr", "1", "--branch", "b"}, code: exitUsage, stderrHas: []string{"--head-sha is required"}},
-		"--pr not a number":  {run: apps, args: []string{"-f", previewsSpec, "--pr", "x", "--branch", "b", "--head-sha", sha}, code: exitUsage, stderrHas: []string{"--pr must be a whole number"}},
+		"--pr not a number":  {run: apps, args: []string{"-f", previewsSpec, "--pr", "x", "--branch", "b", "--head-sha", sha}, code: exitUsage, stderrHas: []string{`render apps: --pr "x": not a pull-request number (a whole number from 1 to 2147483647, without sign or leading zero)`}},
 		"unknown flag":       {run: appset, args: []string{"--bogus"}, code: exitUsage},
 		"extra arguments":    {run: apps, args: []string{"-f", previewsSpec, "x"}, code: exitUsage, stderrHas: []string{"unexpected arguments"}},
 		"no such templates":  {run: appset, args: []string{"-f", previewsSpec, "--templates", "/nonexistent/dir"}, code: exitUsage},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -16,36 +15,8 @@ import (
 	"prenv.dev/prenv/validate"
 )
 
-const diffUsage = `usage: render diff [-o text|json] BASE HEAD
-       render diff [-o text|json] --base-spec FILE -f SPEC --pr N [--set ...] [--templates DIR]
-
-Prints the difference between two renders, object by object, for review (a
-pull-request comment): a unified diff of the YAML of every object added,
-removed or changed, headed a/<id> and b/<id> with id
-[group/]Kind/[namespace/]name, sorted by group, kind, namespace and name,
-then a summary line. Objects are matched by group, kind, namespace and name;
-a change of API version shows as a change of apiVersion.
-
-BASE and HEAD are files or folders of manifests (render env or render env
---output-dir output; one of them may be - for standard input). With
---base-spec, both renders are made here: the spec FILE (for example the base
-branch's prenv.yaml) and the spec of -f, for the same --pr, with the same
---set, --set-string and --templates.
-
--o json prints {"added", "removed", "changed", "unchanged", "objects":
-[{"group", "kind", "namespace", "name", "status", "fields", "diff"}]}, where
-fields are the paths of the changed fields.
-
-Exit status: 0 the difference was printed (whether or not there is one), 1
-invalid input (a spec with problems, an object twice in one render), 2 usage
-error or unreadable input.
-
-flags:
-`
-
 func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("render diff", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("diff", "[-o text|json] BASE HEAD | --base-spec FILE -f SPEC --pr N [flags]", stderr)
 	var (
 		baseSpec, file, prFlag, templatesDir string
 		overrides                            overrideFlags
@@ -56,16 +27,12 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.StringVar(&prFlag, "pr", "", "with --base-spec: the pull-request `number` both specs are rendered for")
 	fs.StringVar(&templatesDir, "templates", "", "with --base-spec: a `folder` whose template files override the embedded kit's, for both renders")
 	overrides.register(fs)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), diffUsage)
-		fs.PrintDefaults()
-	}
-	paths, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
+	var paths []string
+	if code, ok := parseWith(fs, args, func(args []string) (err error) {
+		paths, err = parseInterleaved(fs, args)
+		return err
+	}); !ok {
+		return code
 	}
 	usageErr := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "render diff: "+format+"\n", a...)

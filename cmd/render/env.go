@@ -5,50 +5,59 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/templates"
 	"prenv.dev/prenv/validate"
 )
 
 func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("env", "-f prenv.yaml --pr N [flags]", stderr)
 	var (
-		file, prFlag, templatesDir, outDir string
-		chartDir, kustomizeDir             string
-		valueFiles, crdPaths               listFlag
-		previous                           string
-		helmValues                         bool
-		chartAllowSymlinks                 bool
-		chartAllowNondeterministic         bool
-		overrides                          overrideFlags
+		file, templatesDir, outDir string
+		pr                         prValue
+		chartDir, kustomizeDir     string
+		valueFiles, crdPaths       listFlag
+		previous                   string
+		format                     string
+		helmValues                 bool
+		previousMustMatch          bool
+		chartAllowSymlinks         bool
+		chartAllowNondeterministic bool
+		overrides                  overrideFlags
 	)
-	fs.StringVar(&file, "f", "", "the spec file (prenv.yaml), or - for standard input")
-	fs.StringVar(&prFlag, "pr", "", "the pull-request number (required)")
-	fs.StringVar(&templatesDir, "templates", "", "a folder whose template files override the embedded kit's by name")
-	fs.StringVar(&outDir, "output-dir", "", "write one file per object into this folder (atomically) instead of standard output")
-	fs.StringVar(&chartDir, "chart", "", "also render this app chart (a folder or .tgz) in-process with Helm, the env's identity injected as values")
-	fs.Var(&valueFiles, "values", "a values file for --chart, merged in order as helm's -f (repeatable)")
+	fs.StringVar(&file, "f", "", "the spec `FILE` (prenv.yaml), or - for standard input")
+	fs.Var(&pr, "pr", "the pull-request number `N` (required): "+prRule)
+	fs.StringVar(&templatesDir, "templates", "", "a folder (`DIR`) whose template files override the embedded kit's by name; a file that overrides none adds a template, with a warning")
+	fs.StringVar(&outDir, "output-dir", "", "write one file per object into this folder `DIR` (atomically) instead of standard output")
+	fs.StringVar(&chartDir, "chart", "", "also render this app chart (a folder or .tgz: `CHART`) in-process with Helm, the env's identity injected as values")
+	fs.Var(&valueFiles, "values", "a values `FILE` for --chart, merged in order as helm's -f (repeatable); --set changes the spec, not the chart")
 	fs.BoolVar(&chartAllowSymlinks, "chart-allow-symlinks", false, "let --chart follow symbolic links that leave the chart folder, as helm template does (by default they are refused: they can read any file of the machine into the output)")
 	fs.BoolVar(&chartAllowNondeterministic, "chart-allow-nondeterministic", false, "let --chart render a chart that calls functions whose result changes from run to run (now, rand*, uuidv4, gen*, lookup, ...; refused by default)")
 	fs.BoolVar(&helmValues, "helm-values", false, "print only the values prenv injects into an app chart (for helm or helmfile)")
-	fs.StringVar(&kustomizeDir, "kustomize", "", "apply the kustomization in this folder over the rendered objects (in memory)")
-	fs.Var(&crdPaths, "crds", "CRD files or folders that replace or extend the embedded schemas the output is validated against (repeatable)")
-	fs.StringVar(&previous, "previous", "", "a file or folder with the previous render of the same PR (for example from the base branch): immutable fields must not change")
+	fs.StringVar(&kustomizeDir, "kustomize", "", "apply the kustomization in this folder `DIR` over the rendered objects (in memory); prenv adds the rendered objects to its resources as prenv-rendered.yaml")
+	fs.Var(&crdPaths, "crds", "CRD files or folders (`PATH`) that replace or extend the embedded schemas the output is validated against (repeatable)")
+	fs.BoolVar(&previousMustMatch, "previous-must-match", false, "with --previous, fail (exit 1) when no object of the output is in the previous render, instead of warning")
+	fs.StringVar(&previous, "previous", "", "a file or folder (`PATH`) with the previous render of the same PR (for example from the base branch): immutable fields must not change")
+	fs.StringVar(&format, "o", "yaml", "output `FORMAT`: yaml (a stream of documents) or json (a v1 List of the objects)")
 	overrides.register(fs)
 	if code, ok := parseNoArgs(fs, args, stderr); !ok {
 		return code
 	}
-	if prFlag == "" {
-		fmt.Fprintln(stderr, "render env: --pr N is required (the pull-request number)")
-		return exitUsage
+	if code := overrides.check("env", "a value of an app chart (--chart) goes in a values file: --values FILE, merged as helm's -f", stderr); code != exitOK {
+		return code
 	}
-	pr, err := strconv.Atoi(prFlag)
-	if err != nil {
-		fmt.Fprintf(stderr, "render env: --pr must be a whole number, got %q\n", prFlag)
-		return exitUsage
+	if code := outputFormat("env", format, stderr); code != exitOK {
+		return code
+	}
+	if format == "json" && (outDir != "" || helmValues) {
+		return usageError(stderr, "env", "-o json prints the objects on standard output; --output-dir and --helm-values write YAML")
+	}
+	if pr.n == 0 {
+		return usageError(stderr, "env", "--pr N is required (the pull-request number)")
 	}
 	env, code := loadSpec(file, overrides.list, stdin, stderr)
 	if env == nil {
@@ -61,6 +70,7 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 			return code
 		}
 		defer fsys.Close()
+		warnExtraTemplates("env", templatesDir, fsys, templates.FS, stderr)
 		opts.Templates = fsys
 	}
 	if (len(valueFiles) > 0 || chartAllowSymlinks || chartAllowNondeterministic) && chartDir == "" {
@@ -72,7 +82,7 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return exitUsage
 	}
 	if helmValues {
-		m, err := render.Plan(env, pr)
+		m, err := render.Plan(env, pr.n)
 		if err != nil {
 			return reportError(stderr, file, err)
 		}
@@ -83,7 +93,7 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		stdout.Write(y)
 		return exitOK
 	}
-	out, err := render.Render(ctx, env, pr, opts)
+	out, err := render.Render(ctx, env, pr.n, opts)
 	if err != nil {
 		var te *render.TemplateError
 		if errors.As(err, &te) && templatesDir != "" || fileRefused(err) {
@@ -140,7 +150,10 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fmt.Fprintf(stderr, "render env: the output leaves the env's identity, permissions or namespace (%d problem(s) above); --templates, --chart and --kustomize may shape prenv's objects, not change who they trust, what they grant or where they go\n", len(problems))
 		return exitInvalid
 	}
-	if code := validateOutput(ctx, out.Objects, crdPaths, previous, templatesDir != "" || chartDir != "" || kustomizeDir != "" || len(crdPaths) > 0, stderr); code != exitOK {
+	if previousMustMatch && previous == "" {
+		return usageError(stderr, "env", "--previous-must-match needs --previous")
+	}
+	if code := validateOutput(ctx, out.Objects, crdPaths, previous, previousMustMatch, templatesDir != "" || chartDir != "" || kustomizeDir != "" || len(crdPaths) > 0, stderr); code != exitOK {
 		return code
 	}
 	if outDir != "" {
@@ -150,7 +163,12 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		}
 		return exitOK
 	}
-	y, err := out.YAML()
+	var y []byte
+	if format == "json" {
+		y, err = objectsJSON(out.Objects, true)
+	} else {
+		y, err = out.YAML()
+	}
 	if err != nil {
 		return reportError(stderr, file, err)
 	}
@@ -163,8 +181,10 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 
 // validateOutput validates the rendered objects as the API server would. A
 // failure is prenv's bug unless user-supplied templates, charts or
-// kustomizations shaped the output.
-func validateOutput(ctx context.Context, objs []*unstructured.Unstructured, crdPaths []string, previous string, userShaped bool, stderr io.Writer) int {
+// kustomizations shaped the output. With --previous it also validates
+// them as an update of the previous render, says how many objects were
+// compared, and warns (mustMatch: fails) when none was.
+func validateOutput(ctx context.Context, objs []*unstructured.Unstructured, crdPaths []string, previous string, mustMatch, userShaped bool, stderr io.Writer) int {
 	v, code := newRenderedValidator(ctx, "env", crdPaths, userShaped, stderr, outputGroup{what: "the output", objs: objs})
 	if code != exitOK {
 		return code
@@ -172,10 +192,38 @@ func validateOutput(ctx context.Context, objs []*unstructured.Unstructured, crdP
 	if previous == "" {
 		return exitOK
 	}
-	old, err := validate.LoadObjects(previous)
+	srcs, err := validate.ReadSources(previous)
 	if err != nil {
-		fmt.Fprintf(stderr, "render env: --previous: %v\n", err)
-		return exitUsage
+		return usageError(stderr, "env", "--previous: %v", err)
+	}
+	var old []*unstructured.Unstructured
+	fileOf := map[render.ObjectRef]string{}
+	for _, s := range srcs {
+		o, err := validate.DecodeObjects(s.Name, s.Data)
+		if err != nil {
+			return usageError(stderr, "env", "--previous: %v", err)
+		}
+		for _, u := range o {
+			fileOf[render.RefOf(u)] = s.Name
+		}
+		old = append(old, o...)
+	}
+	matched := 0
+	for _, o := range objs {
+		if _, ok := fileOf[render.RefOf(o)]; ok {
+			matched++
+		}
+	}
+	compared := fmt.Sprintf("--previous %s: %d of the output's %d objects compared with the previous render's (%d objects in %d files)",
+		previous, matched, len(objs), len(old), len(srcs))
+	if matched == 0 {
+		if mustMatch {
+			fmt.Fprintf(stderr, "render env: %s: none matched (same group, kind, namespace and name), so no update rule was checked; --previous-must-match refuses that. Is it a render of the same PR and app?\n", compared)
+			return exitInvalid
+		}
+		fmt.Fprintf(stderr, "render env: warning: %s: none matched (same group, kind, namespace and name), so no update rule was checked. Is it a render of the same PR and app?\n", compared)
+	} else {
+		fmt.Fprintf(stderr, "render env: %s\n", compared)
 	}
 	res, err := v.ValidateObjects(ctx, objs, old)
 	if err != nil {
@@ -186,8 +234,22 @@ func validateOutput(ctx context.Context, objs []*unstructured.Unstructured, crdP
 		return exitOK
 	}
 	for _, p := range res.Problems {
-		fmt.Fprintf(stderr, "  %s\n", p.String())
+		line := p.String()
+		ref := render.ObjectRef{GroupKind: render.GroupKind{Group: schemaGroup(p.APIVersion), Kind: p.Kind}, Namespace: p.Namespace, Name: p.Name}
+		if f, ok := fileOf[ref]; ok {
+			line += " (previous: " + f + ")"
+		}
+		fmt.Fprintf(stderr, "  %s\n", line)
 	}
 	fmt.Fprintf(stderr, "render env: as an update of the previous render (%s) the output changes what the API server or AWS refuses to change; the sync or ACK would fail (%d problem(s) above)\n", previous, len(res.Problems))
 	return exitInvalid
+}
+
+// schemaGroup is the group of an apiVersion: "" for v1, "apps" for apps/v1.
+func schemaGroup(apiVersion string) string {
+	group, _, ok := strings.Cut(apiVersion, "/")
+	if !ok {
+		return ""
+	}
+	return group
 }

@@ -129,7 +129,6 @@ func TestEnvInvalid(t *testing.T) {
 		wantPaths []string
 	}{
 		"invalid values": {[]string{"env", "-f", bad, "--pr", "5"}, "", []string{"metadata.name", "spec.aws.accountID", "spec.aws.oidcProviderURL"}},
-		"pr 0":           {[]string{"env", "-f", writeFile(t, dir, "ok.yaml", specYAML), "--pr", "0"}, "", []string{"pr: Invalid value: 0"}},
 		"unknown field":  {[]string{"env", "-f", "-", "--pr", "5"}, specYAML + "  dns:\n    zones: x\n", []string{"spec.dns.zones: Forbidden: unknown field"}},
 		"bad --set":      {[]string{"env", "-f", "-", "--pr", "5", "--set", "spec.prefix"}, specYAML, []string{"--set[0]"}},
 		"--set breaks a rule": {[]string{"env", "-f", "-", "--pr", "5", "--set", "spec.sqs.queues[0].delaySeconds=901"}, specYAML,
@@ -175,15 +174,15 @@ func TestEnvUsage(t *testing.T) {
 		"no command":         {nil, "usage: render COMMAND"},
 		"unknown command":    {[]string{"envs"}, `unknown command "envs"`},
 		"missing --pr":       {[]string{"env", "-f", spec}, "--pr N is required"},
-		"--pr not a number":  {[]string{"env", "-f", spec, "--pr", "12a"}, `--pr must be a whole number, got "12a"`},
-		"bad flag":           {[]string{"env", "-f", spec, "--pr", "1", "--nope"}, "flag provided but not defined: -nope"},
+		"--pr not a number":  {[]string{"env", "-f", spec, "--pr", "12a"}, `render env: --pr "12a": not a pull-request number (a whole number from 1 to 2147483647, without sign or leading zero)`},
+		"bad flag":           {[]string{"env", "-f", spec, "--pr", "1", "--nope"}, "render env: unknown flag --nope\nRun \"render help env\" for usage.\n"},
 		"missing -f":         {[]string{"env", "--pr", "1"}, "-f FILE is required"},
 		"missing file":       {[]string{"env", "-f", filepath.Join(t.TempDir(), "absent.yaml"), "--pr", "1"}, "absent.yaml"},
 		"extra argument":     {[]string{"env", "-f", spec, "--pr", "1", "more"}, "unexpected arguments"},
 		"templates not dir":  {[]string{"env", "-f", spec, "--pr", "1", "--templates", spec}, "not a readable folder"},
 		"templates missing":  {[]string{"env", "-f", spec, "--pr", "1", "--templates", filepath.Join(t.TempDir(), "none")}, "not a readable folder"},
-		"--set without arg":  {[]string{"env", "-f", spec, "--pr", "1", "--set"}, "flag needs an argument"},
-		"--pr without value": {[]string{"env", "-f", spec, "--pr"}, "flag needs an argument"},
+		"--set without arg":  {[]string{"env", "-f", spec, "--pr", "1", "--set"}, "render env: --set needs a value"},
+		"--pr without value": {[]string{"env", "-f", spec, "--pr"}, "render env: --pr needs a value"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -201,8 +200,8 @@ func TestEnvUsage(t *testing.T) {
 	}
 	t.Run("help", func(t *testing.T) {
 		r := runCLI(t, "", "env", "-h")
-		if r.code != exitOK || !strings.Contains(r.stderr, "usage: render env") {
-			t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+		if r.code != exitOK || !strings.HasPrefix(r.stdout, "usage: render env") || r.stderr != "" {
+			t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
 	})
 }

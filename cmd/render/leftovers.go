@@ -27,19 +27,6 @@ const (
 	exitSourceFailed = 5
 )
 
-const leftoversHelp = `
-Reports, each with a reason, what prenv's envs left behind: Namespaces, ACK
-objects and Argo CD Applications of closed pull requests (or of apps with no
-spec but a spec's prefix), envs older than their TTL (the Namespace's
-prenv.dev/ttl annotation), AWS resources tagged prenv.dev/env whose env has
-no Namespace (--aws), and folders of a render sync tree with no open pull
-request (--output-dir). It only reads.
-
-Exit codes: 0 nothing found, 1 invalid spec, 2 usage or unreadable input,
-3 a bug in prenv, 4 leftovers found, 5 a source (cluster, AWS, tree) could
-not be read (what was read is still reported).
-`
-
 func runLeftovers(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("leftovers", "-f SPEC [-f SPEC|DIR]... (--prs N,N... | --prs-file FILE | --prs-json FILE) [flags]", stderr)
 	var (
@@ -53,28 +40,23 @@ func runLeftovers(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		timeout                      time.Duration
 		overrides                    overrideFlags
 	)
-	fs.Var(&files, "f", "a spec file (prenv.yaml), - for standard input, or a folder whose prenv.yaml and */prenv.yaml are read (repeatable)")
-	fs.Func("prs", "the open pull requests, comma-separated: 12,15,31", func(v string) error {
+	fs.Var(&files, "f", "a spec `FILE` (prenv.yaml), - for standard input, or a folder whose prenv.yaml and */prenv.yaml are read (repeatable)")
+	fs.Func("prs", "the open pull requests, comma-separated: `N,N...`, for example 12,15,31", func(v string) error {
 		prsList, prsListSet = v, true
 		return nil
 	})
-	fs.StringVar(&prsFile, "prs-file", "", "a file with the open pull requests, one number a line (- for standard input); an empty file means none is open")
+	fs.StringVar(&prsFile, "prs-file", "", "a `FILE` with the open pull requests, one number a line (- for standard input); an empty file means none is open")
 	fs.StringVar(&prsJSON, "prs-json", "", "`FILE` with the open pull requests as gh pr list --json number,headRefName,headRefOid,labels prints them (- for standard input)")
-	fs.StringVar(&treeDir, "output-dir", "", "a render sync tree whose PR folders are checked (optional)")
+	fs.StringVar(&treeDir, "output-dir", "", "a render sync tree (`DIR`) whose PR folders are checked (optional)")
 	fs.BoolVar(&noCluster, "no-cluster", false, "do not read the cluster")
-	fs.StringVar(&kubeconfig, "kubeconfig", "", "the kubeconfig file (default: $KUBECONFIG, ~/.kube/config or the in-cluster ServiceAccount)")
-	fs.StringVar(&kubeCtx, "context", "", "the kubeconfig context (default: the current one)")
+	fs.StringVar(&kubeconfig, "kubeconfig", "", "the kubeconfig `FILE` (default: $KUBECONFIG, ~/.kube/config or the in-cluster ServiceAccount)")
+	fs.StringVar(&kubeCtx, "context", "", "the kubeconfig `CONTEXT` (default: the current one)")
 	fs.BoolVar(&useAWS, "aws", false, "read AWS too (default credential chain): the tagging API and IAM")
-	fs.Var(&regions, "region", "an AWS region whose tagged resources are read (repeatable; default: the specs' spec.aws.region)")
-	fs.DurationVar(&timeout, "timeout", 5*time.Minute, "the longest the whole run may take")
-	fs.StringVar(&nowFlag, "now", "", "the time TTLs are compared with, RFC 3339 (default: now)")
-	fs.StringVar(&outputMode, "o", "text", "output format: text or json")
+	fs.Var(&regions, "region", "an AWS `REGION` whose tagged resources are read (repeatable; default: the specs' spec.aws.region)")
+	fs.DurationVar(&timeout, "timeout", 5*time.Minute, "the longest the whole run may take (a Go `DURATION`)")
+	fs.StringVar(&nowFlag, "now", "", "the `TIME` TTLs are compared with, RFC 3339 (default: now)")
+	fs.StringVar(&outputMode, "o", "text", "output `FORMAT`: text or json")
 	overrides.register(fs)
-	usage := fs.Usage
-	fs.Usage = func() {
-		usage()
-		io.WriteString(stderr, leftoversHelp)
-	}
 	if code, ok := parseNoArgs(fs, args, stderr); !ok {
 		return code
 	}

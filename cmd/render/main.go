@@ -8,9 +8,14 @@
 //	render appset -f prenv.yaml              # Argo CD ApplicationSet and AppProject
 //	render apps -f prenv.yaml --pr 123 ...   # the Application Argo CD will generate
 //	render sync -f prenv.yaml --prs 12,15 --output-dir DIR  # every open PR's env
+//	render diff BASE HEAD                    # the difference between two renders
+//	render leftovers -f prenv.yaml --prs 12  # what closed or expired envs left behind
+//	render version                           # the version and VCS revision
+//	render help [COMMAND]                    # help, on standard output
 //
 // Exit codes: 0 success, 1 invalid input, 2 usage or unreadable input,
-// 3 a bug in prenv.
+// 3 a bug in prenv; render leftovers also 4 (leftovers found) and 5 (a
+// source could not be read).
 package main
 
 import (
@@ -46,6 +51,8 @@ func commands() map[string]command {
 		"sync":      {runSync, "write the envs of every open PR into one tree, removing closed PRs' folders"},
 		"diff":      {runDiff, "print the difference between two renders, object by object, for review"},
 		"leftovers": {runLeftovers, "report what closed or expired PR envs left in the cluster, AWS and a sync tree"},
+		"version":   {runVersion, "print prenv's version and the VCS revision it was built from"},
+		"help":      {runHelp, "print this list, or a command's help: render help COMMAND"},
 	}
 }
 
@@ -56,14 +63,20 @@ func main() {
 	os.Exit(code)
 }
 
+// run runs the command line args and returns the exit code. Help asked for
+// goes to stdout; help after a usage error goes to stderr.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmds := commands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "render: no command given")
 		usage(stderr, cmds)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		args = append([]string{"help"}, args[1:]...)
+	case "-version", "--version":
+		args = append([]string{"version"}, args[1:]...)
 	}
 	c, ok := cmds[args[0]]
 	if !ok {
@@ -71,7 +84,42 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		usage(stderr, cmds)
 		return exitUsage
 	}
-	return c.run(ctx, args[1:], stdin, stdout, stderr)
+	if con, ok := stderr.(console); ok {
+		return c.run(ctx, args[1:], stdin, stdout, con)
+	}
+	return c.run(ctx, args[1:], stdin, stdout, console{Writer: stderr, stdout: stdout})
+}
+
+// runHelp implements "render help [COMMAND]": the list of commands, or
+// the command's help, on standard output.
+func runHelp(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlagSet("help", "[COMMAND]", stderr)
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	cmds := commands()
+	switch fs.NArg() {
+	case 0:
+		usage(stdout, cmds)
+		return exitOK
+	case 1:
+		name := fs.Arg(0)
+		c, ok := cmds[name]
+		if !ok {
+			fmt.Fprintf(stderr, "render help: unknown command %q\n", name)
+			usage(stderr, cmds)
+			return exitUsage
+		}
+		con, _ := stderr.(console)
+		con.Writer, con.stdout = io.Discard, stdout
+		if name == "help" {
+			writeHelp(stdout, "help", "[COMMAND]", fs)
+			return exitOK
+		}
+		return c.run(ctx, []string{"-h"}, stdin, io.Discard, con)
+	default:
+		return usageError(stderr, "help", "takes one COMMAND, got %q", fs.Args())
+	}
 }
 
 func usage(w io.Writer, cmds map[string]command) {
@@ -85,6 +133,7 @@ func usage(w io.Writer, cmds map[string]command) {
 	for _, n := range names {
 		fmt.Fprintf(&b, "  %-9s %s\n", n, cmds[n].summary)
 	}
-	b.WriteString("\nrun 'render COMMAND -h' for a command's flags\n")
+	b.WriteString("\nRun \"render help COMMAND\" (or render COMMAND --help) for a command's flags, examples and exit codes.\n")
+	b.WriteString("Exit codes: 0 success, 1 invalid input, 2 usage, 3 a bug in prenv.\n")
 	io.WriteString(w, b.String())
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 
@@ -59,4 +61,36 @@ func newRenderedValidator(ctx context.Context, cmd string, crdPaths []string, us
 		return nil, exitInternal
 	}
 	return v, exitOK
+}
+
+// objectsJSON is objs as JSON, indented, keys sorted, < > & as they are:
+// one object as itself, several as a v1 List (what kubectl get -o json
+// prints and kubectl apply -f reads).
+func objectsJSON(objs []*unstructured.Unstructured, list bool) ([]byte, error) {
+	var v any
+	if list {
+		items := make([]any, len(objs))
+		for i, o := range objs {
+			items[i] = o.Object
+		}
+		v = map[string]any{"apiVersion": "v1", "kind": "List", "items": items}
+	} else {
+		v = objs[0].Object
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// outputFormat checks an -o flag of a command that prints objects.
+func outputFormat(cmd, format string, stderr io.Writer) int {
+	if format != "yaml" && format != "json" {
+		return usageError(stderr, cmd, "-o %q: must be yaml or json", format)
+	}
+	return exitOK
 }

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/templates"
 	"prenv.dev/prenv/validate"
 )
 
@@ -34,19 +35,22 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		crdPaths                         listFlag
 		overrides                        overrideFlags
 	)
-	fs.Var(&files, "f", "a spec file (prenv.yaml), - for standard input, or a folder whose prenv.yaml and */prenv.yaml are read (repeatable)")
-	fs.Func("prs", "the open pull requests, comma-separated: 12,15,31", func(v string) error {
+	fs.Var(&files, "f", "a spec `FILE` (prenv.yaml), - for standard input, or a folder whose prenv.yaml and */prenv.yaml are read (repeatable)")
+	fs.Func("prs", "the open pull requests, comma-separated: `N,N...`, for example 12,15,31", func(v string) error {
 		prsList, prsListSet = v, true
 		return nil
 	})
-	fs.StringVar(&prsFile, "prs-file", "", "a file with the open pull requests, one number a line (- for standard input); an empty file removes every PR folder")
+	fs.StringVar(&prsFile, "prs-file", "", "a `FILE` with the open pull requests, one number a line (- for standard input); an empty file removes every PR folder")
 	fs.StringVar(&prsJSON, "prs-json", "", "`FILE` with the open pull requests as gh pr list --json number,headRefName,headRefOid,labels prints them (- for standard input)")
-	fs.StringVar(&outDir, "output-dir", "", "the tree to write: pr-<n>/ per open PR, <app>/pr-<n>/ with several specs (required)")
-	fs.StringVar(&templatesDir, "templates", "", "a folder whose template files override the embedded kit's by name")
-	fs.Var(&crdPaths, "crds", "CRD files or folders that replace or extend the embedded schemas the output is validated against (repeatable)")
-	fs.StringVar(&outputMode, "o", "text", "summary format: text or json")
+	fs.StringVar(&outDir, "output-dir", "", "the tree to write (`DIR`): pr-<n>/ per open PR, <app>/pr-<n>/ with several specs (required)")
+	fs.StringVar(&templatesDir, "templates", "", "a folder (`DIR`) whose template files override the embedded kit's by name")
+	fs.Var(&crdPaths, "crds", "CRD files or folders (`PATH`) that replace or extend the embedded schemas the output is validated against (repeatable)")
+	fs.StringVar(&outputMode, "o", "text", "summary `FORMAT`: text or json")
 	overrides.register(fs)
 	if code, ok := parseNoArgs(fs, args, stderr); !ok {
+		return code
+	}
+	if code := overrides.check("sync", "", stderr); code != exitOK {
 		return code
 	}
 	usageErr := func(format string, a ...any) int {
@@ -119,6 +123,7 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return code
 		}
 		defer fsys.Close()
+		warnExtraTemplates("sync", templatesDir, fsys, templates.FS, stderr)
 		opts.Templates = fsys
 	}
 	renderer, err := render.NewRenderer(opts)
@@ -192,7 +197,7 @@ func readPRInput(cmd, flagName, name string, stdin io.Reader, stderr io.Writer) 
 func parsePR(s string) (int, error) {
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > render.MaxPR || strconv.Itoa(n) != s {
-		return 0, fmt.Errorf("%q is not a pull-request number (a whole number from 1 to %d, without sign or leading zero)", s, render.MaxPR)
+		return 0, fmt.Errorf("%q is not a pull-request number (%s)", s, prRule)
 	}
 	return n, nil
 }
@@ -432,7 +437,7 @@ func reportSyncError(stderr io.Writer, outDir string, err error, userShaped bool
 		problems := 0
 		for _, e := range se.Envs {
 			for _, p := range e.Errs {
-				fmt.Fprintf(stderr, "  %s: %s\n", e.Env(), p)
+				fmt.Fprintf(stderr, "  %s: %s\n", e.Env(), problemText(p))
 				problems++
 			}
 			if (e.Stage == render.StageCheck || e.Stage == render.StageValidate || e.Stage == render.StageFiles) && !userShaped {
@@ -446,7 +451,7 @@ func reportSyncError(stderr io.Writer, outDir string, err error, userShaped bool
 		return code
 	case errors.As(err, &inv):
 		for _, e := range inv.Errs {
-			fmt.Fprintf(stderr, "  %s\n", e.Error())
+			fmt.Fprintf(stderr, "  %s\n", problemText(e))
 		}
 		fmt.Fprintf(stderr, "render sync: %d problem(s) above; nothing in %s changed\n", len(inv.Errs), outDir)
 		return exitInvalid

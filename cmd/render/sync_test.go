@@ -297,7 +297,6 @@ func TestSyncPRInput(t *testing.T) {
 		{"json: label field", `[{"number": 1, "labels": [{"name": "a", "url": "u"}]}]`, []string{"--prs-json", "-"}, `render sync: --prs-json -: [0].labels[0]: unknown field "url" (a label has id, name, description and color)`},
 		{"json: duplicate", `[{"number": 4}, {"number": 4}]`, []string{"--prs-json", "-"}, "render sync: --prs-json -: [1].number: pull request 4 is listed twice (first at [0].number)"},
 		{"stdin twice", "", []string{"-f", "-", "--prs-file", "-"}, "render sync: standard input (-) can be read only once"},
-		{"no output dir", "", []string{"--output-dir", "", "--prs", "1"}, "render sync: --output-dir DIR is required"},
 		{"bad -o", "", []string{"--prs", "1", "-o", "yaml"}, `render sync: -o "yaml": must be text or json`},
 		{"no spec in folder", "", []string{"-f", t.TempDir(), "--prs", "1"}, "no prenv.yaml in this folder or its subfolders"},
 	}

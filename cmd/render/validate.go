@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -15,24 +17,6 @@ import (
 	"prenv.dev/prenv/render"
 	"prenv.dev/prenv/validate"
 )
-
-const validateUsage = `usage: render validate [flags] FILE...
-
-Validates every object of multi-document YAML or JSON manifests (FILE may be
-"-" for standard input, or a folder of .yaml/.yml/.json files) the way the
-Kubernetes API server would on kubectl apply --validate=strict: built-in kinds
-against the k8s.io/api types, custom resources against CRD schemas with the
-API server's own code (structural schema, unknown-field pruning, OpenAPI
-validation, CEL x-kubernetes-validations). prenv's embedded schemas cover the
-custom kinds it emits; --crds adds or replaces schemas.
-
-Output: one line per problem, "FILE:DOC Kind/name: field: message", then a
-summary line; -o json prints one JSON object instead.
-Exit status: 0 all valid, 1 problems found, 2 usage error, unreadable input
-or invalid CRD files.
-
-flags:
-`
 
 // validateList is a repeatable string flag that refuses empty values.
 type validateList []string
@@ -45,6 +29,7 @@ func (s *validateList) Set(v string) error {
 	*s = append(*s, v)
 	return nil
 }
+func (s *validateList) repeatable() {}
 
 // validateReport is the -o json output.
 type validateReport struct {
@@ -66,31 +51,24 @@ type validateReportCRD struct {
 // runValidate implements "render validate"; args are the arguments after
 // "validate". It returns the exit status.
 func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("render validate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("validate", "[flags] FILE|DIR|-...", stderr)
 	var crds, olds validateList
 	fs.Var(&crds, "crds", "CRD `PATH`: a file (CRDs, a List of them, or several documents) or a folder; repeatable; replaces embedded schemas for the same group/version/kind")
-	fs.Var(&olds, "old", "previous version of the objects, `PATH` to a file or folder (or - for standard input); checks updates, such as immutable fields (CEL transition rules); repeatable")
-	output := fs.String("o", "text", "output `format`: text or json")
+	fs.Var(&olds, "old", "previous version of the objects: `PATH` to a file or a folder of .yaml/.yml/.json files (or - for standard input); checks updates, such as immutable fields (CEL transition rules); repeatable")
+	output := fs.String("o", "text", "output `FORMAT`: text or json")
 	ignoreMissing := fs.Bool("ignore-missing-schemas", false, "skip objects whose kind has no schema instead of reporting them")
 	noEmbedded := fs.Bool("no-embedded-schemas", false, "do not use prenv's embedded schemas (only built-in kinds and --crds)")
 	listCRDs := fs.Bool("list-crds", false, "with -o json, also list the CRDs in use and their kinds")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), validateUsage)
-		fs.PrintDefaults()
-	}
 
-	files, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage // the flag package has printed the error and usage
+	var files []string
+	if code, ok := parseWith(fs, args, func(args []string) (err error) {
+		files, err = parseInterleaved(fs, args)
+		return err
+	}); !ok {
+		return code
 	}
 	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "render validate: "+format+"\n", a...)
-		fmt.Fprintln(stderr, `Run "render validate -h" for usage.`)
-		return exitUsage
+		return usageError(stderr, "validate", format, a...)
 	}
 	if len(files) == 0 {
 		return usageErr("no FILE given (use - for standard input)")
@@ -183,6 +161,8 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		names = append(names, in.Name)
 	}
 
+	addDuplicates(&total, inputs)
+
 	switch *output {
 	case "json":
 		rep := validateReport{
@@ -272,4 +252,38 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, rest[0])
 		args = rest[1:]
 	}
+}
+
+// addDuplicates adds to r a problem for each object of inputs that another
+// object, in the same file or another, has the group, kind, namespace and
+// name of, keeping the problems in input order.
+func addDuplicates(r *validate.Result, inputs []validate.Source) {
+	dups := validate.Duplicates(inputs)
+	if len(dups) == 0 {
+		return
+	}
+	type at struct {
+		file      string
+		doc, item int
+	}
+	invalid := map[at]bool{}
+	for _, p := range r.Problems {
+		invalid[at{p.File, p.Document, p.Item}] = true
+	}
+	for _, p := range dups {
+		if k := (at{p.File, p.Document, p.Item}); !invalid[k] {
+			invalid[k] = true
+			r.Invalid++
+		}
+	}
+	order := map[string]int{}
+	for i, in := range inputs {
+		if _, ok := order[in.Name]; !ok {
+			order[in.Name] = i
+		}
+	}
+	r.Problems = append(r.Problems, dups...)
+	slices.SortStableFunc(r.Problems, func(a, b validate.Problem) int {
+		return cmp.Or(cmp.Compare(order[a.File], order[b.File]), cmp.Compare(a.Document, b.Document), cmp.Compare(a.Item, b.Item))
+	})
 }

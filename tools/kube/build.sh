@@ -5,8 +5,11 @@
 # .tools/bin/. The end-to-end tests (e2e/) start them.
 #
 # Both binaries come from one `go build`, so the packages they share compile
-# once. From an empty Go build cache that takes 10 to 20 minutes on 2 cores;
-# reusing a cached build takes about a second.
+# once: 2,216 packages (8,850 Go files). A cold build first downloads 147
+# modules, 87 MB of module zips (measured in the module cache; the time
+# depends on the link), then compiles for 13 to 19 minutes on 2 quiet cores,
+# 49 minutes on a loaded 2-core machine (measured); reusing a cached build
+# takes about a second.
 #
 # Usage: tools/kube/build.sh [--rebuild]
 #   --rebuild                  build even when cached binaries work
@@ -89,7 +92,7 @@ mkdir -p "$dir"
       exit 0
     fi
   fi
-  log "kubernetes $version: building ${names[*]} (from scratch: 10 to 20 minutes on 2 cores)"
+  log "kubernetes $version: building ${names[*]} (from scratch: 87 MB of modules to download, then 13 to 19 minutes of compiling on 2 quiet cores, about 49 under load)"
   start=$SECONDS
   tmp="$dir/.tmp.$$"
   trap 'rm -rf "$tmp"' EXIT
