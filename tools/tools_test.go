@@ -369,7 +369,8 @@ func TestHelmfileTemplate(t *testing.T) {
 	objs := parse(t, out)
 	// rendered/ holds what render env --output-dir writes for the web
 	// example; the app chart adds its Deployment, Service and Ingress.
-	want := []string{"ConfigMap", "Deployment", "Ingress", "Namespace", "Policy", "Queue", "Queue", "Role", "Service", "ServiceAccount", "Table"}
+	want := []string{"ConfigMap", "Deployment", "Ingress", "LimitRange", "Namespace", "NetworkPolicy", "NetworkPolicy", "NetworkPolicy", "NetworkPolicy", "NetworkPolicy",
+		"Policy", "Queue", "Queue", "ResourceQuota", "Role", "Service", "ServiceAccount", "Table"}
 	if got := kinds(objs); !slices.Equal(got, want) {
 		t.Fatalf("kinds = %v, want %v", got, want)
 	}
