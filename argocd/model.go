@@ -393,8 +393,19 @@ func syncPolicyModel(sp *render.SyncPolicy) map[string]any {
 			opts = slices.Clone(sp.SyncOptions)
 		}
 	}
+	// Argo CD's SyncPolicyAutomated marshals prune and selfHeal with
+	// omitempty (argo-cd v3.2.12, pkg/apis/application/v1alpha1/types.go),
+	// so the controller writes a false one as absent: leave it out here
+	// too, and the Application render apps prints is the one stored.
+	automated := map[string]any{}
+	if prune {
+		automated["prune"] = true
+	}
+	if selfHeal {
+		automated["selfHeal"] = true
+	}
 	return map[string]any{
-		"automated":   map[string]any{"prune": prune, "selfHeal": selfHeal},
+		"automated":   automated,
 		"syncOptions": opts,
 		"retry": map[string]any{
 			"limit":   5,

@@ -9,6 +9,7 @@ go 1.26.8
 replace prenv.dev/prenv => ../
 
 require (
+	github.com/google/go-cmp v0.7.0
 	k8s.io/apimachinery v0.37.2
 	k8s.io/client-go v0.37.2
 	prenv.dev/prenv v0.0.0-00010101000000-000000000000
