@@ -543,3 +543,22 @@ func portModel(p NetworkPort) PortModel {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// unboundedErrors lists the bounds the spec turns off: each needs the
+// caller's [Options.AllowUnbounded], because the spec is what a pull
+// request can change.
+func unboundedErrors(s *Spec) field.ErrorList {
+	const why = "turning off the env's bounds needs the CI job's --allow-unbounded (Options.AllowUnbounded): the spec is what a pull request can change, and these bounds keep one env from taking the cluster or reaching another"
+	var errs field.ErrorList
+	p := field.NewPath("spec")
+	if q := s.ResourceQuota; q != nil && !enabled(q.Enabled) {
+		errs = append(errs, field.Forbidden(p.Child("resourceQuota", "enabled"), why))
+	}
+	if l := s.LimitRange; l != nil && !enabled(l.Enabled) {
+		errs = append(errs, field.Forbidden(p.Child("limitRange", "enabled"), why))
+	}
+	if n := s.NetworkPolicy; n != nil && !enabled(n.Enabled) {
+		errs = append(errs, field.Forbidden(p.Child("networkPolicy", "enabled"), why))
+	}
+	return errs
+}

@@ -30,6 +30,24 @@ func renderBounds(t *testing.T, env *render.PreviewEnvironment, pr int) *render.
 	return out
 }
 
+// renderOff renders a spec that turns a bound off: refused at path without
+// Options.AllowUnbounded (the spec is what a pull request can change),
+// rendered with it.
+func renderOff(t *testing.T, env *render.PreviewEnvironment, path string) *render.Output {
+	t.Helper()
+	_, err := render.Render(context.Background(), env, 123, render.Options{})
+	want := path + ": Forbidden: turning off the env's bounds needs the CI job's --allow-unbounded (Options.AllowUnbounded): the spec is what a pull request can change, and these bounds keep one env from taking the cluster or reaching another"
+	var inv *render.InvalidError
+	if !errors.As(err, &inv) || len(inv.Errs) != 1 || inv.Errs[0].Error() != want {
+		t.Fatalf("without AllowUnbounded: %v\nwant %s", err, want)
+	}
+	out, err := render.Render(context.Background(), env, 123, render.Options{AllowUnbounded: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // typed converts u into the API type T.
 func typed[T any](t *testing.T, u *unstructured.Unstructured) *T {
 	t.Helper()
@@ -147,7 +165,7 @@ func TestResourceQuota(t *testing.T) {
 	t.Run("off", func(t *testing.T) {
 		env := validSpec()
 		env.Spec.ResourceQuota = &render.ResourceQuota{Enabled: ptr(false)}
-		out := renderBounds(t, env, 123)
+		out := renderOff(t, env, "spec.resourceQuota.enabled")
 		if n := len(objectsOfKind(out, "ResourceQuota")); n != 0 {
 			t.Errorf("%d ResourceQuotas with enabled: false", n)
 		}
@@ -208,7 +226,7 @@ func TestLimitRange(t *testing.T) {
 	t.Run("off", func(t *testing.T) {
 		env := validSpec()
 		env.Spec.LimitRange = &render.LimitRange{Enabled: ptr(false), Max: render.ResourceList{"cpu": "not checked when off"}}
-		out := renderBounds(t, env, 123)
+		out := renderOff(t, env, "spec.limitRange.enabled")
 		if n := len(objectsOfKind(out, "LimitRange")); n != 0 {
 			t.Errorf("%d LimitRanges with enabled: false", n)
 		}
@@ -436,7 +454,7 @@ func TestNetworkPolicyContent(t *testing.T) {
 	t.Run("off", func(t *testing.T) {
 		env := validSpec()
 		env.Spec.NetworkPolicy = &render.NetworkPolicy{Enabled: ptr(false)}
-		out := renderBounds(t, env, 123)
+		out := renderOff(t, env, "spec.networkPolicy.enabled")
 		if n := len(objectsOfKind(out, "NetworkPolicy")); n != 0 {
 			t.Errorf("%d NetworkPolicies with enabled: false", n)
 		}

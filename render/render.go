@@ -28,6 +28,12 @@ type Options struct {
 	// Templates, when set, overrides template files of the embedded kit by
 	// name; files it has that the kit lacks are added.
 	Templates fs.FS
+	// AllowUnbounded accepts a spec that turns off the env's ResourceQuota,
+	// LimitRange or NetworkPolicies (enabled: false). The spec is what a
+	// pull request can change, and these bounds keep one env from taking
+	// the cluster or reaching another env, so turning them off is the
+	// caller's decision (the CI job's flag), not the spec's alone.
+	AllowUnbounded bool
 }
 
 // Output is one PR's rendered environment.
@@ -54,7 +60,8 @@ func Render(ctx context.Context, env *PreviewEnvironment, pr int, opts Options) 
 // Renderer renders environments with one template kit, which it reads and
 // checks once. It is safe for concurrent use.
 type Renderer struct {
-	kit *Kit
+	kit            *Kit
+	allowUnbounded bool
 }
 
 // NewRenderer reads and parses the template kit (the embedded one, with
@@ -70,7 +77,7 @@ func NewRenderer(opts Options) (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Renderer{kit: kit}, nil
+	return &Renderer{kit: kit, allowUnbounded: opts.AllowUnbounded}, nil
 }
 
 // Render checks the spec and renders every object of PR pr's environment,
@@ -79,6 +86,11 @@ func (r *Renderer) Render(ctx context.Context, env *PreviewEnvironment, pr int) 
 	m, err := Plan(env, pr)
 	if err != nil {
 		return nil, err
+	}
+	if !r.allowUnbounded {
+		if errs := unboundedErrors(&env.Spec); len(errs) > 0 {
+			return nil, &InvalidError{Errs: errs}
+		}
 	}
 	objs, err := r.Execute(ctx, m)
 	if err != nil {

@@ -26,6 +26,8 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.StringVar(&file, "f", "", "with --base-spec: the head spec `FILE` (- for standard input)")
 	fs.StringVar(&prFlag, "pr", "", "with --base-spec: the pull-request `number` both specs are rendered for")
 	fs.StringVar(&templatesDir, "templates", "", "with --base-spec: a `folder` whose template files override the embedded kit's, for both renders")
+	var allowUnbounded bool
+	fs.BoolVar(&allowUnbounded, "allow-unbounded", false, "accept a spec that turns off the env's ResourceQuota, LimitRange or NetworkPolicies (enabled: false); a trusted CI setting, since the spec is what a pull request can change")
 	overrides.register(fs)
 	var paths []string
 	if code, ok := parseWith(fs, args, func(args []string) (err error) {
@@ -57,7 +59,7 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if err != nil {
 			return usageErr("--pr must be a whole number, got %q", prFlag)
 		}
-		opts := render.Options{}
+		opts := render.Options{AllowUnbounded: allowUnbounded}
 		if templatesDir != "" {
 			fsys, code := openTemplates("diff", templatesDir, stderr)
 			if fsys == nil {

@@ -32,6 +32,8 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.StringVar(&file, "f", "", "the spec `FILE` (prenv.yaml), or - for standard input")
 	fs.Var(&pr, "pr", "the pull-request number `N` (required): "+prRule)
 	fs.StringVar(&templatesDir, "templates", "", "a folder (`DIR`) whose template files override the embedded kit's by name; a file that overrides none adds a template, with a warning")
+	var allowUnbounded bool
+	fs.BoolVar(&allowUnbounded, "allow-unbounded", false, "accept a spec that turns off the env's ResourceQuota, LimitRange or NetworkPolicies (enabled: false); a trusted CI setting, since the spec is what a pull request can change")
 	fs.StringVar(&outDir, "output-dir", "", "write one file per object into this folder `DIR` (atomically) instead of standard output")
 	fs.StringVar(&chartDir, "chart", "", "also render this app chart (a folder or .tgz: `CHART`) in-process with Helm, the env's identity injected as values")
 	fs.Var(&valueFiles, "values", "a values `FILE` for --chart, merged in order as helm's -f (repeatable); --set changes the spec, not the chart")
@@ -63,7 +65,7 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if env == nil {
 		return code
 	}
-	opts := render.Options{}
+	opts := render.Options{AllowUnbounded: allowUnbounded}
 	if templatesDir != "" {
 		fsys, code := openTemplates("env", templatesDir, stderr)
 		if fsys == nil {

@@ -26,8 +26,9 @@ var exitsCommon = []string{
 func helps() map[string]commandHelp {
 	return map[string]commandHelp{
 		"env": {
-			about: "Renders one pull request's environment: the Namespace, the ACK IAM Policy and Role (IRSA), the ServiceAccount, " +
-				"the ACK DynamoDB Tables and SQS Queues and the ConfigMap, validated as the API server would before anything is printed. " +
+			about: "Renders one pull request's environment: the Namespace, its ResourceQuota, LimitRange and NetworkPolicies, the " +
+				"ACK IAM Policy and Role (IRSA), the ServiceAccount, the ACK DynamoDB Tables and SQS Queues, the ConfigMap, and the " +
+				"databases of spec.databases, validated as the API server would before anything is printed. " +
 				"--set and --set-string change fields of the spec; a chart's values come from --values.",
 			examples: []string{
 				"render env -f examples/web/prenv.yaml --pr 123",

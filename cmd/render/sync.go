@@ -44,6 +44,8 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.StringVar(&prsJSON, "prs-json", "", "`FILE` with the open pull requests as gh pr list --json number,headRefName,headRefOid,labels prints them (- for standard input)")
 	fs.StringVar(&outDir, "output-dir", "", "the tree to write (`DIR`): pr-<n>/ per open PR, <app>/pr-<n>/ with several specs (required)")
 	fs.StringVar(&templatesDir, "templates", "", "a folder (`DIR`) whose template files override the embedded kit's by name")
+	var allowUnbounded bool
+	fs.BoolVar(&allowUnbounded, "allow-unbounded", false, "accept a spec that turns off the env's ResourceQuota, LimitRange or NetworkPolicies (enabled: false); a trusted CI setting, since the spec is what a pull request can change")
 	fs.Var(&crdPaths, "crds", "CRD files or folders (`PATH`) that replace or extend the embedded schemas the output is validated against (repeatable)")
 	fs.StringVar(&outputMode, "o", "text", "summary `FORMAT`: text or json")
 	overrides.register(fs)
@@ -116,7 +118,7 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return code
 	}
 
-	opts := render.Options{}
+	opts := render.Options{AllowUnbounded: allowUnbounded}
 	if templatesDir != "" {
 		fsys, code := openTemplates("sync", templatesDir, stderr)
 		if fsys == nil {
