@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"maps"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -301,8 +302,51 @@ func checkNetworkPolicy(n *NetworkPolicy, p *field.Path) field.ErrorList {
 		for j, port := range r.Ports {
 			errs = append(errs, kuberules.Port(apiPort(portModel(port)), rp.Child("ports").Index(j))...)
 		}
+		if addr := metadataReached(r); addr != "" {
+			errs = append(errs, field.Forbidden(bp.Child("cidr"), fmt.Sprintf(
+				"lets the env's pods reach %s on port %d, a metadata endpoint of the node that hands out the node's own IAM credentials; add it to except (169.254.0.0/16 and fd00:ec2::/32 cover them all) or allow other ports",
+				addr, metadataPort)))
+		}
 	}
 	return errs
+}
+
+// metadataAddrs are the link-local endpoints of an EC2 node that hand out
+// credentials on metadataPort: the instance metadata service (IPv4 and
+// IPv6), the EKS Pod Identity agent and the ECS credentials endpoint
+// (Amazon EC2 User Guide, "Access instance metadata"; Amazon EKS User
+// Guide, "EKS Pod Identity").
+var metadataAddrs = []string{"169.254.169.254", "169.254.170.2", "169.254.170.23", "fd00:ec2::254", "fd00:ec2::23"}
+
+const metadataPort = 80
+
+// metadataReached returns the first metadata endpoint that rule r lets
+// pods reach, or "".
+func metadataReached(r EgressRule) string {
+	if len(r.Ports) > 0 && !slices.ContainsFunc(r.Ports, func(p NetworkPort) bool {
+		end := p.Port
+		if p.EndPort != nil {
+			end = *p.EndPort
+		}
+		return p.Protocol != "UDP" && p.Protocol != "SCTP" && p.Port <= metadataPort && metadataPort <= end
+	}) {
+		return ""
+	}
+	block, err := netip.ParsePrefix(r.IPBlock.CIDR)
+	if err != nil {
+		return ""
+	}
+	for _, a := range metadataAddrs {
+		addr := netip.MustParseAddr(a)
+		if !block.Contains(addr) || slices.ContainsFunc(r.IPBlock.Except, func(e string) bool {
+			ep, err := netip.ParsePrefix(e)
+			return err == nil && ep.Contains(addr)
+		}) {
+			continue
+		}
+		return a
+	}
+	return ""
 }
 
 // checkNamespacePeer checks a peer of other namespaces: a namespace

@@ -600,3 +600,42 @@ func TestBoundsValidateAndAreAllowed(t *testing.T) {
 		t.Errorf("final checks: %v", errs)
 	}
 }
+
+// TestEgressToNodeMetadata: an egress rule that lets pods reach a
+// metadata endpoint of the node (the node's IAM credentials) is refused,
+// whatever CIDR covers it, unless except takes it out or the ports leave
+// port 80 out.
+func TestEgressToNodeMetadata(t *testing.T) {
+	const msg = ", a metadata endpoint of the node that hands out the node's own IAM credentials; add it to except (169.254.0.0/16 and fd00:ec2::/32 cover them all) or allow other ports"
+	for name, tc := range map[string]struct {
+		rule render.EgressRule
+		want string // "" accepted
+	}{
+		"IMDS itself on port 80": {render.EgressRule{IPBlock: render.IPBlock{CIDR: "169.254.169.254/32"}, Ports: []render.NetworkPort{{Protocol: "TCP", Port: 80}}},
+			"spec.networkPolicy.egress[0].ipBlock.cidr: Forbidden: lets the env's pods reach 169.254.169.254 on port 80" + msg},
+		"everything, every port": {render.EgressRule{IPBlock: render.IPBlock{CIDR: "0.0.0.0/0"}},
+			"spec.networkPolicy.egress[0].ipBlock.cidr: Forbidden: lets the env's pods reach 169.254.169.254 on port 80" + msg},
+		"a port range over 80": {render.EgressRule{IPBlock: render.IPBlock{CIDR: "169.254.0.0/16"}, Ports: []render.NetworkPort{{Port: 1, EndPort: ptr(int32(1024))}}},
+			"spec.networkPolicy.egress[0].ipBlock.cidr: Forbidden: lets the env's pods reach 169.254.169.254 on port 80" + msg},
+		"the Pod Identity agent": {render.EgressRule{IPBlock: render.IPBlock{CIDR: "0.0.0.0/0", Except: []string{"169.254.169.254/32"}}},
+			"spec.networkPolicy.egress[0].ipBlock.cidr: Forbidden: lets the env's pods reach 169.254.170.2 on port 80" + msg},
+		"IPv6 IMDS": {render.EgressRule{IPBlock: render.IPBlock{CIDR: "::/0"}, Ports: []render.NetworkPort{{Port: 80}}},
+			"spec.networkPolicy.egress[0].ipBlock.cidr: Forbidden: lets the env's pods reach fd00:ec2::254 on port 80" + msg},
+		"excepted":           {render.EgressRule{IPBlock: render.IPBlock{CIDR: "0.0.0.0/0", Except: []string{"169.254.0.0/16"}}}, ""},
+		"only 443":           {render.EgressRule{IPBlock: render.IPBlock{CIDR: "0.0.0.0/0"}, Ports: []render.NetworkPort{{Port: 443}}}, ""},
+		"UDP 80":             {render.EgressRule{IPBlock: render.IPBlock{CIDR: "169.254.169.254/32"}, Ports: []render.NetworkPort{{Protocol: "UDP", Port: 80}}}, ""},
+		"another link-local": {render.EgressRule{IPBlock: render.IPBlock{CIDR: "169.254.1.0/24"}}, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			env := validSpec()
+			env.Spec.NetworkPolicy = &render.NetworkPolicy{Egress: []render.EgressRule{tc.rule}}
+			_, err := render.Render(context.Background(), env, 1, render.Options{})
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("got %v\nwant %s", err, tc.want)
+			}
+		})
+	}
+}
