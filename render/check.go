@@ -125,6 +125,7 @@ func Check(env *PreviewEnvironment) field.ErrorList {
 	errs = append(errs, checkTables(s.DynamoDB, sp.Child("dynamodb", "tables"))...)
 	errs = append(errs, checkQueues(s.SQS, sp.Child("sqs", "queues"))...)
 	errs = append(errs, checkDatabases(s.Databases, sp.Child("databases"))...)
+	errs = append(errs, checkDatabaseNamesInEnv(env)...)
 	if s.DNS != nil {
 		p := sp.Child("dns", "zone")
 		switch {

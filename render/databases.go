@@ -215,6 +215,40 @@ func checkDatabases(dbs []Database, p *field.Path) field.ErrorList {
 	return errs
 }
 
+// checkDatabaseNamesInEnv refuses names that would give two of prenv's own
+// objects one name, or deadlock the sync: a database named like another's
+// headless Service (<a>-headless), the app's ServiceAccount named like the
+// password writer's, and a seed ConfigMap that is prenv's own env
+// ConfigMap (created in a later wave than the database that mounts it).
+func checkDatabaseNamesInEnv(env *PreviewEnvironment) field.ErrorList {
+	dbs := env.Spec.Databases
+	if len(dbs) == 0 {
+		return nil
+	}
+	var errs field.ErrorList
+	p := field.NewPath("spec", "databases")
+	names := sets.New[string]()
+	for _, d := range dbs {
+		names.Insert(d.Name)
+	}
+	app := env.Metadata.Name
+	for i, d := range dbs {
+		if base, ok := strings.CutSuffix(d.Name, headlessSuffix); ok && names.Has(base) {
+			errs = append(errs, field.Invalid(p.Index(i).Child("name"), d.Name, fmt.Sprintf(
+				"its Service %s would be database %q's headless Service; choose another name", DatabaseObjectName(d.Name), base)))
+		}
+		if s := d.Seed; s != nil && s.ConfigMap != nil && s.ConfigMap.Name == app+"-prenv" {
+			errs = append(errs, field.Invalid(p.Index(i).Child("seed", "configMap", "name"), s.ConfigMap.Name,
+				"is prenv's own ConfigMap of the env, which syncs after the databases; name a ConfigMap of SQL files"))
+		}
+	}
+	if sa := env.Spec.ServiceAccount; sa != nil && sa.Name == DatabaseSecretsName(app) {
+		errs = append(errs, field.Invalid(field.NewPath("spec", "serviceAccount", "name"), sa.Name,
+			"is the ServiceAccount of prenv's database password Job; choose another name"))
+	}
+	return errs
+}
+
 // versionRE is a version tag without a variant: a major ("17"), a series
 // ("8.4"), or one with more numbers ("8.4.6", "17.6").
 var versionRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+){0,2}$`)
