@@ -372,9 +372,14 @@ func checkImage(image string, p *field.Path, placeholders bool) field.ErrorList 
 				return field.ErrorList{field.Invalid(p, image, fmt.Sprintf("the placeholder {{%s}} is unknown: render env knows the pull-request number only, {{number}}; set other values with --set", name))}
 			}
 		}
-		ref = placeholderRE.ReplaceAllString(image, "1")
+		// The longest PR number, so that a tag within its 128
+		// characters for PR 1 cannot outgrow them for PR 2147483647.
+		ref = placeholderRE.ReplaceAllString(image, strconv.Itoa(MaxPR))
 	}
 	if strings.Contains(ref, "{{") || strings.Contains(ref, "}}") {
+		if !placeholders {
+			return field.ErrorList{field.Invalid(p, image, "takes no placeholder: the seed is the same for every pull request")}
+		}
 		return field.ErrorList{field.Invalid(p, image, "only the placeholder {{number}} may appear between {{ and }}")}
 	}
 	if _, err := reference.ParseNormalizedNamed(ref); err != nil {
