@@ -245,6 +245,18 @@ func checkLimitRange(l *LimitRange, hard map[string]resource.Quantity, p *field.
 	if len(errs) > 0 {
 		return errs
 	}
+	// A zero default request or limit makes every container that sets
+	// none count as nothing against the quota's requests.* and limits.*.
+	for _, l := range []struct {
+		list map[string]resource.Quantity
+		p    *field.Path
+	}{{defReq, p.Child("defaultRequest")}, {dflt, p.Child("default")}} {
+		for _, k := range slices.Sorted(maps.Keys(l.list)) {
+			if q := l.list[k]; q.Sign() == 0 {
+				errs = append(errs, field.Invalid(l.p.Key(k), q.String(), "must be greater than zero: a container that sets none would count as nothing against the ResourceQuota"))
+			}
+		}
+	}
 	keys := sets.KeySet(defReq).Union(sets.KeySet(dflt)).Union(sets.KeySet(maxL))
 	for _, k := range sets.List(keys) {
 		for _, e := range kuberules.LimitOrder(k, nil, toResourceList(maxL), toResourceList(dflt), toResourceList(defReq), p) {
