@@ -546,7 +546,7 @@ func planDatabase(m *Model, d *Database) DatabaseModel {
 		SelectorLabels:   map[string]string{LabelEnv: m.EnvName, LabelDatabase: d.Name},
 		PodLabels:        map[string]string{},
 		Args:             []string{},
-		Storage:          d.Storage,
+		Storage:          canonicalQuantity(d.Storage),
 		StorageClassName: d.StorageClassName,
 		Resources:        databaseResources(d),
 		UID:              databaseUID,
@@ -682,3 +682,13 @@ for name in sys.argv[1:]:
     else:
         sys.exit(name + ": creating the Secret returned HTTP " + str(status))
 `
+
+// canonicalQuantity writes a quantity as the API server stores it (0.5Gi is
+// 512Mi), so that Argo CD sees no difference; v is checked before.
+func canonicalQuantity(v string) string {
+	q, err := resource.ParseQuantity(v)
+	if err != nil {
+		return v
+	}
+	return q.String()
+}

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -318,6 +319,7 @@ metadata: {name: web}
 spec:
   prefix: pr
   aws: {accountID: "123456789012", region: eu-west-1, oidcProviderURL: oidc.eks.eu-west-1.amazonaws.com/id/X}
+  resourceQuota: {hard: {persistentvolumeclaims: "12", pods: "13", requests.storage: 12Gi, requests.memory: 8Gi, limits.cpu: "8", limits.memory: 16Gi}}
   databases:
 `)
 	for _, n := range names {
@@ -507,5 +509,50 @@ func TestDatabaseKinds(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, added); diff != "" {
 		t.Errorf("kinds added by databases (-want +got):\n%s", diff)
+	}
+}
+
+// TestDatabasesFitTheEnvBounds: databases over the env's own LimitRange or
+// ResourceQuota are refused with the numbers, since the API server would
+// refuse their pods or claims at admission and the sync would wait for
+// ever.
+func TestDatabasesFitTheEnvBounds(t *testing.T) {
+	const head = `apiVersion: prenv.dev/v1alpha1
+kind: PreviewEnvironment
+metadata: {name: web}
+spec:
+  prefix: pr
+  aws: {accountID: "123456789012", region: eu-west-1, oidcProviderURL: oidc.eks.eu-west-1.amazonaws.com/id/X}
+`
+	for name, tc := range map[string]struct{ spec, want string }{
+		"storage over requests.storage": {"  databases:\n  - {name: main, engine: postgres, version: \"17\", storage: 100Gi, databaseName: app}\n",
+			"spec.databases: Forbidden: the databases' volumes add up to 100Gi, over the env's ResourceQuota requests.storage of 20Gi (spec.resourceQuota.hard)"},
+		"more claims than the quota": {"  databases:\n" + strings.Repeat("  - {engine: postgres, version: \"17\", storage: 1Gi, databaseName: app, name: dNAME}\n", 1),
+			""},
+		"a limit over the LimitRange max": {"  databases:\n  - {name: main, engine: postgres, version: \"17\", storage: 1Gi, databaseName: app, resources: {limits: {memory: 64Gi}}}\n",
+			"spec.databases[0].resources.limits.memory: Invalid value: \"64Gi\": is over the env's LimitRange max of 4Gi for one container (spec.limitRange.max)"},
+		"no pods left": {"  resourceQuota: {hard: {pods: \"1\"}}\n  databases:\n  - {name: main, engine: postgres, version: \"17\", storage: 1Gi, databaseName: app}\n",
+			"spec.databases: Forbidden: the databases and their password Job need pods: 2, over the env's ResourceQuota pods of 1 (spec.resourceQuota.hard)"},
+		"within the defaults": {"  databases:\n  - {name: main, engine: postgres, version: \"17\", storage: 5Gi, databaseName: app}\n  - {name: other, engine: mysql, version: \"8.4\", storage: 5Gi, databaseName: app}\n", ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			spec := tc.spec
+			if name == "more claims than the quota" {
+				var b strings.Builder
+				b.WriteString("  resourceQuota: {hard: {requests.memory: 64Gi, limits.memory: 64Gi, limits.cpu: \"64\", pods: \"20\"}}\n  databases:\n")
+				for i := range 5 {
+					fmt.Fprintf(&b, "  - {name: d%d, engine: postgres, version: \"17\", storage: 1Gi, databaseName: app}\n", i)
+				}
+				spec = b.String()
+				tc.want = "spec.databases: Forbidden: the databases need volume claims: 5, over the env's ResourceQuota persistentvolumeclaims of 4 (spec.resourceQuota.hard)"
+			}
+			_, err := loadAndRender([]byte(head+spec), 1)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("got %v\nwant %s", err, tc.want)
+			}
+		})
 	}
 }

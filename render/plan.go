@@ -209,6 +209,7 @@ func plan(env *PreviewEnvironment, pr int) (*Model, field.ErrorList) {
 	m.ConfigMap = ConfigMapModel{Name: app + "-prenv", Data: data}
 	setAdoption(m)
 	planBounds(m, s)
+	errs = append(errs, checkDatabasesFit(m)...)
 	return m, errs
 }
 
