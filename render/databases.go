@@ -242,6 +242,10 @@ func checkDatabaseNamesInEnv(env *PreviewEnvironment) field.ErrorList {
 				"is prenv's own ConfigMap of the env, which syncs after the databases; name a ConfigMap of SQL files"))
 		}
 	}
+	if n := env.Spec.NetworkPolicy; n != nil && enabled(n.Enabled) && n.Egress != nil && len(n.Egress) == 0 {
+		errs = append(errs, field.Invalid(field.NewPath("spec", "networkPolicy", "egress"), "[]",
+			"allows no egress, so the databases' password Job cannot reach the Kubernetes API server (TCP 443) to create their Secrets; allow the API server's addresses on 443"))
+	}
 	if sa := env.Spec.ServiceAccount; sa != nil && sa.Name == DatabaseSecretsName(app) {
 		errs = append(errs, field.Invalid(field.NewPath("spec", "serviceAccount", "name"), sa.Name,
 			"is the ServiceAccount of prenv's database password Job; choose another name"))
