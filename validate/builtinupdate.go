@@ -28,15 +28,16 @@ func builtinUpdateErrors(gk schema.GroupKind, obj, old map[string]interface{}) f
 	if spec == nil || oldSpec == nil {
 		return nil
 	}
+	errs := databaseUpdateErrors(obj, old)
 	for _, k := range sortedMapKeys(spec, oldSpec) {
 		if slices.Contains(statefulSetMutable, k) {
 			continue
 		}
 		if !reflect.DeepEqual(spec[k], oldSpec[k]) {
-			return field.ErrorList{field.Forbidden(field.NewPath("spec"), "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden (spec."+k+" changed; a StatefulSet's volume claims, service name and selector are fixed: delete it, or open a new env, to change them)")}
+			return append(errs, field.Forbidden(field.NewPath("spec"), "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden (spec."+k+" changed; a StatefulSet's volume claims, service name and selector are fixed: delete it, or open a new env, to change them)"))
 		}
 	}
-	return nil
+	return errs
 }
 
 // sortedMapKeys returns the keys of a and b, sorted, each once.
