@@ -414,3 +414,45 @@ func TestPreviousCompared(t *testing.T) {
 		t.Errorf("--previous-must-match alone: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestWorkflowsCallRenderAsItIs: every render command line of the example
+// GitHub Actions workflows (continuation lines joined) names a command that
+// exists and only flags that command has, and render apps gets --title and
+// --author, which prenv's ApplicationSet needs.
+func TestWorkflowsCallRenderAsItIs(t *testing.T) {
+	cmds := commandFlags(t)
+	files, err := filepath.Glob(filepath.Join("..", "..", "examples", "github-actions", "*.yml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no workflows: %v", err)
+	}
+	call := regexp.MustCompile(`(?:^|[\s(|$])render ([a-z]+)((?: +[^|;&)>\n]+)?)`)
+	flagRE := regexp.MustCompile(`(?:^|\s)(--?[a-z][a-z-]*)`)
+	calls := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.ReplaceAll(string(data), "\\\n", " ")
+		for _, m := range call.FindAllStringSubmatch(text, -1) {
+			name, args := m[1], m[2]
+			c, ok := cmds[name]
+			if !ok {
+				continue // prose such as "render env" in a comment names a command too
+			}
+			calls++
+			for _, fm := range flagRE.FindAllStringSubmatch(args, -1) {
+				flag := strings.TrimLeft(fm[1], "-")
+				if !slices.Contains(c.flags, flag) {
+					t.Errorf("%s: render %s has no flag %s: %s", filepath.Base(f), name, fm[1], strings.TrimSpace(m[0]))
+				}
+			}
+			if name == "apps" && (!strings.Contains(args, "--title") || !strings.Contains(args, "--author")) {
+				t.Errorf("%s: render apps without --title and --author: %s", filepath.Base(f), strings.TrimSpace(m[0]))
+			}
+		}
+	}
+	if calls < 5 {
+		t.Errorf("found %d render calls in the workflows; the pattern no longer matches them", calls)
+	}
+}
