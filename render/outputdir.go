@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -685,18 +686,8 @@ func (r replacer) writeTree(ctx context.Context, root *os.Root, staging string, 
 			return err
 		}
 	}
-	first := true
-	for _, p := range slices.Sorted(maps.Keys(files)) {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := writeNew(root, osName(p), files[p]); err != nil {
-			return err
-		}
-		if first {
-			r.at(stepStaging)
-			first = false
-		}
+	if err := writeFolders(ctx, root, osName, folders, files, func() { r.at(stepStaging) }); err != nil {
+		return err
 	}
 	var names []string
 	for _, p := range slices.Sorted(maps.Keys(files)) {
@@ -706,6 +697,71 @@ func (r replacer) writeTree(ctx context.Context, root *os.Root, staging string, 
 		names = append(names, osName(path.Join(d, MarkerFile)), osName(d))
 	}
 	return syncTree(root, staging, names)
+}
+
+// writeFolders writes the files of every folder of folders (folder → its
+// files' names, as in writeTree) below the root, each folder's through a
+// root opened on that folder (one openat per file instead of one per path
+// element), on up to GOMAXPROCS goroutines, a folder at a time each. The
+// first file (in path order) is written first, then first is called. The
+// error is the first one found in path order of the folders.
+func writeFolders(ctx context.Context, root *os.Root, osName func(string) string, folders map[string][]string, files map[string][]byte, first func()) error {
+	order := slices.Sorted(maps.Keys(folders))
+	order = slices.DeleteFunc(order, func(d string) bool { return len(folders[d]) == 0 })
+	if len(order) == 0 {
+		return nil
+	}
+	writeFolder := func(d string, names []string) error {
+		fr, err := root.OpenRoot(osName(d))
+		if err != nil {
+			return err
+		}
+		defer fr.Close()
+		for _, n := range names {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := writeNew(fr, n, files[path.Join(d, n)]); err != nil {
+				if pe := (*os.PathError)(nil); errors.As(err, &pe) {
+					pe.Path = osName(path.Join(d, n))
+				}
+				return err
+			}
+		}
+		return nil
+	}
+	// The first file alone, so that an interruption after first sees it.
+	d0 := order[0]
+	names0 := slices.Sorted(slices.Values(folders[d0]))
+	if err := writeFolder(d0, names0[:1]); err != nil {
+		return err
+	}
+	first()
+	errs := make([]error, len(order))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(order)) {
+		wg.Go(func() {
+			for i := range next {
+				names := slices.Sorted(slices.Values(folders[order[i]]))
+				if i == 0 {
+					names = names[1:]
+				}
+				errs[i] = writeFolder(order[i], names)
+			}
+		})
+	}
+	for i := range order {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // syncEach syncs the files and folders names (relative to the root) to

@@ -26,6 +26,18 @@ func Plan(env *PreviewEnvironment, pr int) (*Model, error) {
 	return m, nil
 }
 
+// planChecked is [Plan] for a spec that [Check] already passed.
+func planChecked(env *PreviewEnvironment, pr int) (*Model, error) {
+	if pr < 1 || pr > MaxPR {
+		return Plan(env, pr)
+	}
+	m, errs := plan(env, pr)
+	if len(errs) > 0 {
+		return nil, &InvalidError{Errs: errs}
+	}
+	return m, nil
+}
+
 func plan(env *PreviewEnvironment, pr int) (*Model, field.ErrorList) {
 	s := &env.Spec
 	app := env.Metadata.Name

@@ -83,7 +83,17 @@ func NewRenderer(opts Options) (*Renderer, error) {
 // Render checks the spec and renders every object of PR pr's environment,
 // as the function [Render] does.
 func (r *Renderer) Render(ctx context.Context, env *PreviewEnvironment, pr int) (*Output, error) {
-	m, err := Plan(env, pr)
+	return r.render(ctx, env, pr, false)
+}
+
+// render is [Renderer.Render]; checked says that [Check] already passed
+// env (as [SyncFiles] does once per spec), so [Plan]'s check is skipped.
+func (r *Renderer) render(ctx context.Context, env *PreviewEnvironment, pr int, checked bool) (*Output, error) {
+	plan := Plan
+	if checked {
+		plan = planChecked
+	}
+	m, err := plan(env, pr)
 	if err != nil {
 		return nil, err
 	}

@@ -335,7 +335,7 @@ func syncEnv(ctx context.Context, r *Renderer, spec *PreviewEnvironment, pr int,
 	fail := func(stage SyncStage, errs []error) *EnvError {
 		return &EnvError{App: spec.Metadata.Name, PR: pr, Stage: stage, Errs: errs}
 	}
-	out, err := r.Render(ctx, spec, pr)
+	out, err := r.render(ctx, spec, pr, true)
 	if err != nil {
 		var inv *InvalidError
 		if errors.As(err, &inv) {
