@@ -19,6 +19,13 @@ import (
 // boundsSpecs returns the specs of m's ResourceQuota, LimitRange and
 // NetworkPolicies by reference, as the API types, and why each must stay.
 func (c *objectChecker) boundsSpecs() map[ObjectRef]boundSpec {
+	if c.bounds == nil {
+		c.bounds = c.newBoundsSpecs()
+	}
+	return c.bounds
+}
+
+func (c *objectChecker) newBoundsSpecs() map[ObjectRef]boundSpec {
 	m := c.m
 	out := map[ObjectRef]boundSpec{}
 	if q := m.ResourceQuota; q != nil {

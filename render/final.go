@@ -219,6 +219,8 @@ type objectChecker struct {
 	// found are the env's own objects seen, by reference.
 	found map[ObjectRef]bool
 	errs  []*ObjectError
+	// bounds caches boundsSpecs.
+	bounds map[ObjectRef]boundSpec
 }
 
 func (c *objectChecker) add(ref ObjectRef, errs ...*field.Error) {
