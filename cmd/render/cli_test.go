@@ -456,3 +456,22 @@ func TestWorkflowsCallRenderAsItIs(t *testing.T) {
 		t.Errorf("found %d render calls in the workflows; the pattern no longer matches them", calls)
 	}
 }
+
+// TestExtraTemplateWarnsInEveryCommand: every command that takes
+// --templates warns of a file that overrides no template of the kit.
+func TestExtraTemplateWarnsInEveryCommand(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "notes.yaml", "{{/* renders nothing */}}\n")
+	out := t.TempDir()
+	for cmd, args := range map[string][]string{
+		"env":  {"env", "-f", syncWebSpec, "--pr", "1", "--templates", dir},
+		"sync": {"sync", "-f", syncWebSpec, "--prs", "1", "--output-dir", filepath.Join(out, "envs"), "--templates", dir},
+		"diff": {"diff", "--base-spec", syncWebSpec, "-f", syncWebSpec, "--pr", "1", "--templates", dir},
+	} {
+		r := runCLI(t, "", args...)
+		want := "render " + cmd + ": warning: --templates " + dir + ": notes.yaml overrides no template of the kit, so it adds one (the kit's: "
+		if r.code != exitOK || !strings.HasPrefix(r.stderr, want) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%s: exit %d, stderr %q, want exit 0 and one line starting %q", cmd, r.code, r.stderr, want)
+		}
+	}
+}

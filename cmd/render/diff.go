@@ -18,16 +18,15 @@ import (
 func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("diff", "[-o text|json] BASE HEAD | --base-spec FILE -f SPEC --pr N [flags]", stderr)
 	var (
-		baseSpec, file, prFlag, templatesDir string
-		overrides                            overrideFlags
+		baseSpec, file, prFlag string
+		overrides              overrideFlags
 	)
 	output := fs.String("o", "text", "output `format`: text or json")
 	fs.StringVar(&baseSpec, "base-spec", "", "render this spec `FILE` as the base, instead of reading BASE")
 	fs.StringVar(&file, "f", "", "with --base-spec: the head spec `FILE` (- for standard input)")
 	fs.StringVar(&prFlag, "pr", "", "with --base-spec: the pull-request `number` both specs are rendered for")
-	fs.StringVar(&templatesDir, "templates", "", "with --base-spec: a `folder` whose template files override the embedded kit's, for both renders")
-	var allowUnbounded bool
-	fs.BoolVar(&allowUnbounded, "allow-unbounded", false, "accept a spec that turns off the env's ResourceQuota, LimitRange or NetworkPolicies (enabled: false); a trusted CI setting, since the spec is what a pull request can change")
+	var kit kitFlags
+	kit.register(fs, "with --base-spec: a `folder` whose template files override the embedded kit's, for both renders")
 	overrides.register(fs)
 	var paths []string
 	if code, ok := parseWith(fs, args, func(args []string) (err error) {
@@ -59,16 +58,11 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if err != nil {
 			return usageErr("--pr must be a whole number, got %q", prFlag)
 		}
-		opts := render.Options{AllowUnbounded: allowUnbounded}
-		if templatesDir != "" {
-			fsys, code := openTemplates("diff", templatesDir, stderr)
-			if fsys == nil {
-				return code
-			}
-			defer fsys.Close()
-			opts.Templates = fsys
+		opts, done, code := kit.options("diff", stderr)
+		if done == nil {
+			return code
 		}
-		var code int
+		defer done()
 		if base, code = renderSpec(ctx, baseSpec, pr, overrides.list, opts, stdin, stderr); base == nil {
 			return code
 		}
@@ -76,7 +70,7 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return code
 		}
 	} else {
-		if file != "" || prFlag != "" || templatesDir != "" || len(overrides.list) > 0 {
+		if file != "" || prFlag != "" || kit.templatesDir != "" || len(overrides.list) > 0 {
 			return usageErr("-f, --pr, --set, --set-string and --templates go with --base-spec")
 		}
 		if len(paths) != 2 {

@@ -10,14 +10,13 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"prenv.dev/prenv/render"
-	"prenv.dev/prenv/templates"
 	"prenv.dev/prenv/validate"
 )
 
 func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("env", "-f prenv.yaml --pr N [flags]", stderr)
 	var (
-		file, templatesDir, outDir string
+		file, outDir               string
 		pr                         prValue
 		chartDir, kustomizeDir     string
 		valueFiles, crdPaths       listFlag
@@ -31,9 +30,8 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	)
 	fs.StringVar(&file, "f", "", "the spec `FILE` (prenv.yaml), or - for standard input")
 	fs.Var(&pr, "pr", "the pull-request number `N` (required): "+prRule)
-	fs.StringVar(&templatesDir, "templates", "", "a folder (`DIR`) whose template files override the embedded kit's by name; a file that overrides none adds a template, with a warning")
-	var allowUnbounded bool
-	fs.BoolVar(&allowUnbounded, "allow-unbounded", false, "accept a spec that turns off the env's ResourceQuota, LimitRange or NetworkPolicies (enabled: false); a trusted CI setting, since the spec is what a pull request can change")
+	var kit kitFlags
+	kit.register(fs, "a folder (`DIR`) whose template files override the embedded kit's by name; a file that overrides none adds a template, with a warning")
 	fs.StringVar(&outDir, "output-dir", "", "write one file per object into this folder `DIR` (atomically) instead of standard output")
 	fs.StringVar(&chartDir, "chart", "", "also render this app chart (a folder or .tgz: `CHART`) in-process with Helm, the env's identity injected as values")
 	fs.Var(&valueFiles, "values", "a values `FILE` for --chart, merged in order as helm's -f (repeatable); --set changes the spec, not the chart")
@@ -65,21 +63,16 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if env == nil {
 		return code
 	}
-	opts := render.Options{AllowUnbounded: allowUnbounded}
-	if templatesDir != "" {
-		fsys, code := openTemplates("env", templatesDir, stderr)
-		if fsys == nil {
-			return code
-		}
-		defer fsys.Close()
-		warnExtraTemplates("env", templatesDir, fsys, templates.FS, stderr)
-		opts.Templates = fsys
+	opts, done, code := kit.options("env", stderr)
+	if done == nil {
+		return code
 	}
+	defer done()
 	if (len(valueFiles) > 0 || chartAllowSymlinks || chartAllowNondeterministic) && chartDir == "" {
 		fmt.Fprintln(stderr, "render env: --values, --chart-allow-symlinks and --chart-allow-nondeterministic need --chart")
 		return exitUsage
 	}
-	if helmValues && (chartDir != "" || outDir != "" || kustomizeDir != "" || templatesDir != "" || len(crdPaths) > 0 || previous != "") {
+	if helmValues && (chartDir != "" || outDir != "" || kustomizeDir != "" || kit.templatesDir != "" || len(crdPaths) > 0 || previous != "") {
 		fmt.Fprintln(stderr, "render env: --helm-values prints only the values for an app chart; it takes none of --chart, --values, --output-dir, --kustomize, --templates, --crds, --previous")
 		return exitUsage
 	}
@@ -98,7 +91,7 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	out, err := render.Render(ctx, env, pr.n, opts)
 	if err != nil {
 		var te *render.TemplateError
-		if errors.As(err, &te) && templatesDir != "" || fileRefused(err) {
+		if errors.As(err, &te) && kit.templatesDir != "" || fileRefused(err) {
 			fmt.Fprintf(stderr, "render env: %v\n", err)
 			return exitInvalid
 		}
@@ -141,7 +134,7 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	// Whatever templates, the chart or the kustomization made of them, the
 	// final objects keep the env's identity and permissions and stay inside
 	// its fence.
-	userShaped := templatesDir != "" || chartDir != "" || kustomizeDir != ""
+	userShaped := kit.templatesDir != "" || chartDir != "" || kustomizeDir != ""
 	if problems := render.CheckObjects(out.Model, out.Objects, render.ObjectRules{AppKinds: render.AppKinds(env)}); len(problems) > 0 {
 		for _, p := range problems {
 			fmt.Fprintf(stderr, "  %s\n", p)
@@ -155,7 +148,7 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if previousMustMatch && previous == "" {
 		return usageError(stderr, "env", "--previous-must-match needs --previous")
 	}
-	if code := validateOutput(ctx, out.Objects, crdPaths, previous, previousMustMatch, templatesDir != "" || chartDir != "" || kustomizeDir != "" || len(crdPaths) > 0, stderr); code != exitOK {
+	if code := validateOutput(ctx, out.Objects, crdPaths, previous, previousMustMatch, kit.templatesDir != "" || chartDir != "" || kustomizeDir != "" || len(crdPaths) > 0, stderr); code != exitOK {
 		return code
 	}
 	if outDir != "" {

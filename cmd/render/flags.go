@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/templates"
 )
 
 // listFlag is a repeatable string flag.
@@ -322,6 +323,43 @@ func fileRefused(err error) bool {
 		lo *render.LinkOutsideError
 	)
 	return errors.As(err, &tl) || errors.As(err, &nr) || errors.As(err, &lo)
+}
+
+// allowUnboundedUsage is the help of --allow-unbounded, for every command
+// that renders envs.
+const allowUnboundedUsage = "accept a spec that turns off the env's ResourceQuota, LimitRange or NetworkPolicies (enabled: false); a trusted CI setting, since the spec is what a pull request can change"
+
+// kitFlags are the flags that shape how a command renders envs:
+// --templates and --allow-unbounded.
+type kitFlags struct {
+	templatesDir   string
+	allowUnbounded bool
+}
+
+// register adds --templates (with its command's help text) and
+// --allow-unbounded to fs.
+func (k *kitFlags) register(fs *flag.FlagSet, templatesUsage string) {
+	fs.StringVar(&k.templatesDir, "templates", "", templatesUsage)
+	fs.BoolVar(&k.allowUnbounded, "allow-unbounded", false, allowUnboundedUsage)
+}
+
+// options returns the render options of the flags for cmd: with
+// --templates, the folder opened (openTemplates) and each file in it that
+// overrides no template of the kit warned of. The caller calls done when
+// it has rendered. On failure it has printed why, and returns the exit
+// code.
+func (k *kitFlags) options(cmd string, stderr io.Writer) (opts render.Options, done func(), code int) {
+	opts = render.Options{AllowUnbounded: k.allowUnbounded}
+	if k.templatesDir == "" {
+		return opts, func() {}, exitOK
+	}
+	fsys, code := openTemplates(cmd, k.templatesDir, stderr)
+	if fsys == nil {
+		return opts, nil, code
+	}
+	warnExtraTemplates(cmd, k.templatesDir, fsys, templates.FS, stderr)
+	opts.Templates = fsys
+	return opts, func() { fsys.Close() }, exitOK
 }
 
 // openTemplates opens a --templates folder for cmd: confined to the folder

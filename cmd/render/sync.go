@@ -18,7 +18,6 @@ import (
 	"strings"
 
 	"prenv.dev/prenv/render"
-	"prenv.dev/prenv/templates"
 	"prenv.dev/prenv/validate"
 )
 
@@ -28,12 +27,12 @@ const maxPRListSize int64 = 4 << 20
 func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("sync", "-f SPEC [-f SPEC|DIR]... (--prs N,N... | --prs-file FILE | --prs-json FILE) --output-dir DIR [flags]", stderr)
 	var (
-		files                            listFlag
-		prsList, prsFile, prsJSON        string
-		prsListSet                       bool
-		outDir, templatesDir, outputMode string
-		crdPaths                         listFlag
-		overrides                        overrideFlags
+		files                     listFlag
+		prsList, prsFile, prsJSON string
+		prsListSet                bool
+		outDir, outputMode        string
+		crdPaths                  listFlag
+		overrides                 overrideFlags
 	)
 	fs.Var(&files, "f", "a spec `FILE` (prenv.yaml), - for standard input, or a folder whose prenv.yaml and */prenv.yaml are read (repeatable)")
 	fs.Func("prs", "the open pull requests, comma-separated: `N,N...`, for example 12,15,31", func(v string) error {
@@ -43,9 +42,8 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.StringVar(&prsFile, "prs-file", "", "a `FILE` with the open pull requests, one number a line (- for standard input); an empty file removes every PR folder")
 	fs.StringVar(&prsJSON, "prs-json", "", "`FILE` with the open pull requests as gh pr list --json number,headRefName,headRefOid,labels prints them (- for standard input)")
 	fs.StringVar(&outDir, "output-dir", "", "the tree to write (`DIR`): pr-<n>/ per open PR, <app>/pr-<n>/ with several specs (required)")
-	fs.StringVar(&templatesDir, "templates", "", "a folder (`DIR`) whose template files override the embedded kit's by name")
-	var allowUnbounded bool
-	fs.BoolVar(&allowUnbounded, "allow-unbounded", false, "accept a spec that turns off the env's ResourceQuota, LimitRange or NetworkPolicies (enabled: false); a trusted CI setting, since the spec is what a pull request can change")
+	var kit kitFlags
+	kit.register(fs, "a folder (`DIR`) whose template files override the embedded kit's by name")
 	fs.Var(&crdPaths, "crds", "CRD files or folders (`PATH`) that replace or extend the embedded schemas the output is validated against (repeatable)")
 	fs.StringVar(&outputMode, "o", "text", "summary `FORMAT`: text or json")
 	overrides.register(fs)
@@ -118,20 +116,15 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return code
 	}
 
-	opts := render.Options{AllowUnbounded: allowUnbounded}
-	if templatesDir != "" {
-		fsys, code := openTemplates("sync", templatesDir, stderr)
-		if fsys == nil {
-			return code
-		}
-		defer fsys.Close()
-		warnExtraTemplates("sync", templatesDir, fsys, templates.FS, stderr)
-		opts.Templates = fsys
+	opts, done, code := kit.options("sync", stderr)
+	if done == nil {
+		return code
 	}
+	defer done()
 	renderer, err := render.NewRenderer(opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "render sync: %v\n", err)
-		if templatesDir != "" {
+		if kit.templatesDir != "" {
 			return exitInvalid
 		}
 		return exitInternal
@@ -150,7 +143,7 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		Validate: func(ctx context.Context, out *render.Output) []error { return validateEnv(ctx, v, out) },
 	})
 	if err != nil {
-		return reportSyncError(stderr, outDir, err, templatesDir != "" || len(crdPaths) > 0)
+		return reportSyncError(stderr, outDir, err, kit.templatesDir != "" || len(crdPaths) > 0)
 	}
 	if outputMode == "json" {
 		return writeSyncJSON(stdout, stderr, outDir, res)
