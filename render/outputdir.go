@@ -702,7 +702,7 @@ func (r replacer) writeTree(ctx context.Context, root *os.Root, staging string, 
 // writeFolders writes the files of every folder of folders (folder → its
 // files' names, as in writeTree) below the root, each folder's through a
 // root opened on that folder (one openat per file instead of one per path
-// element), on up to GOMAXPROCS goroutines, a folder at a time each. The
+// element), on up to twice GOMAXPROCS goroutines, a folder at a time each. The
 // first file (in path order) is written first, then first is called. The
 // error is the first one found in path order of the folders.
 func writeFolders(ctx context.Context, root *os.Root, osName func(string) string, folders map[string][]string, files map[string][]byte, first func()) error {
@@ -740,7 +740,8 @@ func writeFolders(ctx context.Context, root *os.Root, osName func(string) string
 	errs := make([]error, len(order))
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(order)) {
+	// Creating a file mostly waits for the file system, not for a CPU.
+	for range min(2*runtime.GOMAXPROCS(0), len(order)) {
 		wg.Go(func() {
 			for i := range next {
 				names := slices.Sorted(slices.Values(folders[order[i]]))
