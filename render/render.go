@@ -271,24 +271,12 @@ func TemplateValues(v any) (map[string]any, error) {
 func ParseObjects(data []byte) ([]*unstructured.Unstructured, error) {
 	var objs []*unstructured.Unstructured
 	for i, doc := range SplitDocuments(data) {
-		var v any
-		if err := yaml2.UnmarshalStrict(doc, &v); err != nil {
+		jv, err := readDocument(doc)
+		if err != nil {
 			return nil, fmt.Errorf("document %d: %w", i, err)
 		}
-		if v == nil {
+		if jv == nil {
 			continue
-		}
-		jv, ok := jsonValue(v)
-		if !ok {
-			// Keys that are not strings, or values JSON has no form for:
-			// let sigs.k8s.io/yaml convert them as kubectl would.
-			js, err := yaml.YAMLToJSONStrict(doc)
-			if err != nil {
-				return nil, fmt.Errorf("document %d: %w", i, err)
-			}
-			if err := json.Unmarshal(js, &jv); err != nil {
-				return nil, fmt.Errorf("document %d: %w", i, err)
-			}
 		}
 		obj, ok := jv.(map[string]any)
 		if !ok {
@@ -301,6 +289,42 @@ func ParseObjects(data []byte) ([]*unstructured.Unstructured, error) {
 		objs = append(objs, u)
 	}
 	return objs, nil
+}
+
+// readDocument reads one YAML document as [ParseObjects] does, into the
+// types of decoded JSON; nil for a document with nothing in it. The kit's
+// usual shape is read directly (fastDocument), anything else with the
+// general YAML reader.
+func readDocument(doc []byte) (any, error) {
+	if v, ok := fastDocument(doc); ok {
+		return v, nil
+	}
+	return readDocumentGeneral(doc)
+}
+
+// readDocumentGeneral is [readDocument] with the general YAML reader.
+func readDocumentGeneral(doc []byte) (any, error) {
+	var v any
+	if err := yaml2.UnmarshalStrict(doc, &v); err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return nil, nil
+	}
+	if jv, ok := jsonValue(v); ok {
+		return jv, nil
+	}
+	// Keys that are not strings, or values JSON has no form for: let
+	// sigs.k8s.io/yaml convert them as kubectl would.
+	js, err := yaml.YAMLToJSONStrict(doc)
+	if err != nil {
+		return nil, err
+	}
+	var jv any
+	if err := json.Unmarshal(js, &jv); err != nil {
+		return nil, err
+	}
+	return jv, nil
 }
 
 // jsonValue converts a value decoded by the YAML reader into the types of

@@ -1,0 +1,191 @@
+package render
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// kitDocuments returns every YAML document the embedded kit prints for the
+// examples, for PRs 1, 7 and 4321.
+func kitDocuments(t testing.TB) map[string][]byte {
+	t.Helper()
+	r, err := NewRenderer(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs, err := filepath.Glob(filepath.Join("..", "examples", "*", "prenv.yaml"))
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	docs := map[string][]byte{}
+	for _, f := range dirs {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env, err := Load(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pr := range []int{1, 7, 4321} {
+			m, err := Plan(env, pr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			values, err := TemplateValues(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := r.kit.run(context.Background(), values, map[string]any{"Name": m.EnvName, "Namespace": m.Namespace}, "missingkey=error")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, rf := range out {
+				for i, doc := range SplitDocuments([]byte(rf.text)) {
+					docs[filepath.Base(filepath.Dir(f))+"/"+rf.name+"/"+strconv.Itoa(pr)+"#"+strconv.Itoa(i)] = doc
+				}
+			}
+		}
+	}
+	return docs
+}
+
+// TestFastDocumentMatches: every document the embedded kit prints for the
+// examples is read by the fast reader, and to what the general reader
+// gives.
+func TestFastDocumentMatches(t *testing.T) {
+	for name, doc := range kitDocuments(t) {
+		got, ok := fastDocument(doc)
+		if !ok {
+			t.Errorf("%s: the fast reader leaves a document of the embedded kit to the general one:\n%s", name, doc)
+			continue
+		}
+		want, err := readDocumentGeneral(doc)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("%s: fast reader differs (-general +fast):\n%s", name, d)
+		}
+	}
+}
+
+// TestFastDocument: what the fast reader reads, and what it leaves to the
+// general reader (ok false).
+func TestFastDocument(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		doc  string
+		want any
+		ok   bool
+	}{
+		{"empty", "", nil, true},
+		{"comments only", "# a\n  # b\n\n", nil, true},
+		{"flat", "a: 1\nb: \"x\"\nc: true\nd: null\ne: word\n", map[string]any{"a": int64(1), "b": "x", "c": true, "d": nil, "e": "word"}, true},
+		{"nested", "a:\n  b:\n    c: -12\n", map[string]any{"a": map[string]any{"b": map[string]any{"c": int64(-12)}}}, true},
+		{"sequence at the key's indentation", "a:\n- x\n- \"y\"\n", map[string]any{"a": []any{"x", "y"}}, true},
+		{"sequence of mappings", "a:\n  - k: 1\n    l: 2\n  - k: 3\n", map[string]any{"a": []any{map[string]any{"k": int64(1), "l": int64(2)}, map[string]any{"k": int64(3)}}}, true},
+		{"dash alone", "a:\n-\n  k: v\n-\n", map[string]any{"a": []any{map[string]any{"k": "v"}, nil}}, true},
+		{"flow empties on their own line", "a:\n  {}\nb:\n  []\n", map[string]any{"a": map[string]any{}, "b": []any{}}, true},
+		{"array of strings", `a: ["x","y\"z"]` + "\n", map[string]any{"a": []any{"x", `y"z`}}, true},
+		{"escapes", `a: "\u003c\n\t\\\b\f\r\""` + "\n", map[string]any{"a": "<\n\t\\\b\f\r\""}, true},
+		{"escaped slash", `a: "\/"` + "\n", nil, false},
+		{"quoted keys", `"app.kubernetes.io/name": "x"` + "\n" + `"": ""` + "\n", map[string]any{"app.kubernetes.io/name": "x", "": ""}, true},
+		{"key null", "a:\nb: 1\n", map[string]any{"a": nil, "b": int64(1)}, true},
+
+		{"yes", "a: yes\n", nil, false},
+		{"On key", "On: 1\n", nil, false},
+		{"octal", "a: 0777\n", nil, false},
+		{"plus", "a: +1\n", nil, false},
+		{"underscore number", "a: 1_000\n", nil, false},
+		{"float", "a: 1.5\n", nil, false},
+		{"exponent", "a: 1e3\n", nil, false},
+		{"19 digits", "a: 1234567890123456789\n", nil, false},
+		{"timestamp", "a: 2001-12-14\n", nil, false},
+		{"base 60", "a: 1:30\n", nil, false},
+		{"tilde", "a: ~\n", nil, false},
+		{"anchor", "a: &x 1\nb: *x\n", nil, false},
+		{"tag", "a: !!str 1\n", nil, false},
+		{"literal block", "a: |\n  x\n", nil, false},
+		{"folded plain", "a: x\n  y\n", nil, false},
+		{"trailing comment", "a: x # c\n", nil, false},
+		{"quoted then comment", `a: "x" # c` + "\n", nil, false},
+		{"duplicate key", "a: 1\na: 2\n", nil, false},
+		{"tab", "a:\t1\n", nil, false},
+		{"crlf", "a: 1\r\n", nil, false},
+		{"non-ASCII", "a: \"\u00e9\"\n", nil, false},
+		{"line separator escape is fine", `a: "\u2028"` + "\n", map[string]any{"a": "\u2028"}, true},
+		{"surrogate escape", `a: "\ud83d\ude00"` + "\n", nil, false},
+		{"single quotes", "a: 'x'\n", nil, false},
+		{"flow mapping", `a: {"b":1}` + "\n", nil, false},
+		{"spaced array", `a: ["x", "y"]` + "\n", map[string]any{"a": []any{"x", "y"}}, true},
+		{"space before comma", `a: ["x" ,"y"]` + "\n", nil, false},
+		{"trailing comma", `a: ["x",]` + "\n", nil, false},
+		{"space inside brackets", `a: [ "x"]` + "\n", nil, false},
+		{"numbers in array", `a: [1,2]` + "\n", nil, false},
+		{"nested dash", "- - a\n", nil, false},
+		{"top-level sequence", "- a\n", nil, false},
+		{"top-level scalar", "a\n", nil, false},
+		{"indented top", "  a: 1\n", nil, false},
+		{"ragged", "a:\n  b: 1\n c: 2\n", nil, false},
+		{"directive", "%YAML 1.1\na: 1\n", nil, false},
+		{"colon in plain value", "a: http://x\n", nil, false},
+		{"key without space", "a:b\n", nil, false},
+		{"merge key", "<<: {}\n", nil, false},
+		{"complex key", "? a\n: b\n", nil, false},
+		{"null word key", "null: 1\n", nil, false},
+		{"bad escape", `a: "\x41"` + "\n", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := fastDocument([]byte(tc.doc))
+			if ok != tc.ok {
+				t.Fatalf("ok %v, want %v (value %#v)", ok, tc.ok, got)
+			}
+			if !ok {
+				return
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+			general, err := readDocumentGeneral([]byte(tc.doc))
+			if err != nil {
+				t.Fatalf("the general reader refuses it: %v", err)
+			}
+			if d := cmp.Diff(general, got); d != "" {
+				t.Errorf("differs from the general reader (-general +fast):\n%s", d)
+			}
+		})
+	}
+}
+
+// FuzzFastDocument: whatever the fast reader reads, the general reader
+// reads too, to the same value.
+func FuzzFastDocument(f *testing.F) {
+	for _, doc := range kitDocuments(f) {
+		f.Add(doc)
+	}
+	for _, s := range []string{
+		"a:\n- x\n-\n  b: [\"c\"]\n", "a: \"\\u0000\"\n", "a:\n  {}\n", "k: -0\n", "k: 0\n",
+		"- a: 1\n  b:\n  - c\n", "a:\n  - b: 1\n   c: 2\n", "a: \"x\"\n  b: 1\n", "a:\n    b: 1\n  c: 2\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		got, ok := fastDocument(doc)
+		if !ok {
+			return
+		}
+		want, err := readDocumentGeneral(doc)
+		if err != nil {
+			t.Fatalf("the fast reader reads %q, the general one refuses it: %v", doc, err)
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Fatalf("%q: (-general +fast):\n%s", doc, d)
+		}
+	})
+}
