@@ -296,6 +296,7 @@ func TestMarshalCases(t *testing.T) {
 		{"space at column 81", map[string]any{"k": strings.Repeat("a", 78) + " b"}, "k: " + strings.Repeat("a", 78) + "\n  b\n", false, ""},
 		{"space at column 81 in a sequence", map[string]any{"k": []any{map[string]any{"l": strings.Repeat("a", 76) + " b"}}},
 			"k:\n- l: " + strings.Repeat("a", 76) + "\n    b\n", false, ""},
+		{"keys are not folded", map[string]any{strings.Repeat("key ", 30) + "k": 1}, strings.Repeat("key ", 30) + "k: 1\n", true, ""},
 		{"long key", map[string]any{strings.Repeat("k", 129): 1, strings.Repeat("j", 128): 1},
 			strings.Repeat("j", 128) + ": 1\n? " + strings.Repeat("k", 129) + "\n: 1\n", false, "a key of 129 bytes is a complex key"},
 		{"non-ASCII and tabs", map[string]any{"a": "名前", "b": "\U0001F680", "c": "a\tb", "é": "ü x"},
