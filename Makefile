@@ -9,6 +9,8 @@ FUZZ_RENDER ?= 3000x
 FUZZ_LOAD ?= 3000x
 FUZZ_NAMES ?= 15000x
 FUZZ_GENERATE ?= 4000x
+FUZZ_MARSHAL ?= 4000x
+FUZZ_READ ?= 10000x
 EXAMPLE ?= web
 PR ?= 123
 
@@ -46,6 +48,8 @@ fuzz:
 	$(GO) test ./render -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_LOAD))
 	$(GO) test ./render -run '^$$' -fuzz '^FuzzNames$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_NAMES))
 	$(GO) test ./argocd -run '^$$' -fuzz '^FuzzGenerate$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_GENERATE))
+	$(GO) test ./render -run '^$$' -fuzz '^FuzzMarshalYAML$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_MARSHAL))
+	$(GO) test ./render -run '^$$' -fuzz '^FuzzFastDocument$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_READ))
 
 ## e2e: end-to-end tests on a real kube-apiserver (needs bash tools/kube/build.sh and etcd; skips without them unless PRENV_REQUIRE_TOOLS=1)
 .PHONY: e2e
