@@ -133,15 +133,32 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return usageErr("--crds: %v", err)
 	}
-	v, err := validate.New(ctx, validate.Options{CRDs: srcs})
-	if err != nil {
-		return usageErr("--crds: %v", err)
-	}
-
+	// The validator is built while the first envs render; each env waits
+	// for it before its validation. Should it fail (a --crds schema), no
+	// env passes and nothing is written; its error is then the one shown.
+	var (
+		v          *validate.Validator
+		errNew     error
+		validatorc = make(chan struct{})
+	)
+	go func() {
+		defer close(validatorc)
+		v, errNew = validate.New(ctx, validate.Options{CRDs: srcs})
+	}()
 	res, err := render.Sync(ctx, outDir, specs, prs, render.SyncOptions{
 		Renderer: renderer,
-		Validate: func(ctx context.Context, out *render.Output) []error { return validateEnv(ctx, v, out) },
+		Validate: func(ctx context.Context, out *render.Output) []error {
+			<-validatorc
+			if errNew != nil {
+				return []error{errNew}
+			}
+			return validateEnv(ctx, v, out)
+		},
 	})
+	<-validatorc
+	if errNew != nil {
+		return usageErr("--crds: %v", errNew)
+	}
 	if err != nil {
 		return reportSyncError(stderr, outDir, err, kit.templatesDir != "" || len(crdPaths) > 0)
 	}

@@ -334,3 +334,23 @@ func TestSyncPRInput(t *testing.T) {
 		})
 	}
 }
+
+// TestSyncBadCRDs: a --crds schema the validator refuses is a usage error
+// that names it, though the envs render while the validator is built, and
+// nothing is written.
+func TestSyncBadCRDs(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad-crd.yaml")
+	if err := os.WriteFile(bad, []byte(strings.Replace(cliQueueCRD, "queueName: {type: string}", "queueName: {}", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "envs")
+	r := runCLI(t, "", "sync", "-f", syncWebSpec, "--prs", "1,2,3", "--output-dir", out, "--crds", bad)
+	want := "render sync: --crds: "
+	if r.code != exitUsage || !strings.HasPrefix(r.stderr, want) || !strings.Contains(r.stderr, "queueName].type: Required value") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("exit %d, stderr %q; want exit %d and one line starting %q", r.code, r.stderr, exitUsage, want)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("the tree was written: %v", err)
+	}
+}
