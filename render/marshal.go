@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -28,8 +27,7 @@ import (
 // go.yaml.in/yaml/v2's bytes, else by [marshalDocument], which calls that
 // encoder.
 func Marshal(objs []*unstructured.Unstructured) ([]byte, error) {
-	w := writerPool.Get().(*yamlWriter)
-	defer w.release()
+	w := &yamlWriter{buf: make([]byte, 0, 4096)}
 	for i, o := range objs {
 		if i > 0 {
 			w.buf = append(w.buf, "---\n"...)
@@ -48,7 +46,7 @@ func Marshal(objs []*unstructured.Unstructured) ([]byte, error) {
 	if len(w.buf) == 0 {
 		return nil, nil
 	}
-	return bytes.Clone(w.buf), nil
+	return w.buf, nil
 }
 
 // marshalDocument is one document by go.yaml.in/yaml/v2's encoder: the
@@ -194,19 +192,6 @@ type yamlWriter struct {
 type mapEntry struct {
 	key   string
 	value any
-}
-
-var writerPool = sync.Pool{New: func() any { return new(yamlWriter) }}
-
-// release empties w and returns it to writerPool, unless its buffer grew
-// past 1 MiB.
-func (w *yamlWriter) release() {
-	if cap(w.buf) > 1<<20 {
-		return
-	}
-	clear(w.entries[:cap(w.entries)])
-	w.buf, w.entries = w.buf[:0], w.entries[:0]
-	writerPool.Put(w)
 }
 
 // document appends obj as one YAML document. It reports false, having
