@@ -516,6 +516,16 @@ func TestDatabaseKinds(t *testing.T) {
 // ResourceQuota are refused with the numbers, since the API server would
 // refuse their pods or claims at admission and the sync would wait for
 // ever.
+// fiveDatabases is spec.databases' list of five small PostgreSQL
+// databases, d0 to d4.
+func fiveDatabases() string {
+	var b strings.Builder
+	for i := range 5 {
+		fmt.Fprintf(&b, "  - {name: d%d, engine: postgres, version: \"17\", storage: 1Gi, databaseName: app}\n", i)
+	}
+	return b.String()
+}
+
 func TestDatabasesFitTheEnvBounds(t *testing.T) {
 	const head = `apiVersion: prenv.dev/v1alpha1
 kind: PreviewEnvironment
@@ -527,8 +537,8 @@ spec:
 	for name, tc := range map[string]struct{ spec, want string }{
 		"storage over requests.storage": {"  databases:\n  - {name: main, engine: postgres, version: \"17\", storage: 100Gi, databaseName: app}\n",
 			"spec.databases: Forbidden: the databases' volumes add up to 100Gi, over the env's ResourceQuota requests.storage of 20Gi (spec.resourceQuota.hard)"},
-		"more claims than the quota": {"  databases:\n" + strings.Repeat("  - {engine: postgres, version: \"17\", storage: 1Gi, databaseName: app, name: dNAME}\n", 1),
-			""},
+		"more claims than the quota": {"  resourceQuota: {hard: {requests.memory: 64Gi, limits.memory: 64Gi, limits.cpu: \"64\", pods: \"20\"}}\n  databases:\n" + fiveDatabases(),
+			"spec.databases: Forbidden: the databases need volume claims: 5, over the env's ResourceQuota persistentvolumeclaims of 4 (spec.resourceQuota.hard)"},
 		"a limit over the LimitRange max": {"  databases:\n  - {name: main, engine: postgres, version: \"17\", storage: 1Gi, databaseName: app, resources: {limits: {memory: 64Gi}}}\n",
 			"spec.databases[0].resources.limits.memory: Invalid value: \"64Gi\": is over the env's LimitRange max of 4Gi for one container (spec.limitRange.max)"},
 		"no pods left": {"  resourceQuota: {hard: {pods: \"1\"}}\n  databases:\n  - {name: main, engine: postgres, version: \"17\", storage: 1Gi, databaseName: app}\n",
@@ -536,17 +546,7 @@ spec:
 		"within the defaults": {"  databases:\n  - {name: main, engine: postgres, version: \"17\", storage: 5Gi, databaseName: app}\n  - {name: other, engine: mysql, version: \"8.4\", storage: 5Gi, databaseName: app}\n", ""},
 	} {
 		t.Run(name, func(t *testing.T) {
-			spec := tc.spec
-			if name == "more claims than the quota" {
-				var b strings.Builder
-				b.WriteString("  resourceQuota: {hard: {requests.memory: 64Gi, limits.memory: 64Gi, limits.cpu: \"64\", pods: \"20\"}}\n  databases:\n")
-				for i := range 5 {
-					fmt.Fprintf(&b, "  - {name: d%d, engine: postgres, version: \"17\", storage: 1Gi, databaseName: app}\n", i)
-				}
-				spec = b.String()
-				tc.want = "spec.databases: Forbidden: the databases need volume claims: 5, over the env's ResourceQuota persistentvolumeclaims of 4 (spec.resourceQuota.hard)"
-			}
-			_, err := loadAndRender([]byte(head+spec), 1)
+			_, err := loadAndRender([]byte(head+tc.spec), 1)
 			switch {
 			case tc.want == "" && err != nil:
 				t.Fatalf("refused: %v", err)
