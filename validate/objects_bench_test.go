@@ -1,0 +1,45 @@
+package validate
+
+import (
+	"context"
+	"testing"
+
+	"prenv.dev/prenv/render"
+)
+
+// BenchmarkValidateObjects validates the objects of one environment of
+// examples/web (what render sync validates per PR) with one Validator,
+// whose schemas a first run outside the timing has compiled.
+func BenchmarkValidateObjects(b *testing.B) {
+	ctx := context.Background()
+	v := embeddedValidator(b)
+	r, err := render.NewRenderer(render.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	objs := renderExample(b, r, "web", 42)
+	if r, err := v.ValidateObjects(ctx, objs, nil); err != nil || !r.Valid() {
+		b.Fatalf("examples/web invalid: %v %v", err, texts(r))
+	}
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := v.ValidateObjects(ctx, objs, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(len(objs)), "objects/op")
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := v.ValidateObjects(ctx, objs, nil); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(len(objs)), "objects/op")
+	})
+}
