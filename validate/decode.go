@@ -1,14 +1,11 @@
 package validate
 
 import (
-	"encoding"
 	"encoding/base64"
 	"encoding/json"
 	"reflect"
 	"unicode/utf8"
 )
-
-var textUnmarshalerType = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
 
 // decodeTyped sets dst, a zero value that can be set, to what decoding the
 // JSON text of v (a value in decoded-JSON form: map[string]interface{},
@@ -28,12 +25,12 @@ var textUnmarshalerType = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem(
 func (c *typeChecker) decodeTyped(dst reflect.Value, v interface{}) bool {
 	t := dst.Type()
 	if t.Kind() != reflect.Pointer && t.Name() != "" {
-		pt := reflect.PointerTo(t)
-		if pt.Implements(jsonUnmarshalerType) {
+		m := c.unmarshalersOf(t)
+		if m.json {
 			b, err := json.Marshal(v)
 			return err == nil && dst.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(b) == nil
 		}
-		if pt.Implements(textUnmarshalerType) {
+		if m.text {
 			return false
 		}
 	}
@@ -103,7 +100,7 @@ func (c *typeChecker) decodeTyped(dst reflect.Value, v interface{}) bool {
 	case reflect.Map:
 		m, ok := v.(map[string]interface{})
 		kt := t.Key()
-		if !ok || kt.Kind() != reflect.String || reflect.PointerTo(kt).Implements(textUnmarshalerType) {
+		if !ok || kt.Kind() != reflect.String || c.unmarshalersOf(kt).text {
 			return false
 		}
 		out := reflect.MakeMapWithSize(t, len(m))

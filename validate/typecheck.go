@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"encoding"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -25,10 +26,31 @@ import (
 // ("spec.template.spec.containers[0].ports[0].containerPort"). Decoding itself
 // is still done by sigs.k8s.io/json (see builtin.go); the walk only explains.
 type typeChecker struct {
-	fields sync.Map // reflect.Type -> map[string]reflect.StructField
+	fields  sync.Map // reflect.Type -> *structInfo
+	methods sync.Map // reflect.Type -> unmarshalers
 }
 
-var jsonUnmarshalerType = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
+// unmarshalers says which decoding methods a pointer to a type has.
+type unmarshalers struct {
+	json, text bool // json.Unmarshaler, encoding.TextUnmarshaler
+}
+
+// unmarshalersOf returns the decoding methods of *t, looked up once per
+// type.
+func (c *typeChecker) unmarshalersOf(t reflect.Type) unmarshalers {
+	if m, ok := c.methods.Load(t); ok {
+		return m.(unmarshalers)
+	}
+	pt := reflect.PointerTo(t)
+	m := unmarshalers{json: pt.Implements(jsonUnmarshalerType), text: pt.Implements(textUnmarshalerType)}
+	c.methods.Store(t, m)
+	return m
+}
+
+var (
+	jsonUnmarshalerType = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
+	textUnmarshalerType = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
+)
 
 // check appends to out the problems of decoding v (a value decoded from JSON
 // into interface{}) into a value of type t at path.
@@ -39,7 +61,7 @@ func (c *typeChecker) check(t reflect.Type, v interface{}, path *field.Path, out
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t.Kind() != reflect.Interface && reflect.PointerTo(t).Implements(jsonUnmarshalerType) {
+	if t.Kind() != reflect.Interface && c.unmarshalersOf(t).json {
 		c.checkUnmarshaler(t, v, path, out)
 		return
 	}
