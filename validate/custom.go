@@ -97,7 +97,7 @@ func (v *Validator) prepareCustom(cv *crdVersion, u *unstructured.Unstructured) 
 	var problems []fieldProblem
 	apiVersion, kind := u.GetAPIVersion(), u.GetKind()
 
-	objMeta, foundMeta, metaUnknown, err := schemaobjectmeta.GetObjectMetaWithOptions(obj, schemaobjectmeta.ObjectMetaOptions{ReturnUnknownFieldPaths: true})
+	objMeta, foundMeta, metaUnknown, err := v.objectMeta(obj)
 	if err != nil {
 		v.types.check(typeOfObjectMeta, obj["metadata"], field.NewPath("metadata"), &problems)
 		if len(problems) == 0 {
@@ -141,6 +141,21 @@ func (v *Validator) prepareCustom(cv *crdVersion, u *unstructured.Unstructured) 
 		delete(obj, "status")
 	}
 	return obj, objMeta, problems
+}
+
+// objectMeta reads a custom resource's metadata as the CR handler does
+// (apiextensions-apiserver's GetObjectMetaWithOptions, unknown fields
+// reported), directly from the decoded-JSON form when decodeTyped can: that
+// function gives the same ObjectMeta, found, when the metadata's JSON text
+// decodes strictly without error or unknown field.
+func (v *Validator) objectMeta(obj map[string]interface{}) (*metav1.ObjectMeta, bool, []string, error) {
+	if m, ok := obj["metadata"].(map[string]interface{}); ok {
+		meta := &metav1.ObjectMeta{}
+		if v.types.decodeTyped(reflect.ValueOf(meta).Elem(), m) {
+			return meta, true, nil, nil
+		}
+	}
+	return schemaobjectmeta.GetObjectMetaWithOptions(obj, schemaobjectmeta.ObjectMetaOptions{ReturnUnknownFieldPaths: true})
 }
 
 // validateScale checks spec replicas as the CR validator does for the scale
