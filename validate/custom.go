@@ -63,13 +63,18 @@ func (v *Validator) validateCustom(ctx context.Context, cv *crdVersion, u, old *
 	}
 
 	var errs field.ErrorList
-	meta := objMeta.DeepCopy()
-	normalizeMeta(meta, cv.namespaced)
-	errs = append(errs, apivalidation.ValidateObjectMetaDeclaratively(ctx, operation.Create, meta, nil, cv.namespaced, apivalidation.NameIsDNSSubdomain, field.NewPath("metadata"), utilfeature.DefaultFeatureGate.Enabled(features.DeclarativeValidationBeta))...)
+	// objMeta is not used again, nor shared with obj (SetObjectMeta copied
+	// it): it is normalized in place.
+	normalizeMeta(objMeta, cv.namespaced)
+	errs = append(errs, apivalidation.ValidateObjectMetaDeclaratively(ctx, operation.Create, objMeta, nil, cv.namespaced, apivalidation.NameIsDNSSubdomain, field.NewPath("metadata"), utilfeature.DefaultFeatureGate.Enabled(features.DeclarativeValidationBeta))...)
 	errs = append(errs, apiservervalidation.ValidateCustomResource(nil, obj, schemaValidator)...)
 	errs = append(errs, validateScale(obj, cv)...)
-	if cv.structural != nil {
+	// Both act only on embedded resources and list types, which most
+	// schemas do not have.
+	if cv.embedded {
 		errs = append(errs, schemaobjectmeta.Validate(ctx, nil, obj, cv.structural, false)...)
+	}
+	if cv.listTypes {
 		errs = append(errs, listtype.ValidateListSetsAndMaps(nil, cv.structural, obj)...)
 	}
 	var celErrs field.ErrorList
@@ -119,12 +124,15 @@ func (v *Validator) prepareCustom(cv *crdVersion, u *unstructured.Unstructured) 
 			}
 			structuraldefaulting.PruneNonNullableNullsWithoutDefaults(obj, cv.structural)
 		}
-		ferr, paths := schemaobjectmeta.CoerceWithOptions(nil, obj, cv.structural, false, schemaobjectmeta.CoerceOptions{ReturnUnknownFieldPaths: true})
-		if ferr != nil {
-			problems = append(problems, fromFieldError(ferr))
-		}
-		for _, p := range paths {
-			problems = append(problems, unknownField(p))
+		// Coercion acts on embedded resources only.
+		if cv.embedded {
+			ferr, paths := schemaobjectmeta.CoerceWithOptions(nil, obj, cv.structural, false, schemaobjectmeta.CoerceOptions{ReturnUnknownFieldPaths: true})
+			if ferr != nil {
+				problems = append(problems, fromFieldError(ferr))
+			}
+			for _, p := range paths {
+				problems = append(problems, unknownField(p))
+			}
 		}
 	}
 	obj["apiVersion"], obj["kind"] = apiVersion, kind
@@ -134,7 +142,7 @@ func (v *Validator) prepareCustom(cv *crdVersion, u *unstructured.Unstructured) 
 			return nil, nil, problems
 		}
 	}
-	if cv.structural != nil {
+	if cv.defaults {
 		structuraldefaulting.Default(obj, cv.structural)
 	}
 	if cv.status {

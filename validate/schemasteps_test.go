@@ -1,0 +1,83 @@
+package validate
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	structuraldefaulting "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/defaulting"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/listtype"
+	schemaobjectmeta "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/objectmeta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// TestSkippedSchemaStepsDoNothing runs the CR handler steps that
+// validateCustom skips for a schema without defaults, embedded resources
+// or list types on every custom object of the equivalence corpus
+// (unchanged and mutated) whose schema lacks them: they must neither change
+// the object nor report anything. The Widget schema has all three.
+func TestSkippedSchemaStepsDoNothing(t *testing.T) {
+	v := equivalenceValidator(t)
+	widget := v.crds.byGVK[schema.GroupVersionKind{Group: "example.com", Version: "v1", Kind: "Widget"}]
+	if widget == nil || !widget.defaults || !widget.embedded || !widget.listTypes {
+		t.Fatalf("the Widget schema has defaults, embedded resources and list types: %+v", widget)
+	}
+	files := corpusObjects(t)
+	var objs []map[string]interface{}
+	for _, f := range files {
+		for _, o := range f {
+			objs = append(objs, o.Object)
+		}
+	}
+	for _, m := range mutations {
+		for _, o := range mutated(firstOfKinds(files), m) {
+			if n, err := normalize(o); err == nil {
+				objs = append(objs, n.Object)
+			}
+		}
+	}
+	checked := 0
+	for _, o := range objs {
+		apiVersion, _ := o["apiVersion"].(string)
+		kind, _ := o["kind"].(string)
+		gv, err := schema.ParseGroupVersion(apiVersion)
+		if err != nil {
+			continue
+		}
+		cv := v.crds.byGVK[gv.WithKind(kind)]
+		if cv == nil || cv.structural == nil {
+			continue
+		}
+		checked++
+		s := cv.structural
+		if !cv.defaults {
+			c := runtime.DeepCopyJSON(o)
+			structuraldefaulting.Default(c, s)
+			if diff := cmp.Diff(o, c); diff != "" {
+				t.Errorf("%s: Default changed the object:\n%s", kind, diff)
+			}
+		}
+		if !cv.embedded {
+			c := runtime.DeepCopyJSON(o)
+			ferr, paths := schemaobjectmeta.CoerceWithOptions(nil, c, s, false, schemaobjectmeta.CoerceOptions{ReturnUnknownFieldPaths: true})
+			if ferr != nil || paths != nil {
+				t.Errorf("%s: Coerce reported %v %v", kind, ferr, paths)
+			}
+			if diff := cmp.Diff(o, c); diff != "" {
+				t.Errorf("%s: Coerce changed the object:\n%s", kind, diff)
+			}
+			if errs := schemaobjectmeta.Validate(context.Background(), nil, o, s, false); errs != nil {
+				t.Errorf("%s: embedded-resource validation reported %v", kind, errs)
+			}
+		}
+		if !cv.listTypes {
+			if errs := listtype.ValidateListSetsAndMaps(nil, s, o); errs != nil {
+				t.Errorf("%s: list-type validation reported %v", kind, errs)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no custom object checked")
+	}
+}
