@@ -123,11 +123,6 @@ func (b *builtinTypes) versionsOf(gk schema.GroupKind) []string {
 // of the API server (name, namespace, labels, annotations, finalizers, owner
 // references), then a few kind-specific rules (see kindChecks).
 func (v *Validator) validateBuiltin(ctx context.Context, t reflect.Type, gvk schema.GroupVersionKind, u *unstructured.Unstructured) []fieldProblem {
-	var problems []fieldProblem
-	v.types.check(t, u.Object, nil, &problems)
-	if len(problems) > 0 {
-		return problems
-	}
 	obj, problems := v.decodeBuiltin(t, u.Object)
 	if obj == nil {
 		return problems
@@ -153,14 +148,22 @@ func (v *Validator) validateBuiltin(ctx context.Context, t reflect.Type, gvk sch
 }
 
 // decodeBuiltin decodes an object into a new value of type t (a pointer to
-// it) as sigs.k8s.io/json's UnmarshalStrict decodes the object's JSON text;
-// problems are the unknown and duplicate fields it reports. The value is
-// nil when the text cannot be decoded. Most objects are set directly from
-// their decoded-JSON form (decodeTyped); the others go through the text.
+// it) as sigs.k8s.io/json's UnmarshalStrict decodes the object's JSON text,
+// after the type check: problems are those the check finds (then there is
+// no value), or else the unknown and duplicate fields decoding reports. The
+// value is nil when there is a problem that stops decoding. Most objects are
+// set directly from their decoded-JSON form (decodeTyped, which accepts
+// nothing the check refuses); the others are checked and go through the
+// text.
 func (v *Validator) decodeBuiltin(t reflect.Type, o map[string]interface{}) (runtime.Object, []fieldProblem) {
 	obj := reflect.New(t)
 	if v.types.decodeTyped(obj.Elem(), o) {
 		return obj.Interface().(runtime.Object), nil
+	}
+	var problems []fieldProblem
+	v.types.check(t, o, nil, &problems)
+	if len(problems) > 0 {
+		return nil, problems
 	}
 	data, err := json.Marshal(o)
 	if err != nil {
@@ -171,7 +174,6 @@ func (v *Validator) decodeBuiltin(t reflect.Type, o map[string]interface{}) (run
 	if err != nil {
 		return nil, []fieldProblem{{Type: string(field.ErrorTypeInvalid), Message: "cannot decode: " + err.Error()}}
 	}
-	var problems []fieldProblem
 	for _, se := range strict {
 		problems = append(problems, strictProblem(se))
 	}

@@ -22,15 +22,20 @@ import (
 // Where encoding/json meets an UnmarshalJSON method (quantities,
 // int-or-strings, times), it is called with the JSON text of the value, as
 // the decoder would: a null included, on a value that is not a pointer.
+//
+// When it reports true, the type check (typeChecker.check) finds no problem
+// in v for dst's type: every value it accepts is one the check accepts.
 func (c *typeChecker) decodeTyped(dst reflect.Value, v interface{}) bool {
 	t := dst.Type()
-	if t.Kind() != reflect.Pointer && t.Name() != "" {
+	if t.Kind() != reflect.Pointer {
 		m := c.unmarshalersOf(t)
-		if m.json {
+		if m.json && t.Name() != "" {
 			b, err := json.Marshal(v)
 			return err == nil && dst.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(b) == nil
 		}
-		if m.text {
+		if m.json || m.text {
+			// encoding/json ignores the methods of an unnamed type (a
+			// struct that embeds one), the type check does not.
 			return false
 		}
 	}

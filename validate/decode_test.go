@@ -13,14 +13,19 @@ import (
 )
 
 // agreesWithJSON checks decodeTyped against what it stands for: when it
-// decodes o into a t, sigs.k8s.io/json's UnmarshalStrict of o's JSON text
-// gives the same value, without error or strict error. It reports whether
-// decodeTyped decoded o.
+// decodes o into a t, the type check finds no problem and
+// sigs.k8s.io/json's UnmarshalStrict of o's JSON text gives the same value,
+// without error or strict error. It reports whether decodeTyped decoded o.
 func agreesWithJSON(tb testing.TB, tc *typeChecker, t reflect.Type, o interface{}) bool {
 	tb.Helper()
 	fast := reflect.New(t)
 	if !tc.decodeTyped(fast.Elem(), o) {
 		return false
+	}
+	var problems []fieldProblem
+	tc.check(t, o, nil, &problems)
+	if len(problems) > 0 {
+		tb.Fatalf("decoded %#v into %s, in which the type check finds %v", o, t, problems)
 	}
 	data, err := json.Marshal(o)
 	if err != nil {
