@@ -98,7 +98,7 @@ func (v *Validator) validateCustom(ctx context.Context, cv *crdVersion, u, old *
 // the problems found on the way (unknown fields, malformed metadata). The
 // copy is nil when the metadata cannot be decoded.
 func (v *Validator) prepareCustom(cv *crdVersion, u *unstructured.Unstructured) (map[string]interface{}, *metav1.ObjectMeta, []fieldProblem) {
-	obj := runtime.DeepCopyJSON(u.Object)
+	obj, nulls := copyJSON(u.Object)
 	var problems []fieldProblem
 	apiVersion, kind := u.GetAPIVersion(), u.GetKind()
 
@@ -122,7 +122,10 @@ func (v *Validator) prepareCustom(cv *crdVersion, u *unstructured.Unstructured) 
 			for _, p := range pruning.PruneWithOptions(obj, cv.structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true}) {
 				problems = append(problems, unknownField(p))
 			}
-			structuraldefaulting.PruneNonNullableNullsWithoutDefaults(obj, cv.structural)
+			// It deletes null values of maps only; pruning adds none.
+			if nulls {
+				structuraldefaulting.PruneNonNullableNullsWithoutDefaults(obj, cv.structural)
+			}
 		}
 		// Coercion acts on embedded resources only.
 		if cv.embedded {
@@ -149,6 +152,40 @@ func (v *Validator) prepareCustom(cv *crdVersion, u *unstructured.Unstructured) 
 		delete(obj, "status")
 	}
 	return obj, objMeta, problems
+}
+
+// copyJSON returns the deep copy of obj that runtime.DeepCopyJSON makes,
+// and whether a map in obj holds a null value.
+func copyJSON(obj map[string]interface{}) (map[string]interface{}, bool) {
+	nulls := false
+	var cp func(x interface{}) interface{}
+	cp = func(x interface{}) interface{} {
+		switch x := x.(type) {
+		case map[string]interface{}:
+			if x == nil {
+				return x
+			}
+			c := make(map[string]interface{}, len(x))
+			for k, v := range x {
+				if v == nil {
+					nulls = true
+				}
+				c[k] = cp(v)
+			}
+			return c
+		case []interface{}:
+			if x == nil {
+				return x
+			}
+			c := make([]interface{}, len(x))
+			for i, v := range x {
+				c[i] = cp(v)
+			}
+			return c
+		}
+		return runtime.DeepCopyJSONValue(x)
+	}
+	return cp(obj).(map[string]interface{}), nulls
 }
 
 // objectMeta reads a custom resource's metadata as the CR handler does

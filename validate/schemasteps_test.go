@@ -14,9 +14,11 @@ import (
 
 // TestSkippedSchemaStepsDoNothing runs the CR handler steps that
 // validateCustom skips for a schema without defaults, embedded resources
-// or list types on every custom object of the equivalence corpus
-// (unchanged and mutated) whose schema lacks them: they must neither change
-// the object nor report anything. The Widget schema has all three.
+// or list types, and for an object without null values, on every custom
+// object of the equivalence corpus (unchanged and mutated) that lacks
+// them: they must neither change the object nor report anything. The
+// Widget schema has all three. It also checks copyJSON against
+// runtime.DeepCopyJSON.
 func TestSkippedSchemaStepsDoNothing(t *testing.T) {
 	v := equivalenceValidator(t)
 	widget := v.crds.byGVK[schema.GroupVersionKind{Group: "example.com", Version: "v1", Kind: "Widget"}]
@@ -51,6 +53,16 @@ func TestSkippedSchemaStepsDoNothing(t *testing.T) {
 		}
 		checked++
 		s := cv.structural
+		c, nulls := copyJSON(o)
+		if diff := cmp.Diff(runtime.DeepCopyJSON(o), c); diff != "" {
+			t.Errorf("%s: copyJSON differs from DeepCopyJSON:\n%s", kind, diff)
+		}
+		if !nulls {
+			structuraldefaulting.PruneNonNullableNullsWithoutDefaults(c, s)
+			if diff := cmp.Diff(o, c); diff != "" {
+				t.Errorf("%s: no null found, but PruneNonNullableNullsWithoutDefaults changed the object:\n%s", kind, diff)
+			}
+		}
 		if !cv.defaults {
 			c := runtime.DeepCopyJSON(o)
 			structuraldefaulting.Default(c, s)
