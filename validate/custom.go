@@ -158,34 +158,36 @@ func (v *Validator) prepareCustom(cv *crdVersion, u *unstructured.Unstructured) 
 // and whether a map in obj holds a null value.
 func copyJSON(obj map[string]interface{}) (map[string]interface{}, bool) {
 	nulls := false
-	var cp func(x interface{}) interface{}
-	cp = func(x interface{}) interface{} {
-		switch x := x.(type) {
-		case map[string]interface{}:
-			if x == nil {
-				return x
-			}
-			c := make(map[string]interface{}, len(x))
-			for k, v := range x {
-				if v == nil {
-					nulls = true
-				}
-				c[k] = cp(v)
-			}
-			return c
-		case []interface{}:
-			if x == nil {
-				return x
-			}
-			c := make([]interface{}, len(x))
-			for i, v := range x {
-				c[i] = cp(v)
-			}
-			return c
+	return copyJSONValue(obj, &nulls).(map[string]interface{}), nulls
+}
+
+// copyJSONValue is runtime.DeepCopyJSONValue, setting *nulls when a map
+// holds a null value.
+func copyJSONValue(x interface{}, nulls *bool) interface{} {
+	switch x := x.(type) {
+	case map[string]interface{}:
+		if x == nil {
+			return x
 		}
-		return runtime.DeepCopyJSONValue(x)
+		c := make(map[string]interface{}, len(x))
+		for k, v := range x {
+			if v == nil {
+				*nulls = true
+			}
+			c[k] = copyJSONValue(v, nulls)
+		}
+		return c
+	case []interface{}:
+		if x == nil {
+			return x
+		}
+		c := make([]interface{}, len(x))
+		for i, v := range x {
+			c[i] = copyJSONValue(v, nulls)
+		}
+		return c
 	}
-	return cp(obj).(map[string]interface{}), nulls
+	return runtime.DeepCopyJSONValue(x)
 }
 
 // objectMeta reads a custom resource's metadata as the CR handler does

@@ -109,17 +109,17 @@ func (c *typeChecker) decodeTyped(dst reflect.Value, v interface{}) bool {
 			return false
 		}
 		out := reflect.MakeMapWithSize(t, len(m))
+		// Each value decodes into a zero value (null ones are kept, as
+		// zero values, as in encoding/json), which SetMapIndex copies.
+		ev, kv := reflect.New(t.Elem()).Elem(), reflect.New(kt).Elem()
 		for k, e := range m {
 			if !utf8.ValidString(k) {
 				return false
 			}
-			// Each value decodes into a fresh zero value; null ones are
-			// kept (as zero values), as in encoding/json.
-			ev := reflect.New(t.Elem()).Elem()
+			ev.SetZero()
 			if !c.decodeTyped(ev, e) {
 				return false
 			}
-			kv := reflect.New(kt).Elem()
 			kv.SetString(k)
 			out.SetMapIndex(kv, ev)
 		}

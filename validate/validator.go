@@ -216,8 +216,12 @@ func (v *Validator) validateDecoded(ctx context.Context, file string, decoded []
 		problems := d.problems
 		skipped := false
 		if !d.fatal && d.obj != nil {
+			var prev *unstructured.Unstructured
+			if old != nil {
+				prev = old[keyOf(d.obj)]
+			}
 			var ps []fieldProblem
-			ps, skipped = v.validateObject(ctx, d.obj, old[keyOf(d.obj)])
+			ps, skipped = v.validateObject(ctx, d.obj, prev)
 			problems = append(problems, ps...)
 		}
 		if d.obj != nil || d.fatal {
