@@ -3,9 +3,11 @@ package validate
 import (
 	"encoding/json"
 	"reflect"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -90,6 +92,23 @@ func TestDecodeTypedAgreesWithJSON(t *testing.T) {
 		agreesWithJSON(t, v.types, metaType, o.Object["metadata"])
 	}
 	t.Logf("%d of %d objects decoded directly", decoded, len(objs))
+	// CRDs: recursive types (JSONSchemaProps), many UnmarshalJSON methods.
+	srcs, err := EmbeddedCRDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	crdType := reflect.TypeOf(apiextensionsv1.CustomResourceDefinition{})
+	for _, src := range srcs {
+		objs, err := DecodeObjects(src.Name, src.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			if !agreesWithJSON(t, v.types, crdType, o.Object) {
+				t.Errorf("%s: not decoded directly", src.Name)
+			}
+		}
+	}
 }
 
 // FuzzDecodeTyped puts a generated value (see fuzzValue) in place of one
@@ -114,4 +133,42 @@ func FuzzDecodeTyped(f *testing.F) {
 		}
 		agreesWithJSON(t, v.types, types[i], n.Object)
 	})
+}
+
+// TestDecodeTypedConcurrently makes the decoders of a fresh typeChecker
+// from several goroutines at once (run with -race) and compares what they
+// decode with what a lone typeChecker decodes.
+func TestDecodeTypedConcurrently(t *testing.T) {
+	v := equivalenceValidator(t)
+	objs, types, _ := builtinCorpus(t, v)
+	decodeAll := func(tc *typeChecker) []interface{} {
+		out := make([]interface{}, len(objs))
+		for i, o := range objs {
+			p := reflect.New(types[i])
+			if tc.decodeTyped(p.Elem(), o.Object) {
+				out[i] = p.Interface()
+			}
+		}
+		return out
+	}
+	want := decodeAll(&typeChecker{})
+	shared := &typeChecker{}
+	const workers = 4
+	got := make([][]interface{}, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[w] = decodeAll(shared)
+		}()
+	}
+	wg.Wait()
+	for w := range workers {
+		for i := range want {
+			if !reflect.DeepEqual(want[i], got[w][i]) {
+				t.Errorf("worker %d, object %d (%s): decoded differently", w, i, objs[i].GetKind())
+			}
+		}
+	}
 }

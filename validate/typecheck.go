@@ -26,8 +26,9 @@ import (
 // ("spec.template.spec.containers[0].ports[0].containerPort"). Decoding itself
 // is still done by sigs.k8s.io/json (see builtin.go); the walk only explains.
 type typeChecker struct {
-	fields  sync.Map // reflect.Type -> *structInfo
-	methods sync.Map // reflect.Type -> unmarshalers
+	fields   sync.Map // reflect.Type -> *structInfo
+	methods  sync.Map // reflect.Type -> unmarshalers
+	decoders sync.Map // reflect.Type -> decoder (see decodeTyped)
 }
 
 // unmarshalers says which decoding methods a pointer to a type has.
