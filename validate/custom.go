@@ -140,7 +140,7 @@ func (v *Validator) prepareCustom(cv *crdVersion, u *unstructured.Unstructured) 
 	}
 	obj["apiVersion"], obj["kind"] = apiVersion, kind
 	if foundMeta {
-		if err := schemaobjectmeta.SetObjectMeta(obj, objMeta); err != nil {
+		if err := setObjectMeta(obj, objMeta); err != nil {
 			problems = append(problems, fromFieldError(field.InternalError(field.NewPath("metadata"), err)))
 			return nil, nil, problems
 		}
@@ -204,6 +204,69 @@ func (v *Validator) objectMeta(obj map[string]interface{}) (*metav1.ObjectMeta, 
 	}
 	return schemaobjectmeta.GetObjectMetaWithOptions(obj, schemaobjectmeta.ObjectMetaOptions{ReturnUnknownFieldPaths: true})
 }
+
+// setObjectMeta is apiextensions-apiserver's SetObjectMeta: it sets the
+// object's metadata to m in decoded-JSON form, as
+// runtime.DefaultUnstructuredConverter.ToUnstructured converts it. It
+// converts directly the ObjectMeta of a manifest, which has none of the
+// fields the API server sets (owner references, managed fields,
+// timestamps, deletion grace period), when ObjectMeta has the fields it
+// knows (objectMetaKnown); that converter leaves out empty strings, zero
+// generation, the zero creation timestamp and empty maps and slices.
+func setObjectMeta(obj map[string]interface{}, m *metav1.ObjectMeta) error {
+	if !objectMetaKnown || m == nil || !m.CreationTimestamp.IsZero() || m.DeletionTimestamp != nil ||
+		m.DeletionGracePeriodSeconds != nil || len(m.OwnerReferences) > 0 || len(m.ManagedFields) > 0 {
+		return schemaobjectmeta.SetObjectMeta(obj, m)
+	}
+	meta := map[string]interface{}{}
+	for _, f := range [...]struct {
+		name, value string
+	}{
+		{"name", m.Name}, {"generateName", m.GenerateName}, {"namespace", m.Namespace},
+		{"selfLink", m.SelfLink}, {"uid", string(m.UID)}, {"resourceVersion", m.ResourceVersion},
+	} {
+		if f.value != "" {
+			meta[f.name] = f.value
+		}
+	}
+	if m.Generation != 0 {
+		meta["generation"] = m.Generation
+	}
+	for _, f := range [...]struct {
+		name string
+		kv   map[string]string
+	}{{"labels", m.Labels}, {"annotations", m.Annotations}} {
+		if len(f.kv) > 0 {
+			c := make(map[string]interface{}, len(f.kv))
+			for k, v := range f.kv {
+				c[k] = v
+			}
+			meta[f.name] = c
+		}
+	}
+	if len(m.Finalizers) > 0 {
+		c := make([]interface{}, len(m.Finalizers))
+		for i, f := range m.Finalizers {
+			c[i] = f
+		}
+		meta["finalizers"] = c
+	}
+	obj["metadata"] = meta
+	return nil
+}
+
+// objectMetaKnown is set when ObjectMeta's JSON names are the ones
+// setObjectMeta was written for.
+var objectMetaKnown = func() bool {
+	var names []string
+	t := reflect.TypeOf(metav1.ObjectMeta{})
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		names = append(names, name)
+	}
+	return strings.Join(names, " ") == "name generateName namespace selfLink uid resourceVersion generation "+
+		"creationTimestamp deletionTimestamp deletionGracePeriodSeconds labels annotations ownerReferences finalizers managedFields"
+}()
 
 // validateScale checks spec replicas as the CR validator does for the scale
 // subresource (status replicas are not part of a manifest's job).

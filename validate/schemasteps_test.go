@@ -3,11 +3,13 @@ package validate
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	structuraldefaulting "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/defaulting"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/listtype"
 	schemaobjectmeta "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/objectmeta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -91,5 +93,59 @@ func TestSkippedSchemaStepsDoNothing(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Fatal("no custom object checked")
+	}
+}
+
+// TestSetObjectMeta compares setObjectMeta with apiextensions-apiserver's
+// SetObjectMeta on the metadata of the corpus's objects (read as
+// prepareCustom reads it) and on ObjectMetas with every field set.
+func TestSetObjectMeta(t *testing.T) {
+	if !objectMetaKnown {
+		t.Fatal("ObjectMeta's fields are not the ones setObjectMeta knows: update it")
+	}
+	v := equivalenceValidator(t)
+	var metas []*metav1.ObjectMeta
+	files := corpusObjects(t)
+	for _, m := range mutations {
+		for _, o := range mutated(firstOfKinds(files), m) {
+			if n, err := normalize(o); err == nil {
+				if meta, _, _, err := v.objectMeta(runtime.DeepCopyJSON(n.Object)); err == nil && meta != nil {
+					metas = append(metas, meta)
+				}
+			}
+		}
+	}
+	now := metav1.NewTime(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC))
+	grace := int64(30)
+	full := metav1.ObjectMeta{
+		Name: "n", GenerateName: "g-", Namespace: "ns", SelfLink: "/s", UID: "u", ResourceVersion: "1", Generation: 2,
+		Labels: map[string]string{"a": "b"}, Annotations: map[string]string{"c": "d"}, Finalizers: []string{"f"},
+	}
+	metas = append(metas, &metav1.ObjectMeta{}, &full,
+		&metav1.ObjectMeta{Labels: map[string]string{}, Annotations: map[string]string{}, Finalizers: []string{}, OwnerReferences: []metav1.OwnerReference{}})
+	for _, change := range []func(m *metav1.ObjectMeta){
+		func(m *metav1.ObjectMeta) { m.CreationTimestamp = now },
+		func(m *metav1.ObjectMeta) { m.DeletionTimestamp = &now },
+		func(m *metav1.ObjectMeta) { m.DeletionGracePeriodSeconds = &grace },
+		func(m *metav1.ObjectMeta) {
+			m.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "ConfigMap", Name: "x", UID: "y"}}
+		},
+		func(m *metav1.ObjectMeta) { m.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "m"}} },
+	} {
+		m := full.DeepCopy()
+		change(m)
+		metas = append(metas, m)
+	}
+	for _, m := range metas {
+		want, got := map[string]interface{}{"metadata": "old"}, map[string]interface{}{"metadata": "old"}
+		if err := schemaobjectmeta.SetObjectMeta(want, m.DeepCopy()); err != nil {
+			t.Fatal(err)
+		}
+		if err := setObjectMeta(got, m.DeepCopy()); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%+v (-SetObjectMeta +setObjectMeta):\n%s", m, diff)
+		}
 	}
 }
