@@ -3,6 +3,7 @@ package validate
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"strings"
@@ -98,7 +99,18 @@ func (v *Validator) validateCustom(ctx context.Context, cv *crdVersion, u, old *
 // the problems found on the way (unknown fields, malformed metadata). The
 // copy is nil when the metadata cannot be decoded.
 func (v *Validator) prepareCustom(cv *crdVersion, u *unstructured.Unstructured) (map[string]interface{}, *metav1.ObjectMeta, []fieldProblem) {
-	obj, nulls := copyJSON(u.Object)
+	// The steps below change the copy's top level only (apiVersion, kind,
+	// metadata, status), unless pruning deletes fields, a map holds a null
+	// or the schema has embedded resources or defaults: then a copy of the
+	// top level is enough.
+	var obj map[string]interface{}
+	nulls, prune := true, true
+	if cv.structural != nil && !cv.preserveUnknown && !cv.embedded && !cv.defaults &&
+		!mapHoldsNull(u.Object) && !prunes(u.Object, cv.structural) {
+		obj, nulls, prune = maps.Clone(u.Object), false, false
+	} else {
+		obj, nulls = copyJSON(u.Object)
+	}
 	var problems []fieldProblem
 	apiVersion, kind := u.GetAPIVersion(), u.GetKind()
 
@@ -118,10 +130,12 @@ func (v *Validator) prepareCustom(cv *crdVersion, u *unstructured.Unstructured) 
 	}
 
 	if cv.structural != nil {
-		if !cv.preserveUnknown {
+		if !cv.preserveUnknown && prune {
 			for _, p := range pruning.PruneWithOptions(obj, cv.structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true}) {
 				problems = append(problems, unknownField(p))
 			}
+		}
+		if !cv.preserveUnknown {
 			// It deletes null values of maps only; pruning adds none.
 			if nulls {
 				structuraldefaulting.PruneNonNullableNullsWithoutDefaults(obj, cv.structural)
@@ -152,6 +166,109 @@ func (v *Validator) prepareCustom(cv *crdVersion, u *unstructured.Unstructured) 
 		delete(obj, "status")
 	}
 	return obj, objMeta, problems
+}
+
+// prunes reports whether pruning.PruneWithOptions(x, s, true, ...), as
+// prepareCustom calls it, would delete anything from x (and report it as
+// unknown): it walks x as that function does, without changing it.
+func prunes(x interface{}, s *structuralschema.Structural) bool {
+	// At the resource's root, apiVersion, kind and metadata are kept.
+	root := *s
+	root.XEmbeddedResource = true
+	return pruneDeletes(x, &root)
+}
+
+// resourceMetaFields are the fields of an embedded resource pruning keeps.
+var resourceMetaFields = map[string]bool{"apiVersion": true, "kind": true, "metadata": true}
+
+// pruneDeletes is pruning's prune without changes: it reports whether the
+// function would delete a field.
+func pruneDeletes(x interface{}, s *structuralschema.Structural) bool {
+	if s != nil && s.XPreserveUnknownFields {
+		return skipPruneDeletes(x, s)
+	}
+	switch x := x.(type) {
+	case map[string]interface{}:
+		if s == nil {
+			return len(x) > 0
+		}
+		for k, v := range x {
+			if deletes, unknown := keyPrunes(k, v, s); deletes || unknown {
+				return true
+			}
+		}
+	case []interface{}:
+		var items *structuralschema.Structural
+		if s != nil {
+			items = s.Items
+		}
+		for _, v := range x {
+			if pruneDeletes(v, items) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// skipPruneDeletes is pruning's skipPrune (under
+// x-kubernetes-preserve-unknown-fields) without changes.
+func skipPruneDeletes(x interface{}, s *structuralschema.Structural) bool {
+	if s == nil {
+		return false
+	}
+	switch x := x.(type) {
+	case map[string]interface{}:
+		for k, v := range x {
+			if deletes, _ := keyPrunes(k, v, s); deletes {
+				return true
+			}
+		}
+	case []interface{}:
+		for _, v := range x {
+			if skipPruneDeletes(v, s.Items) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// keyPrunes is what pruning's walk does with the value v of the key k of a
+// map under s: deletes reports whether it would delete something below k,
+// unknown that k is neither kept (apiVersion, kind and metadata of an
+// embedded resource) nor declared, as a property or by
+// additionalProperties (prune deletes such a key, skipPrune keeps it).
+func keyPrunes(k string, v interface{}, s *structuralschema.Structural) (deletes, unknown bool) {
+	if s.XEmbeddedResource && resourceMetaFields[k] {
+		return false, false
+	}
+	if prop, ok := s.Properties[k]; ok {
+		return pruneDeletes(v, &prop), false
+	}
+	if s.AdditionalProperties != nil {
+		return pruneDeletes(v, s.AdditionalProperties.Structural), false
+	}
+	return false, true
+}
+
+// mapHoldsNull reports whether a map in x holds a null value.
+func mapHoldsNull(x interface{}) bool {
+	switch x := x.(type) {
+	case map[string]interface{}:
+		for _, v := range x {
+			if v == nil || mapHoldsNull(v) {
+				return true
+			}
+		}
+	case []interface{}:
+		for _, v := range x {
+			if mapHoldsNull(v) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // copyJSON returns the deep copy of obj that runtime.DeepCopyJSON makes,

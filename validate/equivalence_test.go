@@ -59,11 +59,18 @@ const maxPerKind = 1
 // run without an old object.
 func equivalenceValidator(t testing.TB) *Validator {
 	t.Helper()
-	crd, err := os.ReadFile("testdata/equivalence/widget-crd.yaml")
+	return validatorWithCRD(t, "testdata/equivalence/widget-crd.yaml")
+}
+
+// validatorWithCRD returns a Validator with the embedded schemas and the
+// CRDs of a file.
+func validatorWithCRD(t testing.TB, file string) *Validator {
+	t.Helper()
+	crd, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := New(context.Background(), Options{CRDs: []Source{{Name: "widget-crd.yaml", Data: crd}}})
+	v, err := New(context.Background(), Options{CRDs: []Source{{Name: filepath.Base(file), Data: crd}}})
 	if err != nil {
 		t.Fatal(err)
 	}

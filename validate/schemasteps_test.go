@@ -6,10 +6,13 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
 	structuraldefaulting "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/defaulting"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/listtype"
 	schemaobjectmeta "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/objectmeta"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -20,7 +23,8 @@ import (
 // object of the equivalence corpus (unchanged and mutated) that lacks
 // them: they must neither change the object nor report anything. The
 // Widget schema has all three. It also checks copyJSON against
-// runtime.DeepCopyJSON.
+// runtime.DeepCopyJSON, mapHoldsNull against copyJSON and prunes against
+// pruning.
 func TestSkippedSchemaStepsDoNothing(t *testing.T) {
 	v := equivalenceValidator(t)
 	widget := v.crds.byGVK[schema.GroupVersionKind{Group: "example.com", Version: "v1", Kind: "Widget"}]
@@ -41,7 +45,7 @@ func TestSkippedSchemaStepsDoNothing(t *testing.T) {
 			}
 		}
 	}
-	checked := 0
+	checked, pruned := 0, 0
 	for _, o := range objs {
 		apiVersion, _ := o["apiVersion"].(string)
 		kind, _ := o["kind"].(string)
@@ -58,6 +62,17 @@ func TestSkippedSchemaStepsDoNothing(t *testing.T) {
 		c, nulls := copyJSON(o)
 		if diff := cmp.Diff(runtime.DeepCopyJSON(o), c); diff != "" {
 			t.Errorf("%s: copyJSON differs from DeepCopyJSON:\n%s", kind, diff)
+		}
+		if mapHoldsNull(o) != nulls {
+			t.Errorf("%s: mapHoldsNull says %v, copyJSON %v", kind, !nulls, nulls)
+		}
+		p := runtime.DeepCopyJSON(o)
+		paths := pruning.PruneWithOptions(p, s, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true})
+		if pruned := len(paths) > 0 || !cmp.Equal(o, p); prunes(o, s) != pruned {
+			t.Errorf("%s: prunes says %v, pruning deleted %v (%v)", kind, !pruned, pruned, paths)
+		}
+		if prunes(o, s) {
+			pruned++
 		}
 		if !nulls {
 			structuraldefaulting.PruneNonNullableNullsWithoutDefaults(c, s)
@@ -91,8 +106,8 @@ func TestSkippedSchemaStepsDoNothing(t *testing.T) {
 			}
 		}
 	}
-	if checked == 0 {
-		t.Fatal("no custom object checked")
+	if checked == 0 || pruned == 0 {
+		t.Fatalf("%d custom objects checked, %d pruned", checked, pruned)
 	}
 }
 
@@ -148,4 +163,52 @@ func TestSetObjectMeta(t *testing.T) {
 			t.Errorf("%+v (-SetObjectMeta +setObjectMeta):\n%s", m, diff)
 		}
 	}
+}
+
+// FuzzPrunes puts a generated value (see fuzzValue) in place of one value
+// of a custom object of the corpus and compares prunes and mapHoldsNull
+// with what pruning deletes and copyJSON finds, under the object's schema
+// or any other.
+func FuzzPrunes(f *testing.F) {
+	v := validatorWithCRD(f, "testdata/equivalence/prune-crd.yaml")
+	var schemas []*structuralschema.Structural
+	for _, gvk := range v.CustomKinds() {
+		schemas = append(schemas, v.crds.byGVK[gvk].structural)
+	}
+	var objs []map[string]interface{}
+	for _, file := range corpusObjects(f) {
+		for _, o := range file {
+			if _, ok := v.crds.byGVK[o.GroupVersionKind()]; ok {
+				objs = append(objs, o.Object)
+			}
+		}
+	}
+	objs = append(objs, map[string]interface{}{"apiVersion": "example.com/v1", "kind": "Prune", "spec": map[string]interface{}{
+		"kept":      map[string]interface{}{"known": map[string]interface{}{"a": "x"}, "list": []interface{}{map[string]interface{}{"b": "y"}}, "other": int64(1)},
+		"byName":    map[string]interface{}{"n": map[string]interface{}{"c": "z"}},
+		"resources": []interface{}{map[string]interface{}{"apiVersion": "v1", "kind": "K", "metadata": map[string]interface{}{"name": "m"}, "spec": map[string]interface{}{"d": "w"}}},
+	}})
+	f.Add(uint16(len(objs)-1), uint16(0), uint16(4), []byte{5, 1, 1, 'z', 1, 1, 'q'})
+	f.Add(uint16(len(objs)-1), uint16(0), uint16(9), []byte{0})
+	f.Add(uint16(0), uint16(1), uint16(2), []byte{1, 'x'})
+	f.Fuzz(func(t *testing.T, obj, schema, place uint16, data []byte) {
+		o := runtime.DeepCopyJSON(objs[int(obj)%len(objs)])
+		if s := slots(o); len(s) > 0 {
+			s[int(place)%len(s)].set(fuzzValue(&data, 0))
+		}
+		n, err := normalize(&unstructured.Unstructured{Object: o})
+		if err != nil {
+			return
+		}
+		o = n.Object
+		s := schemas[int(schema)%len(schemas)]
+		p := runtime.DeepCopyJSON(o)
+		paths := pruning.PruneWithOptions(p, s, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true})
+		if pruned := len(paths) > 0 || !cmp.Equal(o, p); prunes(o, s) != pruned {
+			t.Fatalf("prunes says %v, pruning deleted %v (%v) from %v", !pruned, pruned, paths, o)
+		}
+		if _, nulls := copyJSON(o); mapHoldsNull(o) != nulls {
+			t.Fatalf("mapHoldsNull says %v, copyJSON %v", !nulls, nulls)
+		}
+	})
 }
