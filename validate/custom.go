@@ -64,7 +64,7 @@ func (v *Validator) validateCustom(ctx context.Context, cv *crdVersion, u, old *
 	}
 
 	var errs field.ErrorList
-	// objMeta is not used again, nor shared with obj (SetObjectMeta copied
+	// objMeta is not used again, nor shared with obj (setObjectMeta copied
 	// it): it is normalized in place.
 	normalizeMeta(objMeta, cv.namespaced)
 	errs = append(errs, apivalidation.ValidateObjectMetaDeclaratively(ctx, operation.Create, objMeta, nil, cv.namespaced, apivalidation.NameIsDNSSubdomain, field.NewPath("metadata"), utilfeature.DefaultFeatureGate.Enabled(features.DeclarativeValidationBeta))...)
@@ -99,10 +99,11 @@ func (v *Validator) validateCustom(ctx context.Context, cv *crdVersion, u, old *
 // the problems found on the way (unknown fields, malformed metadata). The
 // copy is nil when the metadata cannot be decoded.
 func (v *Validator) prepareCustom(cv *crdVersion, u *unstructured.Unstructured) (map[string]interface{}, *metav1.ObjectMeta, []fieldProblem) {
-	// The steps below change the copy's top level only (apiVersion, kind,
-	// metadata, status), unless pruning deletes fields, a map holds a null
-	// or the schema has embedded resources or defaults: then a copy of the
-	// top level is enough.
+	// The steps below change the copy below its top level (apiVersion,
+	// kind, metadata, status) only where pruning deletes fields, where a
+	// map holds a null, and for schemas with embedded resources or
+	// defaults. Without any of these, a copy of the top level is enough,
+	// and pruning, which would find nothing, is not run.
 	var obj map[string]interface{}
 	nulls, prune := true, true
 	if cv.structural != nil && !cv.preserveUnknown && !cv.embedded && !cv.defaults &&
@@ -130,12 +131,12 @@ func (v *Validator) prepareCustom(cv *crdVersion, u *unstructured.Unstructured) 
 	}
 
 	if cv.structural != nil {
-		if !cv.preserveUnknown && prune {
-			for _, p := range pruning.PruneWithOptions(obj, cv.structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true}) {
-				problems = append(problems, unknownField(p))
-			}
-		}
 		if !cv.preserveUnknown {
+			if prune {
+				for _, p := range pruning.PruneWithOptions(obj, cv.structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true}) {
+					problems = append(problems, unknownField(p))
+				}
+			}
 			// It deletes null values of maps only; pruning adds none.
 			if nulls {
 				structuraldefaulting.PruneNonNullableNullsWithoutDefaults(obj, cv.structural)

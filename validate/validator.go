@@ -171,10 +171,11 @@ const maxCanonicalDepth = 100
 // back for it: non-nil map[string]interface{} and []interface{} holding
 // such values, strings and keys of valid UTF-8 (Marshal replaces invalid
 // bytes), int64, bool, nil, and float64 that are neither NaN, infinite nor
-// integral (Marshal writes an integral float without a fraction, which
-// comes back as int64, and fails on NaN and infinities; other floats come
-// back as the same float64, as Marshal writes the shortest text that
-// parses back to them).
+// integral. (Marshal fails on NaN and infinities, and writes an integral
+// float below 1e21 without a fraction, which comes back as int64 when it
+// fits; any other float comes back as the same float64, as Marshal writes
+// the shortest text that parses back to it, with a fraction or an
+// exponent.)
 func canonical(v interface{}, depth int) bool {
 	switch v := v.(type) {
 	case nil, bool, int64:
