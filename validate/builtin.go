@@ -123,22 +123,9 @@ func (b *builtinTypes) versionsOf(gk schema.GroupKind) []string {
 // of the API server (name, namespace, labels, annotations, finalizers, owner
 // references), then a few kind-specific rules (see kindChecks).
 func (v *Validator) validateBuiltin(ctx context.Context, t reflect.Type, gvk schema.GroupVersionKind, u *unstructured.Unstructured) []fieldProblem {
-	var problems []fieldProblem
-	v.types.check(t, u.Object, nil, &problems)
-	if len(problems) > 0 {
+	obj, problems := v.decodeBuiltin(t, u.Object)
+	if obj == nil {
 		return problems
-	}
-	data, err := json.Marshal(u.Object)
-	if err != nil {
-		return []fieldProblem{fromFieldError(field.InternalError(nil, err))}
-	}
-	obj := reflect.New(t).Interface().(runtime.Object)
-	strict, err := kjson.UnmarshalStrict(data, obj)
-	if err != nil {
-		return []fieldProblem{{Type: string(field.ErrorTypeInvalid), Message: "cannot decode: " + err.Error()}}
-	}
-	for _, se := range strict {
-		problems = append(problems, strictProblem(se))
 	}
 	accessor, err := meta.Accessor(obj)
 	if err != nil {
@@ -158,6 +145,39 @@ func (v *Validator) validateBuiltin(ctx context.Context, t reflect.Type, gvk sch
 	problems = append(problems, fromFieldErrors(apivalidation.ValidateObjectMetaDeclaratively(ctx, operation.Create, om, nil, namespaced, nameFn, field.NewPath("metadata"), utilfeature.DefaultFeatureGate.Enabled(features.DeclarativeValidationBeta)))...)
 	problems = append(problems, fromFieldErrors(kindChecks(obj))...)
 	return problems
+}
+
+// decodeBuiltin decodes an object into a new value of type t (a pointer to
+// it) as sigs.k8s.io/json's UnmarshalStrict decodes the object's JSON text,
+// after the type check: problems are those the check finds (then there is
+// no value), or else the unknown and duplicate fields decoding reports. The
+// value is nil when there is a problem that stops decoding. Most objects are
+// set directly from their decoded-JSON form (decodeTyped, which accepts
+// nothing the check refuses); the others are checked and go through the
+// text.
+func (v *Validator) decodeBuiltin(t reflect.Type, o map[string]interface{}) (runtime.Object, []fieldProblem) {
+	obj := reflect.New(t)
+	if v.types.decodeTyped(obj.Elem(), o) {
+		return obj.Interface().(runtime.Object), nil
+	}
+	var problems []fieldProblem
+	v.types.check(t, o, nil, &problems)
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	data, err := json.Marshal(o)
+	if err != nil {
+		return nil, []fieldProblem{fromFieldError(field.InternalError(nil, err))}
+	}
+	typed := reflect.New(t).Interface().(runtime.Object)
+	strict, err := kjson.UnmarshalStrict(data, typed)
+	if err != nil {
+		return nil, []fieldProblem{{Type: string(field.ErrorTypeInvalid), Message: "cannot decode: " + err.Error()}}
+	}
+	for _, se := range strict {
+		problems = append(problems, strictProblem(se))
+	}
+	return typed, problems
 }
 
 // objectMetaOf returns the address of a typed object's ObjectMeta field.

@@ -46,6 +46,9 @@ type crdVersion struct {
 	preserveUnknown bool
 	internal        *apiextensions.JSONSchemaProps
 	structural      *structuralschema.Structural
+	// What the structural schema uses (see schemaHas): the steps of the
+	// CR handler that act only on it are skipped for schemas without it.
+	defaults, embedded, listTypes bool
 
 	once      sync.Once
 	validator apiservervalidation.SchemaValidator
@@ -276,10 +279,36 @@ func crdVersions(crd *apiextensions.CustomResourceDefinition, source string) ([]
 				}
 			}
 			cv.structural = s
+			cv.defaults = schemaHas(s, func(s *structuralschema.Structural) bool { return s.Default.Object != nil })
+			cv.embedded = schemaHas(s, func(s *structuralschema.Structural) bool { return s.XEmbeddedResource })
+			cv.listTypes = schemaHas(s, func(s *structuralschema.Structural) bool { return s.XListType != nil })
 		}
 		out = append(out, cv)
 	}
 	return out, nil
+}
+
+// schemaHas reports whether f holds for s or a schema below it: of its
+// properties, additionalProperties or items, the schemas that
+// apiextensions-apiserver's defaulting (Default), embedded-resource
+// coercion and validation (objectmeta.CoerceWithOptions and Validate) and
+// list-type validation (listtype.ValidateListSetsAndMaps) walk.
+func schemaHas(s *structuralschema.Structural, f func(*structuralschema.Structural) bool) bool {
+	if s == nil {
+		return false
+	}
+	if f(s) {
+		return true
+	}
+	for _, p := range s.Properties {
+		if schemaHas(&p, f) {
+			return true
+		}
+	}
+	if s.AdditionalProperties != nil && schemaHas(s.AdditionalProperties.Structural, f) {
+		return true
+	}
+	return schemaHas(s.Items, f)
 }
 
 // kinds returns the group/version/kinds of the set, sorted.

@@ -3,6 +3,7 @@ package validate
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"strings"
@@ -63,13 +64,18 @@ func (v *Validator) validateCustom(ctx context.Context, cv *crdVersion, u, old *
 	}
 
 	var errs field.ErrorList
-	meta := objMeta.DeepCopy()
-	normalizeMeta(meta, cv.namespaced)
-	errs = append(errs, apivalidation.ValidateObjectMetaDeclaratively(ctx, operation.Create, meta, nil, cv.namespaced, apivalidation.NameIsDNSSubdomain, field.NewPath("metadata"), utilfeature.DefaultFeatureGate.Enabled(features.DeclarativeValidationBeta))...)
+	// objMeta is not used again, nor shared with obj (setObjectMeta copied
+	// it): it is normalized in place.
+	normalizeMeta(objMeta, cv.namespaced)
+	errs = append(errs, apivalidation.ValidateObjectMetaDeclaratively(ctx, operation.Create, objMeta, nil, cv.namespaced, apivalidation.NameIsDNSSubdomain, field.NewPath("metadata"), utilfeature.DefaultFeatureGate.Enabled(features.DeclarativeValidationBeta))...)
 	errs = append(errs, apiservervalidation.ValidateCustomResource(nil, obj, schemaValidator)...)
 	errs = append(errs, validateScale(obj, cv)...)
-	if cv.structural != nil {
+	// Both act only on embedded resources and list types, which most
+	// schemas do not have.
+	if cv.embedded {
 		errs = append(errs, schemaobjectmeta.Validate(ctx, nil, obj, cv.structural, false)...)
+	}
+	if cv.listTypes {
 		errs = append(errs, listtype.ValidateListSetsAndMaps(nil, cv.structural, obj)...)
 	}
 	var celErrs field.ErrorList
@@ -93,11 +99,23 @@ func (v *Validator) validateCustom(ctx context.Context, cv *crdVersion, u, old *
 // the problems found on the way (unknown fields, malformed metadata). The
 // copy is nil when the metadata cannot be decoded.
 func (v *Validator) prepareCustom(cv *crdVersion, u *unstructured.Unstructured) (map[string]interface{}, *metav1.ObjectMeta, []fieldProblem) {
-	obj := runtime.DeepCopyJSON(u.Object)
+	// The steps below change the copy below its top level (apiVersion,
+	// kind, metadata, status) only where pruning deletes fields, where a
+	// map holds a null, and for schemas with embedded resources or
+	// defaults. Without any of these, a copy of the top level is enough,
+	// and pruning, which would find nothing, is not run.
+	var obj map[string]interface{}
+	nulls, prune := true, true
+	if cv.structural != nil && !cv.preserveUnknown && !cv.embedded && !cv.defaults &&
+		!mapHoldsNull(u.Object) && !prunes(u.Object, cv.structural) {
+		obj, nulls, prune = maps.Clone(u.Object), false, false
+	} else {
+		obj, nulls = copyJSON(u.Object)
+	}
 	var problems []fieldProblem
 	apiVersion, kind := u.GetAPIVersion(), u.GetKind()
 
-	objMeta, foundMeta, metaUnknown, err := schemaobjectmeta.GetObjectMetaWithOptions(obj, schemaobjectmeta.ObjectMetaOptions{ReturnUnknownFieldPaths: true})
+	objMeta, foundMeta, metaUnknown, err := v.objectMeta(obj)
 	if err != nil {
 		v.types.check(typeOfObjectMeta, obj["metadata"], field.NewPath("metadata"), &problems)
 		if len(problems) == 0 {
@@ -114,27 +132,35 @@ func (v *Validator) prepareCustom(cv *crdVersion, u *unstructured.Unstructured) 
 
 	if cv.structural != nil {
 		if !cv.preserveUnknown {
-			for _, p := range pruning.PruneWithOptions(obj, cv.structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true}) {
+			if prune {
+				for _, p := range pruning.PruneWithOptions(obj, cv.structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true}) {
+					problems = append(problems, unknownField(p))
+				}
+			}
+			// It deletes null values of maps only; pruning adds none.
+			if nulls {
+				structuraldefaulting.PruneNonNullableNullsWithoutDefaults(obj, cv.structural)
+			}
+		}
+		// Coercion acts on embedded resources only.
+		if cv.embedded {
+			ferr, paths := schemaobjectmeta.CoerceWithOptions(nil, obj, cv.structural, false, schemaobjectmeta.CoerceOptions{ReturnUnknownFieldPaths: true})
+			if ferr != nil {
+				problems = append(problems, fromFieldError(ferr))
+			}
+			for _, p := range paths {
 				problems = append(problems, unknownField(p))
 			}
-			structuraldefaulting.PruneNonNullableNullsWithoutDefaults(obj, cv.structural)
-		}
-		ferr, paths := schemaobjectmeta.CoerceWithOptions(nil, obj, cv.structural, false, schemaobjectmeta.CoerceOptions{ReturnUnknownFieldPaths: true})
-		if ferr != nil {
-			problems = append(problems, fromFieldError(ferr))
-		}
-		for _, p := range paths {
-			problems = append(problems, unknownField(p))
 		}
 	}
 	obj["apiVersion"], obj["kind"] = apiVersion, kind
 	if foundMeta {
-		if err := schemaobjectmeta.SetObjectMeta(obj, objMeta); err != nil {
+		if err := setObjectMeta(obj, objMeta); err != nil {
 			problems = append(problems, fromFieldError(field.InternalError(field.NewPath("metadata"), err)))
 			return nil, nil, problems
 		}
 	}
-	if cv.structural != nil {
+	if cv.defaults {
 		structuraldefaulting.Default(obj, cv.structural)
 	}
 	if cv.status {
@@ -142,6 +168,223 @@ func (v *Validator) prepareCustom(cv *crdVersion, u *unstructured.Unstructured) 
 	}
 	return obj, objMeta, problems
 }
+
+// prunes reports whether pruning.PruneWithOptions(x, s, true, ...), as
+// prepareCustom calls it, would delete anything from x (and report it as
+// unknown): it walks x as that function does, without changing it.
+func prunes(x interface{}, s *structuralschema.Structural) bool {
+	// At the resource's root, apiVersion, kind and metadata are kept.
+	root := *s
+	root.XEmbeddedResource = true
+	return pruneDeletes(x, &root)
+}
+
+// resourceMetaFields are the fields of an embedded resource pruning keeps.
+var resourceMetaFields = map[string]bool{"apiVersion": true, "kind": true, "metadata": true}
+
+// pruneDeletes is pruning's prune without changes: it reports whether the
+// function would delete a field.
+func pruneDeletes(x interface{}, s *structuralschema.Structural) bool {
+	if s != nil && s.XPreserveUnknownFields {
+		return skipPruneDeletes(x, s)
+	}
+	switch x := x.(type) {
+	case map[string]interface{}:
+		if s == nil {
+			return len(x) > 0
+		}
+		for k, v := range x {
+			if deletes, unknown := keyPrunes(k, v, s); deletes || unknown {
+				return true
+			}
+		}
+	case []interface{}:
+		var items *structuralschema.Structural
+		if s != nil {
+			items = s.Items
+		}
+		for _, v := range x {
+			if pruneDeletes(v, items) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// skipPruneDeletes is pruning's skipPrune (under
+// x-kubernetes-preserve-unknown-fields) without changes.
+func skipPruneDeletes(x interface{}, s *structuralschema.Structural) bool {
+	if s == nil {
+		return false
+	}
+	switch x := x.(type) {
+	case map[string]interface{}:
+		for k, v := range x {
+			if deletes, _ := keyPrunes(k, v, s); deletes {
+				return true
+			}
+		}
+	case []interface{}:
+		for _, v := range x {
+			if skipPruneDeletes(v, s.Items) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// keyPrunes is what pruning's walk does with the value v of the key k of a
+// map under s: deletes reports whether it would delete something below k,
+// unknown that k is neither kept (apiVersion, kind and metadata of an
+// embedded resource) nor declared, as a property or by
+// additionalProperties (prune deletes such a key, skipPrune keeps it).
+func keyPrunes(k string, v interface{}, s *structuralschema.Structural) (deletes, unknown bool) {
+	if s.XEmbeddedResource && resourceMetaFields[k] {
+		return false, false
+	}
+	if prop, ok := s.Properties[k]; ok {
+		return pruneDeletes(v, &prop), false
+	}
+	if s.AdditionalProperties != nil {
+		return pruneDeletes(v, s.AdditionalProperties.Structural), false
+	}
+	return false, true
+}
+
+// mapHoldsNull reports whether a map in x holds a null value.
+func mapHoldsNull(x interface{}) bool {
+	switch x := x.(type) {
+	case map[string]interface{}:
+		for _, v := range x {
+			if v == nil || mapHoldsNull(v) {
+				return true
+			}
+		}
+	case []interface{}:
+		for _, v := range x {
+			if mapHoldsNull(v) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// copyJSON returns the deep copy of obj that runtime.DeepCopyJSON makes,
+// and whether a map in obj holds a null value.
+func copyJSON(obj map[string]interface{}) (map[string]interface{}, bool) {
+	nulls := false
+	return copyJSONValue(obj, &nulls).(map[string]interface{}), nulls
+}
+
+// copyJSONValue is runtime.DeepCopyJSONValue, setting *nulls when a map
+// holds a null value.
+func copyJSONValue(x interface{}, nulls *bool) interface{} {
+	switch x := x.(type) {
+	case map[string]interface{}:
+		if x == nil {
+			return x
+		}
+		c := make(map[string]interface{}, len(x))
+		for k, v := range x {
+			if v == nil {
+				*nulls = true
+			}
+			c[k] = copyJSONValue(v, nulls)
+		}
+		return c
+	case []interface{}:
+		if x == nil {
+			return x
+		}
+		c := make([]interface{}, len(x))
+		for i, v := range x {
+			c[i] = copyJSONValue(v, nulls)
+		}
+		return c
+	}
+	return runtime.DeepCopyJSONValue(x)
+}
+
+// objectMeta reads a custom resource's metadata as the CR handler does
+// (apiextensions-apiserver's GetObjectMetaWithOptions, unknown fields
+// reported), directly from the decoded-JSON form when decodeTyped can: that
+// function gives the same ObjectMeta, found, when the metadata's JSON text
+// decodes strictly without error or unknown field.
+func (v *Validator) objectMeta(obj map[string]interface{}) (*metav1.ObjectMeta, bool, []string, error) {
+	if m, ok := obj["metadata"].(map[string]interface{}); ok {
+		meta := &metav1.ObjectMeta{}
+		if v.types.decodeTyped(reflect.ValueOf(meta).Elem(), m) {
+			return meta, true, nil, nil
+		}
+	}
+	return schemaobjectmeta.GetObjectMetaWithOptions(obj, schemaobjectmeta.ObjectMetaOptions{ReturnUnknownFieldPaths: true})
+}
+
+// setObjectMeta is apiextensions-apiserver's SetObjectMeta: it sets the
+// object's metadata to m in decoded-JSON form, as
+// runtime.DefaultUnstructuredConverter.ToUnstructured converts it. It
+// converts directly the ObjectMeta of a manifest, which has none of the
+// fields the API server sets (owner references, managed fields,
+// timestamps, deletion grace period), when ObjectMeta has the fields it
+// knows (objectMetaKnown); that converter leaves out empty strings, zero
+// generation, the zero creation timestamp and empty maps and slices.
+func setObjectMeta(obj map[string]interface{}, m *metav1.ObjectMeta) error {
+	if !objectMetaKnown || m == nil || !m.CreationTimestamp.IsZero() || m.DeletionTimestamp != nil ||
+		m.DeletionGracePeriodSeconds != nil || len(m.OwnerReferences) > 0 || len(m.ManagedFields) > 0 {
+		return schemaobjectmeta.SetObjectMeta(obj, m)
+	}
+	meta := map[string]interface{}{}
+	for _, f := range [...]struct {
+		name, value string
+	}{
+		{"name", m.Name}, {"generateName", m.GenerateName}, {"namespace", m.Namespace},
+		{"selfLink", m.SelfLink}, {"uid", string(m.UID)}, {"resourceVersion", m.ResourceVersion},
+	} {
+		if f.value != "" {
+			meta[f.name] = f.value
+		}
+	}
+	if m.Generation != 0 {
+		meta["generation"] = m.Generation
+	}
+	for _, f := range [...]struct {
+		name string
+		kv   map[string]string
+	}{{"labels", m.Labels}, {"annotations", m.Annotations}} {
+		if len(f.kv) > 0 {
+			c := make(map[string]interface{}, len(f.kv))
+			for k, v := range f.kv {
+				c[k] = v
+			}
+			meta[f.name] = c
+		}
+	}
+	if len(m.Finalizers) > 0 {
+		c := make([]interface{}, len(m.Finalizers))
+		for i, f := range m.Finalizers {
+			c[i] = f
+		}
+		meta["finalizers"] = c
+	}
+	obj["metadata"] = meta
+	return nil
+}
+
+// objectMetaKnown is set when ObjectMeta's JSON names are the ones
+// setObjectMeta was written for.
+var objectMetaKnown = func() bool {
+	var names []string
+	t := reflect.TypeOf(metav1.ObjectMeta{})
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		names = append(names, name)
+	}
+	return strings.Join(names, " ") == "name generateName namespace selfLink uid resourceVersion generation "+
+		"creationTimestamp deletionTimestamp deletionGracePeriodSeconds labels annotations ownerReferences finalizers managedFields"
+}()
 
 // validateScale checks spec replicas as the CR validator does for the scale
 // subresource (status replicas are not part of a manifest's job).

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"encoding"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	kjson "sigs.k8s.io/json"
@@ -24,10 +26,32 @@ import (
 // ("spec.template.spec.containers[0].ports[0].containerPort"). Decoding itself
 // is still done by sigs.k8s.io/json (see builtin.go); the walk only explains.
 type typeChecker struct {
-	fields sync.Map // reflect.Type -> map[string]reflect.StructField
+	fields   sync.Map // reflect.Type -> *structInfo
+	methods  sync.Map // reflect.Type -> unmarshalers
+	decoders sync.Map // reflect.Type -> decoder (see decodeTyped)
 }
 
-var jsonUnmarshalerType = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
+// unmarshalers says which decoding methods a pointer to a type has.
+type unmarshalers struct {
+	json, text bool // json.Unmarshaler, encoding.TextUnmarshaler
+}
+
+// unmarshalersOf returns the decoding methods of *t, looked up once per
+// type.
+func (c *typeChecker) unmarshalersOf(t reflect.Type) unmarshalers {
+	if m, ok := c.methods.Load(t); ok {
+		return m.(unmarshalers)
+	}
+	pt := reflect.PointerTo(t)
+	m := unmarshalers{json: pt.Implements(jsonUnmarshalerType), text: pt.Implements(textUnmarshalerType)}
+	c.methods.Store(t, m)
+	return m
+}
+
+var (
+	jsonUnmarshalerType = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
+	textUnmarshalerType = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
+)
 
 // check appends to out the problems of decoding v (a value decoded from JSON
 // into interface{}) into a value of type t at path.
@@ -38,7 +62,7 @@ func (c *typeChecker) check(t reflect.Type, v interface{}, path *field.Path, out
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t.Kind() != reflect.Interface && reflect.PointerTo(t).Implements(jsonUnmarshalerType) {
+	if t.Kind() != reflect.Interface && c.unmarshalersOf(t).json {
 		c.checkUnmarshaler(t, v, path, out)
 		return
 	}
@@ -113,7 +137,7 @@ func (c *typeChecker) check(t reflect.Type, v interface{}, path *field.Path, out
 			*out = append(*out, typeMismatch(path, v, "object"))
 			return
 		}
-		fields := c.structFields(t)
+		fields := c.structFields(t).fields
 		for _, k := range sortedKeys(m) {
 			sf, known := fields[k]
 			if !known {
@@ -141,27 +165,44 @@ func (c *typeChecker) checkUnmarshaler(t reflect.Type, v interface{}, path *fiel
 	}
 }
 
-// structFields maps JSON names to struct fields the way encoding/json does:
-// untagged embedded structs are flattened, a shallower field hides a deeper
-// one of the same name, and json:"-" fields are left out. Matching is
-// case-sensitive, as in the API server's decoder.
-func (c *typeChecker) structFields(t reflect.Type) map[string]reflect.StructField {
+// structInfo is what a struct type's JSON fields are.
+type structInfo struct {
+	// fields maps JSON names to struct fields the way encoding/json does:
+	// untagged embedded structs are flattened, a shallower field hides a
+	// deeper one of the same name, and json:"-" fields are left out.
+	// Matching is case-sensitive, as in the API server's decoder.
+	fields map[string]reflect.StructField
+	// plain is set when every JSON name of the type is that of one field
+	// only (none hidden, none in conflict), every tag name is one
+	// encoding/json accepts, no field has the ",string" option, and every
+	// embedded struct is an exported value (not a pointer): then the
+	// fields map is exactly encoding/json's, and decodeTyped can set
+	// fields by index.
+	plain bool
+}
+
+// structFields returns the JSON fields of a struct type (see structInfo),
+// computed once per type.
+func (c *typeChecker) structFields(t reflect.Type) *structInfo {
 	if f, ok := c.fields.Load(t); ok {
-		return f.(map[string]reflect.StructField)
+		return f.(*structInfo)
 	}
-	out := map[string]reflect.StructField{}
+	info := &structInfo{fields: map[string]reflect.StructField{}, plain: true}
+	out := info.fields
 	type level struct {
 		t     reflect.Type
 		index []int
 	}
 	current := []level{{t: t}}
 	visited := map[reflect.Type]bool{}
+	seen := map[string]bool{} // names at any depth
 	for len(current) > 0 {
 		var next []level
 		found := map[string]int{} // names seen at this depth (count)
 		add := map[string]reflect.StructField{}
 		for _, l := range current {
 			if visited[l.t] {
+				info.plain = false
 				continue
 			}
 			visited[l.t] = true
@@ -171,12 +212,18 @@ func (c *typeChecker) structFields(t reflect.Type) map[string]reflect.StructFiel
 				if tag == "-" {
 					continue
 				}
-				name, _, _ := strings.Cut(tag, ",")
+				name, opts, _ := strings.Cut(tag, ",")
+				if !validTagName(name) || hasOption(opts, "string") {
+					info.plain = false
+				}
 				ft := sf.Type
 				if ft.Kind() == reflect.Pointer {
 					ft = ft.Elem()
 				}
 				if sf.Anonymous && name == "" && ft.Kind() == reflect.Struct {
+					if sf.Type.Kind() == reflect.Pointer || !sf.IsExported() {
+						info.plain = false
+					}
 					next = append(next, level{t: ft, index: append(append([]int(nil), l.index...), i)})
 					continue
 				}
@@ -186,6 +233,10 @@ func (c *typeChecker) structFields(t reflect.Type) map[string]reflect.StructFiel
 				if name == "" {
 					name = sf.Name
 				}
+				if seen[name] {
+					info.plain = false
+				}
+				seen[name] = true
 				if _, hidden := out[name]; hidden {
 					continue
 				}
@@ -201,8 +252,33 @@ func (c *typeChecker) structFields(t reflect.Type) map[string]reflect.StructFiel
 		}
 		current = next
 	}
-	c.fields.Store(t, out)
-	return out
+	c.fields.Store(t, info)
+	return info
+}
+
+// validTagName reports whether encoding/json uses name, a json tag's
+// name, as the field's name (it falls back to the Go name otherwise).
+func validTagName(name string) bool {
+	for _, r := range name {
+		switch {
+		case strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", r):
+		case !unicode.IsLetter(r) && !unicode.IsDigit(r):
+			return false
+		}
+	}
+	return true
+}
+
+// hasOption reports whether opts, the options of a json tag, holds opt.
+func hasOption(opts, opt string) bool {
+	for opts != "" {
+		var o string
+		o, opts, _ = strings.Cut(opts, ",")
+		if o == opt {
+			return true
+		}
+	}
+	return false
 }
 
 func typeMismatch(path *field.Path, v interface{}, want string) fieldProblem {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -131,13 +133,24 @@ func (v *Validator) indexOld(old []*unstructured.Unstructured) map[objectKey]*un
 	return idx
 }
 
-// normalize copies an object through JSON, as the API server receives it:
-// numbers become int64 where integral and float64 otherwise, and only JSON
-// types remain.
+// normalize returns an object as the API server receives it, through
+// JSON: numbers integral in JSON text become int64 and others float64, and
+// only JSON types remain. An object that already has that form (see
+// canonical), as decoders and render.ParseObjects produce it, is returned
+// as it is, since validation only reads the objects it is given; any other
+// is copied through JSON.
 func normalize(u *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	if u == nil {
 		return nil, fmt.Errorf("nil object")
 	}
+	if u.Object != nil && canonical(u.Object, 0) {
+		return u, nil
+	}
+	return jsonCopy(u)
+}
+
+// jsonCopy copies an object through JSON.
+func jsonCopy(u *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	b, err := json.Marshal(u.Object)
 	if err != nil {
 		return nil, fmt.Errorf("cannot encode object as JSON: %w", err)
@@ -149,6 +162,52 @@ func normalize(u *unstructured.Unstructured) (*unstructured.Unstructured, error)
 	return &unstructured.Unstructured{Object: m}, nil
 }
 
+// maxCanonicalDepth bounds canonical's walk: deeper values (and cycles)
+// take the JSON round trip, which reports what it must.
+const maxCanonicalDepth = 100
+
+// canonical reports whether v is equal to what encoding/json's Marshal
+// followed by sigs.k8s.io/json's UnmarshalCaseSensitivePreserveInts gives
+// back for it: non-nil map[string]interface{} and []interface{} holding
+// such values, strings and keys of valid UTF-8 (Marshal replaces invalid
+// bytes), int64, bool, nil, and float64 that are neither NaN, infinite nor
+// integral. (Marshal fails on NaN and infinities, and writes an integral
+// float below 1e21 without a fraction, which comes back as int64 when it
+// fits; any other float comes back as the same float64, as Marshal writes
+// the shortest text that parses back to it, with a fraction or an
+// exponent.)
+func canonical(v interface{}, depth int) bool {
+	switch v := v.(type) {
+	case nil, bool, int64:
+		return true
+	case string:
+		return utf8.ValidString(v)
+	case float64:
+		return !math.IsNaN(v) && v != math.Trunc(v)
+	case map[string]interface{}:
+		if v == nil || depth >= maxCanonicalDepth {
+			return false
+		}
+		for k, e := range v {
+			if !utf8.ValidString(k) || !canonical(e, depth+1) {
+				return false
+			}
+		}
+		return true
+	case []interface{}:
+		if v == nil || depth >= maxCanonicalDepth {
+			return false
+		}
+		for _, e := range v {
+			if !canonical(e, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
 func (v *Validator) validateDecoded(ctx context.Context, file string, decoded []decodedObject, old map[objectKey]*unstructured.Unstructured) Result {
 	var r Result
 	for _, d := range decoded {
@@ -158,8 +217,12 @@ func (v *Validator) validateDecoded(ctx context.Context, file string, decoded []
 		problems := d.problems
 		skipped := false
 		if !d.fatal && d.obj != nil {
+			var prev *unstructured.Unstructured
+			if old != nil {
+				prev = old[keyOf(d.obj)]
+			}
 			var ps []fieldProblem
-			ps, skipped = v.validateObject(ctx, d.obj, old[keyOf(d.obj)])
+			ps, skipped = v.validateObject(ctx, d.obj, prev)
 			problems = append(problems, ps...)
 		}
 		if d.obj != nil || d.fatal {
