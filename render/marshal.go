@@ -14,7 +14,6 @@ import (
 
 	yaml2 "go.yaml.in/yaml/v2"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/yaml"
 )
 
 // Marshal writes objects as one YAML stream: keys sorted, "---" between
@@ -64,12 +63,19 @@ func marshalViaJSON(obj map[string]any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return yaml.JSONToYAML(escapeForYAML(js))
+	// sigs.k8s.io/yaml's JSONToYAML, with the mappings in a fixed order
+	// (orderKeys) instead of the encoder's sort of a Go map.
+	var v yaml2.MapSlice
+	if err := yaml2.Unmarshal(escapeForYAML(js), &v); err != nil {
+		return nil, err
+	}
+	orderAllKeys(v)
+	return yaml2.Marshal(v)
 }
 
 // yamlValue turns a decoded JSON value into what the YAML writer takes as
-// JSON text decoded by the YAML reader would give: maps keyed by
-// interface{} (the writer sorts them), whole numbers as integers. It reports
+// JSON text decoded by the YAML reader would give: mappings as
+// yaml2.MapSlice in orderKeys' order, whole numbers as integers. It reports
 // false for values that need the general path: strings holding characters
 // escapeForYAML escapes, and types other than those of decoded JSON.
 func yamlValue(v any) (any, bool) {
@@ -99,7 +105,7 @@ func yamlValue(v any) (any, bool) {
 		}
 		return out, true
 	case map[string]any:
-		out := make(map[any]any, len(v))
+		out := make(yaml2.MapSlice, 0, len(v))
 		for k, e := range v {
 			if strings.ContainsFunc(k, yamlUnsafe) || !utf8.ValidString(k) {
 				return nil, false
@@ -108,11 +114,40 @@ func yamlValue(v any) (any, bool) {
 			if !ok {
 				return nil, false
 			}
-			out[k] = c
+			out = append(out, yaml2.MapItem{Key: k, Value: c})
 		}
+		orderKeys(out)
 		return out, true
 	}
 	return nil, false
+}
+
+// orderKeys puts a mapping's string keys in the encoder's order where that
+// order is a total one, and in one fixed order where it is not: sorted by
+// bytes first, then stably by compareKeys. The encoder itself sorts a Go
+// map's keys in iteration order with a comparison that is not transitive
+// for keys like {"x1a", "x12", "x2"}, so its bytes for them change from run
+// to run; prenv's must not.
+func orderKeys(m yaml2.MapSlice) {
+	key := func(it yaml2.MapItem) string { s, _ := it.Key.(string); return s }
+	slices.SortFunc(m, func(a, b yaml2.MapItem) int { return strings.Compare(key(a), key(b)) })
+	slices.SortStableFunc(m, func(a, b yaml2.MapItem) int { return compareKeys(key(a), key(b)) })
+}
+
+// orderAllKeys applies orderKeys to every mapping in v, as decoded into
+// yaml2.MapSlice.
+func orderAllKeys(v any) {
+	switch v := v.(type) {
+	case yaml2.MapSlice:
+		orderKeys(v)
+		for _, it := range v {
+			orderAllKeys(it.Value)
+		}
+	case []any:
+		for _, e := range v {
+			orderAllKeys(e)
+		}
+	}
 }
 
 // escapeForYAML \u-escapes, in JSON text, the characters YAML's reader

@@ -706,3 +706,30 @@ func BenchmarkMarshal(b *testing.B) {
 		})
 	}
 }
+
+// TestMarshalDeterministic: keys whose order the encoder's own sort leaves
+// to the map ({"x1a", "x12", "x2"}, digit runs past 64 bits) come out in
+// one order, on the writer's path and on both fallback paths.
+func TestMarshalDeterministic(t *testing.T) {
+	for name, obj := range map[string]map[string]any{
+		"clash":            {"x1a": "a", "x12": "b", "x2": "c"},
+		"overflow":         {"a9223372036854775807": "a", "a9223372036854775808": "b", "a10": "c", "a1": "d"},
+		"clash, float":     {"x1a": 1.5, "x12": "b", "x2": "c"},
+		"clash, C1 string": {"x1a": "\u0085", "x12": "b", "x2": "c"},
+	} {
+		obj := map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "n", "labels": obj}, "data": obj}
+		first, err := Marshal([]*unstructured.Unstructured{{Object: obj}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 50 {
+			got, err := Marshal([]*unstructured.Unstructured{{Object: obj}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(first) {
+				t.Fatalf("%s: two runs differ:\n%s\n%s", name, first, got)
+			}
+		}
+	}
+}

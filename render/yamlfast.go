@@ -89,7 +89,18 @@ func fastLines(doc []byte) ([]fastLine, bool) {
 type fastParser struct {
 	lines []fastLine
 	i     int
+	// depth is how many collections the cursor is in.
+	depth int
 }
+
+// Limits past which the fast reader leaves a document to the general
+// reader, which refuses a simple key longer than 1024 characters and
+// nesting deeper than 10000 collections (go.yaml.in/yaml/v2's scanner and
+// parser); the fast reader stops well short of both.
+const (
+	fastMaxKey   = 1000
+	fastMaxDepth = 1000
+)
 
 // next returns the line at the cursor, or one of indent -1 at the end.
 func (p *fastParser) next() fastLine {
@@ -129,6 +140,10 @@ func isDash(text string) bool {
 
 // sequence reads the block sequence whose dashes are at column indent.
 func (p *fastParser) sequence(indent int) (any, bool) {
+	if p.depth++; p.depth > fastMaxDepth {
+		return nil, false
+	}
+	defer func() { p.depth-- }()
 	items := []any{}
 	for {
 		l := p.next()
@@ -175,6 +190,10 @@ func (p *fastParser) sequence(indent int) (any, bool) {
 
 // mapping reads the block mapping whose keys are at column indent.
 func (p *fastParser) mapping(indent int) (any, bool) {
+	if p.depth++; p.depth > fastMaxDepth {
+		return nil, false
+	}
+	defer func() { p.depth-- }()
 	m := map[string]any{}
 	for {
 		l := p.next()
@@ -232,7 +251,7 @@ func keyEnd(text string) int {
 			return -1
 		}
 	}
-	if end >= len(text) || text[end] != ':' || (end+1 < len(text) && text[end+1] != ' ') {
+	if end >= len(text) || text[end] != ':' || (end+1 < len(text) && text[end+1] != ' ') || end > fastMaxKey {
 		return -1
 	}
 	return end

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -149,6 +150,12 @@ func TestFastDocument(t *testing.T) {
 		{"complex key", "? a\n: b\n", nil, false},
 		{"null word key", "null: 1\n", nil, false},
 		{"bad escape", `a: "\x41"` + "\n", nil, false},
+		{"key of 1000", strings.Repeat("k", 1000) + ": 1\n", map[string]any{strings.Repeat("k", 1000): int64(1)}, true},
+		{"key of 1025", strings.Repeat("k", 1025) + ": 1\n", nil, false},
+		{"quoted key of 1025", `"` + strings.Repeat("k", 1023) + `": 1` + "\n", nil, false},
+		{"key of 1025 in a sequence", "a:\n- " + strings.Repeat("k", 1025) + ": 1\n", nil, false},
+		{"1000 levels", deepDocument(999), nil, true},
+		{"1001 levels", deepDocument(1001), nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, ok := fastDocument([]byte(tc.doc))
@@ -158,7 +165,7 @@ func TestFastDocument(t *testing.T) {
 			if !ok {
 				return
 			}
-			if d := cmp.Diff(tc.want, got); d != "" {
+			if d := cmp.Diff(tc.want, got); tc.want != nil && d != "" {
 				t.Errorf("(-want +got):\n%s", d)
 			}
 			general, err := readDocumentGeneral([]byte(tc.doc))
@@ -170,6 +177,17 @@ func TestFastDocument(t *testing.T) {
 			}
 		})
 	}
+}
+
+// deepDocument is n mappings, each the value of the key a of the one
+// around it, the innermost {"a": 1}.
+func deepDocument(n int) string {
+	var b strings.Builder
+	for i := range n {
+		b.WriteString(strings.Repeat(" ", i) + "a:\n")
+	}
+	b.WriteString(strings.Repeat(" ", n) + "a: 1\n")
+	return b.String()
 }
 
 // FuzzFastDocument: whatever the fast reader reads, the general reader

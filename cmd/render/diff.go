@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -18,13 +17,14 @@ import (
 func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("diff", "[-o text|json] BASE HEAD | --base-spec FILE -f SPEC --pr N [flags]", stderr)
 	var (
-		baseSpec, file, prFlag string
-		overrides              overrideFlags
+		baseSpec, file string
+		pr             prValue
+		overrides      overrideFlags
 	)
 	output := fs.String("o", "text", "output `format`: text or json")
 	fs.StringVar(&baseSpec, "base-spec", "", "render this spec `FILE` as the base, instead of reading BASE")
 	fs.StringVar(&file, "f", "", "with --base-spec: the head spec `FILE` (- for standard input)")
-	fs.StringVar(&prFlag, "pr", "", "with --base-spec: the pull-request `number` both specs are rendered for")
+	fs.Var(&pr, "pr", "with --base-spec: the pull-request `number` both specs are rendered for")
 	var kit kitFlags
 	kit.register(fs, "with --base-spec: a `folder` whose template files override the embedded kit's, for both renders")
 	overrides.register(fs)
@@ -48,30 +48,26 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if len(paths) > 0 {
 			return usageErr("--base-spec renders both sides; it takes no BASE or HEAD (got %q)", paths)
 		}
-		if file == "" || prFlag == "" {
+		if file == "" || pr.n == 0 {
 			return usageErr("--base-spec needs -f SPEC and --pr N")
 		}
 		if baseSpec == "-" && file == "-" {
 			return usageErr("standard input (-) can be read only once")
-		}
-		pr, err := strconv.Atoi(prFlag)
-		if err != nil {
-			return usageErr("--pr must be a whole number, got %q", prFlag)
 		}
 		opts, done, code := kit.options("diff", stderr)
 		if done == nil {
 			return code
 		}
 		defer done()
-		if base, code = renderSpec(ctx, baseSpec, pr, overrides.list, opts, stdin, stderr); base == nil {
+		if base, code = renderSpec(ctx, baseSpec, pr.n, overrides.list, opts, stdin, stderr); base == nil {
 			return code
 		}
-		if head, code = renderSpec(ctx, file, pr, overrides.list, opts, stdin, stderr); head == nil {
+		if head, code = renderSpec(ctx, file, pr.n, overrides.list, opts, stdin, stderr); head == nil {
 			return code
 		}
 	} else {
-		if file != "" || prFlag != "" || kit.templatesDir != "" || len(overrides.list) > 0 {
-			return usageErr("-f, --pr, --set, --set-string and --templates go with --base-spec")
+		if file != "" || pr.n != 0 || kit.templatesDir != "" || kit.allowUnbounded || len(overrides.list) > 0 {
+			return usageErr("-f, --pr, --set, --set-string, --templates and --allow-unbounded go with --base-spec")
 		}
 		if len(paths) != 2 {
 			return usageErr("give BASE and HEAD (files or folders), or --base-spec FILE -f SPEC --pr N")

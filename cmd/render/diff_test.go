@@ -117,13 +117,18 @@ func TestDiffErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		"one render":          {[]string{"diff", diffBaseSpec}, exitUsage, "give BASE and HEAD"},
-		"base spec, no pr":    {[]string{"diff", "--base-spec", diffBaseSpec, "-f", diffBaseSpec}, exitUsage, "--base-spec needs -f SPEC and --pr N"},
-		"base spec and files": {[]string{"diff", "--base-spec", diffBaseSpec, "-f", diffBaseSpec, "--pr", "1", "a", "b"}, exitUsage, "takes no BASE or HEAD"},
-		"--set without specs": {[]string{"diff", "--set", "spec.prefix=x", "a", "b"}, exitUsage, "go with --base-spec"},
-		"bad output":          {[]string{"diff", "-o", "yaml", "a", "b"}, exitUsage, `-o "yaml": must be text or json`},
-		"missing file":        {[]string{"diff", "does-not-exist.yaml", diffBaseSpec}, exitUsage, "does-not-exist.yaml"},
-		"invalid base spec":   {[]string{"diff", "--base-spec", bad, "-f", diffBaseSpec, "--pr", "1"}, exitInvalid, bad + ": invalid spec"},
+		"one render":                      {[]string{"diff", diffBaseSpec}, exitUsage, "give BASE and HEAD"},
+		"base spec, no pr":                {[]string{"diff", "--base-spec", diffBaseSpec, "-f", diffBaseSpec}, exitUsage, "--base-spec needs -f SPEC and --pr N"},
+		"base spec and files":             {[]string{"diff", "--base-spec", diffBaseSpec, "-f", diffBaseSpec, "--pr", "1", "a", "b"}, exitUsage, "takes no BASE or HEAD"},
+		"--set without specs":             {[]string{"diff", "--set", "spec.prefix=x", "a", "b"}, exitUsage, "go with --base-spec"},
+		"--allow-unbounded without specs": {[]string{"diff", "--allow-unbounded", "a", "b"}, exitUsage, "--templates and --allow-unbounded go with --base-spec"},
+		"pr 0":                            {[]string{"diff", "--base-spec", diffBaseSpec, "-f", diffBaseSpec, "--pr", "0"}, exitUsage, "not a pull-request number"},
+		"pr 007":                          {[]string{"diff", "--base-spec", diffBaseSpec, "-f", diffBaseSpec, "--pr", "007"}, exitUsage, "not a pull-request number"},
+		"pr +5":                           {[]string{"diff", "--base-spec", diffBaseSpec, "-f", diffBaseSpec, "--pr", "+5"}, exitUsage, "not a pull-request number"},
+		"pr too large":                    {[]string{"diff", "--base-spec", diffBaseSpec, "-f", diffBaseSpec, "--pr", "2147483648"}, exitUsage, "not a pull-request number"},
+		"bad output":                      {[]string{"diff", "-o", "yaml", "a", "b"}, exitUsage, `-o "yaml": must be text or json`},
+		"missing file":                    {[]string{"diff", "does-not-exist.yaml", diffBaseSpec}, exitUsage, "does-not-exist.yaml"},
+		"invalid base spec":               {[]string{"diff", "--base-spec", bad, "-f", diffBaseSpec, "--pr", "1"}, exitInvalid, bad + ": invalid spec"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

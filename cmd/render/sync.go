@@ -145,6 +145,14 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		defer close(validatorc)
 		v, errNew = validate.New(ctx, validate.Options{CRDs: srcs})
 	}()
+	if len(prs) == 0 {
+		// No env to validate: Sync would write at once, so the validator's
+		// verdict on --crds must come first.
+		<-validatorc
+		if errNew != nil {
+			return usageErr("--crds: %v", errNew)
+		}
+	}
 	res, err := render.Sync(ctx, outDir, specs, prs, render.SyncOptions{
 		Renderer: renderer,
 		Validate: func(ctx context.Context, out *render.Output) []error {

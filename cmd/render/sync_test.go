@@ -345,12 +345,20 @@ func TestSyncBadCRDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "envs")
-	r := runCLI(t, "", "sync", "-f", syncWebSpec, "--prs", "1,2,3", "--output-dir", out, "--crds", bad)
-	want := "render sync: --crds: "
-	if r.code != exitUsage || !strings.HasPrefix(r.stderr, want) || !strings.Contains(r.stderr, "queueName].type: Required value") || strings.Count(r.stderr, "\n") != 1 {
-		t.Errorf("exit %d, stderr %q; want exit %d and one line starting %q", r.code, r.stderr, exitUsage, want)
+	if r := runCLI(t, "", "sync", "-f", syncWebSpec, "--prs", "1,2", "--output-dir", out); r.code != exitOK {
+		t.Fatalf("first sync: exit %d, stderr %q", r.code, r.stderr)
 	}
-	if _, err := os.Stat(out); !os.IsNotExist(err) {
-		t.Errorf("the tree was written: %v", err)
+	before := snapshot(t, out)
+	// With open PRs, and with none (where no env waits for the validator).
+	for _, prs := range [][]string{{"--prs", "1,2,3"}, {"--prs-file", "-"}} {
+		args := append([]string{"sync", "-f", syncWebSpec, "--output-dir", out, "--crds", bad}, prs...)
+		r := runCLI(t, "", args...)
+		want := "render sync: --crds: "
+		if r.code != exitUsage || !strings.HasPrefix(r.stderr, want) || !strings.Contains(r.stderr, "queueName].type: Required value") || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and one line starting %q", prs, r.code, r.stderr, exitUsage, want)
+		}
+		if d := cmp.Diff(before, snapshot(t, out)); d != "" {
+			t.Errorf("%v: the tree changed (-before +after):\n%s", prs, d)
+		}
 	}
 }
