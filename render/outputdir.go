@@ -712,23 +712,7 @@ func writeFolders(ctx context.Context, root *os.Root, osName func(string) string
 		return nil
 	}
 	writeFolder := func(d string, names []string) error {
-		fr, err := root.OpenRoot(osName(d))
-		if err != nil {
-			return err
-		}
-		defer fr.Close()
-		for _, n := range names {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := writeNew(fr, n, files[path.Join(d, n)]); err != nil {
-				if pe := (*os.PathError)(nil); errors.As(err, &pe) {
-					pe.Path = osName(path.Join(d, n))
-				}
-				return err
-			}
-		}
-		return nil
+		return writeFilesIn(ctx, root, osName(d), names, func(n string) []byte { return files[path.Join(d, n)] })
 	}
 	// The first file alone, so that an interruption after first sees it.
 	d0 := order[0]

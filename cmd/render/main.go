@@ -24,7 +24,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"sort"
 	"strings"
 )
@@ -57,17 +56,7 @@ func commands() map[string]command {
 	}
 }
 
-// gcPercent is the garbage collector's target (GOGC) when the environment
-// sets none: a run allocates a few MB per env but keeps little of it (the
-// files of every env, tens of MB for hundreds of envs), so collecting when
-// the heap has grown fourfold instead of twofold cuts the collector's CPU
-// by about half for a few tens of MB more memory.
-const gcPercent = 400
-
 func main() {
-	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(gcPercent)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

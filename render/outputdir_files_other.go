@@ -1,0 +1,33 @@
+//go:build !linux
+
+package render
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+)
+
+// writeFilesIn creates the files names (single path elements) in the
+// folder dir below the root, each with data(name), through a root opened
+// on dir; none may exist. Errors name the file's path below the root.
+func writeFilesIn(ctx context.Context, root *os.Root, dir string, names []string, data func(string) []byte) error {
+	fr, err := root.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer fr.Close()
+	for _, n := range names {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := writeNew(fr, n, data(n)); err != nil {
+			if pe := (*os.PathError)(nil); errors.As(err, &pe) {
+				pe.Path = filepath.Join(dir, n)
+			}
+			return err
+		}
+	}
+	return nil
+}
