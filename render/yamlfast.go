@@ -111,9 +111,8 @@ func (p *fastParser) next() fastLine {
 }
 
 // node reads the block node at the cursor, whose lines are indented more
-// than parent. A sequence may sit at the parent's own indentation when the
-// parent is a mapping key (sameIndentSeq); node is called with that case
-// handled by its caller.
+// than parent, or gives null when the next line is not. (A sequence that
+// is a mapping value at the key's own indentation is read by mapping.)
 func (p *fastParser) node(parent int) (any, bool) {
 	l := p.next()
 	if l.indent <= parent {
