@@ -703,7 +703,7 @@ func (r replacer) writeTree(ctx context.Context, root *os.Root, staging string, 
 // files' names, as in writeTree) below the root, each folder's through a
 // root opened on that folder (one openat per file instead of one per path
 // element), on up to twice GOMAXPROCS goroutines, a folder at a time each. The
-// first file (in path order) is written first, then first is called. The
+// first file of the first folder (folder order, then name) is written first, then first is called. The
 // error is the first one found in path order of the folders.
 func writeFolders(ctx context.Context, root *os.Root, osName func(string) string, folders map[string][]string, files map[string][]byte, first func()) error {
 	order := slices.Sorted(maps.Keys(folders))
