@@ -700,11 +700,11 @@ func (r replacer) writeTree(ctx context.Context, root *os.Root, staging string, 
 }
 
 // writeFolders writes the files of every folder of folders (folder → its
-// files' names, as in writeTree) below the root, each folder's through a
-// root opened on that folder (one openat per file instead of one per path
-// element), on up to twice GOMAXPROCS goroutines, a folder at a time each. The
-// first file of the first folder (folder order, then name) is written first, then first is called. The
-// error is the first one found in path order of the folders.
+// files' names, as in writeTree) below the root with writeFilesIn (each
+// folder opened once, one create per file), on up to twice GOMAXPROCS
+// goroutines, a folder at a time each. The first file of the first folder
+// (folders, then names, sorted) is written first, then first is called.
+// The error is the first one found in the order of the folders.
 func writeFolders(ctx context.Context, root *os.Root, osName func(string) string, folders map[string][]string, files map[string][]byte, first func()) error {
 	order := slices.Sorted(maps.Keys(folders))
 	order = slices.DeleteFunc(order, func(d string) bool { return len(folders[d]) == 0 })
