@@ -15,13 +15,14 @@
 package iamactions
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	_ "embed"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -35,14 +36,20 @@ type Catalogue struct {
 	source   string
 	services map[string]*service // by lower-case prefix
 	prefixes []string            // lower-case, sorted
+	n        int                 // actions
 }
 
+// service is one service prefix's actions: a window on one array of the
+// whole catalogue, whose strings share the catalogue's text, so a parse
+// makes a few hundred allocations, not a few per action. Lookups compare
+// ignoring ASCII case instead of keeping a lower-case copy.
 type service struct {
 	prefix  string
-	actions []string          // as AWS spells them, sorted ignoring case
-	lower   []string          // actions in lower case, in the same order
-	byLower map[string]string // lower-case name -> name
+	actions []string // as AWS spells them, sorted ignoring case
 }
+
+// maxText bounds the decompressed catalogue (the dataset is under 1 MB).
+const maxText = 64 << 20
 
 var defaultCatalogue = sync.OnceValue(func() *Catalogue {
 	c, err := Parse(embedded)
@@ -58,57 +65,113 @@ var defaultCatalogue = sync.OnceValue(func() *Catalogue {
 func Default() *Catalogue { return defaultCatalogue() }
 
 // Parse reads a catalogue in the format tools/iamactions writes: gzip
-// compressed lines "service:Action", '#' lines being comments; the first
-// comment that starts with "source: " names the dataset.
+// compressed lines "service:Action" of printable ASCII, sorted ignoring
+// case, each once; '#' lines are comments, and the first comment that
+// starts with "source: " names the dataset. The decompressed text is
+// bounded (64 MiB). Errors name the line.
 func Parse(gz []byte) (*Catalogue, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(gz))
 	if err != nil {
 		return nil, err
 	}
+	// gzip's trailer holds the decompressed size (modulo 2^32; RFC 1952,
+	// ISIZE): a hint that saves growing the buffer step by step. A
+	// strings.Builder hands its bytes over as the text without a copy.
+	var sb strings.Builder
+	if len(gz) >= 4 {
+		sb.Grow(int(min(binary.LittleEndian.Uint32(gz[len(gz)-4:]), maxText)) + 1)
+	}
+	if _, err := io.Copy(&sb, io.LimitReader(zr, maxText+1)); err != nil {
+		return nil, err
+	}
+	if sb.Len() > maxText {
+		return nil, fmt.Errorf("over %d bytes decompressed", maxText)
+	}
+	if err := zr.Close(); err != nil {
+		return nil, err
+	}
+	text := sb.String()
+
 	c := &Catalogue{services: map[string]*service{}}
-	sc := bufio.NewScanner(io.LimitReader(zr, 64<<20))
+	names := make([]string, 0, strings.Count(text, "\n")+1)
+	var cur *service
+	first := 0 // index in names of cur's first action
+	flush := func() {
+		if cur != nil {
+			cur.actions = names[first:len(names):len(names)]
+		}
+	}
 	last := ""
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
+	for n, off := 1, 0; off < len(text); n++ {
+		end := strings.IndexByte(text[off:], '\n')
+		if end < 0 {
+			end = len(text)
+		} else {
+			end += off
+		}
+		line := text[off:end]
+		off = end + 1
 		if rest, ok := strings.CutPrefix(line, "#"); ok {
 			if src, ok := strings.CutPrefix(strings.TrimSpace(rest), "source: "); ok && c.source == "" {
 				c.source = src
 			}
 			continue
 		}
-		prefix, name, ok := strings.Cut(line, ":")
-		if !ok || prefix == "" || name == "" || strings.ContainsAny(name, ":*? ") {
+		colon := strings.IndexByte(line, ':')
+		if colon <= 0 || colon == len(line)-1 || strings.ContainsAny(line[colon+1:], ":*? ") || !printableASCII(line) {
 			return nil, fmt.Errorf("line %d: %q is not service:Action", n, line)
 		}
-		// The lines are sorted ignoring case, so a service's actions come
-		// together and in order, and a repeated action is a line equal to
-		// the one before.
-		ll := strings.ToLower(line)
-		if ll <= last {
+		// Sorted ignoring case, each once: a service's actions come
+		// together and in order, so its prefix starts a run of lines.
+		if last != "" && compareFold(line, last) <= 0 {
 			return nil, fmt.Errorf("line %d: %q is not after %q (the lines are sorted ignoring case, each once)", n, line, last)
 		}
-		last = ll
-		lp, ln := strings.ToLower(prefix), strings.ToLower(name)
-		s := c.services[lp]
-		if s == nil {
-			s = &service{prefix: prefix, byLower: map[string]string{}}
-			c.services[lp] = s
+		last = line
+		if cur == nil || compareFold(line[:colon], cur.prefix) != 0 {
+			flush()
+			cur = &service{prefix: line[:colon]}
+			lp := strings.ToLower(cur.prefix)
+			c.services[lp] = cur
 			c.prefixes = append(c.prefixes, lp)
+			first = len(names)
 		}
-		s.byLower[ln] = name
-		s.actions = append(s.actions, name)
-		s.lower = append(s.lower, ln)
+		names = append(names, line[colon+1:])
 	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	if err := zr.Close(); err != nil {
-		return nil, err
-	}
-	if len(c.services) == 0 {
+	flush()
+	if len(names) == 0 {
 		return nil, errors.New("no action")
 	}
+	c.n = len(names)
 	return c, nil
+}
+
+// lowerASCII is b in lower case if it is an ASCII capital letter.
+func lowerASCII(b byte) byte {
+	if 'A' <= b && b <= 'Z' {
+		return b + ('a' - 'A')
+	}
+	return b
+}
+
+// compareFold compares a and b byte by byte with ASCII letters in lower
+// case, as strings.Compare compares their lower-case forms.
+func compareFold(a, b string) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if x, y := lowerASCII(a[i]), lowerASCII(b[i]); x != y {
+			return int(x) - int(y)
+		}
+	}
+	return len(a) - len(b)
+}
+
+// printableASCII reports whether s is printable ASCII (space to tilde).
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // Source names the dataset the catalogue was generated from, its version
@@ -117,11 +180,7 @@ func (c *Catalogue) Source() string { return c.source }
 
 // Len is the number of actions in the catalogue.
 func (c *Catalogue) Len() int {
-	n := 0
-	for _, s := range c.services {
-		n += len(s.actions)
-	}
-	return n
+	return c.n
 }
 
 // Service reports whether prefix (such as "dynamodb", any case) is a known
@@ -145,11 +204,11 @@ func (c *Catalogue) Action(action string) (string, bool) {
 	if s == nil {
 		return "", false
 	}
-	n, ok := s.byLower[strings.ToLower(name)]
+	i, ok := slices.BinarySearchFunc(s.actions, name, compareFold)
 	if !ok {
 		return "", false
 	}
-	return s.prefix + ":" + n, true
+	return s.prefix + ":" + s.actions[i], true
 }
 
 // Match returns the actions that pattern ("service:Pattern", where '*'
@@ -164,11 +223,10 @@ func (c *Catalogue) Match(pattern string) []string {
 	if s == nil {
 		return nil
 	}
-	lname := strings.ToLower(name)
 	var out []string
-	for i, a := range s.lower {
-		if wildcardMatch(lname, a) {
-			out = append(out, s.prefix+":"+s.actions[i])
+	for _, a := range s.actions {
+		if wildcardMatch(name, a) {
+			out = append(out, s.prefix+":"+a)
 		}
 	}
 	return out
@@ -187,7 +245,7 @@ func (c *Catalogue) Suggest(action string) string {
 	if s == nil {
 		return ""
 	}
-	i := closest(strings.ToLower(name), s.lower)
+	i := closest(name, s.actions)
 	if i < 0 {
 		return ""
 	}
@@ -197,15 +255,15 @@ func (c *Catalogue) Suggest(action string) string {
 // SuggestService returns the known service prefix closest to prefix by edit
 // distance ("dynamo" -> "dynamodb"), or "" when none is close.
 func (c *Catalogue) SuggestService(prefix string) string {
-	i := closest(strings.ToLower(prefix), c.prefixes)
+	i := closest(prefix, c.prefixes)
 	if i < 0 {
 		return ""
 	}
 	return c.services[c.prefixes[i]].prefix
 }
 
-// closest returns the index of the candidate (lower case, as word is) with
-// the least edit distance to word, the first on a tie, if that distance is
+// closest returns the index of the candidate with the least edit distance
+// to word, ignoring ASCII case, the first on a tie, if that distance is
 // small enough to be a slip: at most a third of the word's length, and at
 // least 2. It returns -1 when none is that close.
 func closest(word string, candidates []string) int {
@@ -218,8 +276,8 @@ func closest(word string, candidates []string) int {
 	return best
 }
 
-// editDistance is the Levenshtein distance of a and b (bytes), or a value of
-// at least bound when it is not below bound.
+// editDistance is the Levenshtein distance of a and b (bytes, ASCII case
+// ignored), or a value of at least bound when it is not below bound.
 func editDistance(a, b string, bound int) int {
 	if d := len(a) - len(b); d >= bound || -d >= bound {
 		return bound
@@ -234,7 +292,7 @@ func editDistance(a, b string, bound int) int {
 		rowMin := cur[0]
 		for j := 1; j <= len(b); j++ {
 			cost := 1
-			if a[i-1] == b[j-1] {
+			if lowerASCII(a[i-1]) == lowerASCII(b[j-1]) {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
@@ -248,14 +306,15 @@ func editDistance(a, b string, bound int) int {
 	return prev[len(b)]
 }
 
-// wildcardMatch reports whether s matches pattern, where '*' matches any run
-// of bytes and '?' any one byte (action names are ASCII).
+// wildcardMatch reports whether s matches pattern, ignoring ASCII case,
+// where '*' matches any run of bytes and '?' any one byte (action names are
+// ASCII).
 func wildcardMatch(pattern, s string) bool {
 	p, i := 0, 0
 	star, mark := -1, 0
 	for i < len(s) {
 		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
+		case p < len(pattern) && (pattern[p] == '?' || lowerASCII(pattern[p]) == lowerASCII(s[i])):
 			p++
 			i++
 		case p < len(pattern) && pattern[p] == '*':

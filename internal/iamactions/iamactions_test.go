@@ -186,10 +186,32 @@ func TestParse(t *testing.T) {
 		"unsorted":  "sqs:B\nsqs:A\n",
 		"empty":     "# nothing\n",
 		"no action": "sqs:\n",
+		"no prefix": ":SendMessage\n",
+		"not ASCII": "sqs:Send\u00e9\n",
+		"control":   "sqs:Send\tMessage\n",
+		"case twin": "sqs:a\nSQS:A\n",
 	} {
 		if _, err := Parse(gz(t, text)); err == nil {
 			t.Errorf("%s: parsed %q", name, text)
 		}
+	}
+	// A service's lines may spell its prefix in different cases: they
+	// are one service, spelt as its first line spells it.
+	c, err = Parse(gz(t, "Sqs:ChangeMessageVisibility\nsqs:DeleteMessage\nsts:AssumeRole"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := c.Action("SQS:deletemessage"); got != "Sqs:DeleteMessage" || !ok {
+		t.Errorf("Action(SQS:deletemessage) = %q, %v", got, ok)
+	}
+	if got, ok := c.Action("sts:assumerole"); got != "sts:AssumeRole" || !ok {
+		t.Errorf("a last line without a newline: Action(sts:assumerole) = %q, %v", got, ok)
+	}
+	if got := c.Match("sqs:*message*"); !slices.Equal(got, []string{"Sqs:ChangeMessageVisibility", "Sqs:DeleteMessage"}) {
+		t.Errorf("Match(sqs:*message*) = %q", got)
+	}
+	if c.Len() != 3 || len(c.prefixes) != 2 {
+		t.Errorf("%d actions in %d services, want 3 in 2", c.Len(), len(c.prefixes))
 	}
 	if _, err := Parse([]byte("not gzip")); err == nil {
 		t.Error("parsed bytes that are not gzip")
