@@ -12,6 +12,7 @@ import (
 	"text/template"
 	"text/template/parse"
 	"time"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 	"github.com/Masterminds/sprig/v3"
@@ -366,10 +367,71 @@ func required(msg string, val any) (any, error) {
 func fail(msg string) (string, error) { return "", &failError{msg} }
 
 // toJSON is toJson: encoding/json's bytes (HTML characters escaped, map
-// keys sorted).
+// keys sorted). A string, what the kit passes it most, is quoted directly
+// (jsonString).
 func toJSON(v any) (string, error) {
+	if s, ok := v.(string); ok {
+		return jsonString(s), nil
+	}
 	b, err := json.Marshal(v)
 	return string(b), err
+}
+
+// jsonString is json.Marshal(s) without reflection: s quoted, with '"',
+// '\\', control characters, '<', '>', '&', U+2028 and U+2029 escaped, and
+// each byte that is not UTF-8 as \ufffd (encoding/json's rules; fuzzed
+// against it in FuzzJSONString).
+func jsonString(s string) string {
+	const hex = "0123456789abcdef"
+	b := make([]byte, 0, len(s)+2)
+	b = append(b, '"')
+	start := 0 // s[start:i] is still to be copied
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= ' ' && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	b = append(b, '"')
+	return string(b)
 }
 
 func toPrettyJSON(v any) (string, error) {

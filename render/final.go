@@ -937,13 +937,15 @@ func canonicalJSON(v any) string {
 // describes each difference; none means they are equal. An error means got
 // is not a policy document.
 func comparePolicies(want, got string) ([]string, error) {
+	if got == want {
+		// The same text is the same document: nothing to describe. (want
+		// is the model's, written from typed statements by documentJSON or
+		// trustPolicy, so it needs no parse to be known valid.)
+		return nil, nil
+	}
 	w, err := parsePolicy(want)
 	if err != nil {
 		return nil, fmt.Errorf("prenv's own document: %w", err)
-	}
-	if got == want {
-		// The same text is the same document: nothing to describe.
-		return nil, nil
 	}
 	g, err := parsePolicy(got)
 	if err != nil {

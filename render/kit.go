@@ -101,7 +101,8 @@ func newKit(name string, files map[string][]byte, refuse func(fn string) bool) (
 type renderedFile struct{ name, text string }
 
 // run executes every file of the kit that is not a partial, with
-// missingKey ("missingkey=error" or "missingkey=zero").
+// missingKey ("missingkey=error" or "missingkey=zero"), values as .Values
+// and release as .Release, which templates may change.
 func (k *Kit) run(ctx context.Context, values, release map[string]any, missingKey string) (out []renderedFile, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -116,8 +117,8 @@ func (k *Kit) run(ctx context.Context, values, release map[string]any, missingKe
 	x := &kitExec{kit: k}
 	x.bind(t)
 	top := map[string]any{
-		"Values":       copyData(values),
-		"Release":      copyData(release),
+		"Values":       values,
+		"Release":      release,
 		"Capabilities": newKitCapabilities(),
 		"Chart": struct {
 			chart.Metadata

@@ -153,12 +153,15 @@ func Execute(ctx context.Context, m *Model, opts Options) ([]*unstructured.Unstr
 // Execute runs the renderer's template kit over a model, as the function
 // [Execute] does.
 func (r *Renderer) Execute(ctx context.Context, m *Model) ([]*unstructured.Unstructured, error) {
-	values, err := TemplateValues(m)
-	if err != nil {
-		return nil, err
-	}
-	release := map[string]any{"Name": m.EnvName, "Namespace": m.Namespace, "Service": "prenv", "IsInstall": true, "IsUpgrade": false, "Revision": 1}
-	return r.kit.Execute(ctx, values, release)
+	// Each run gets values made for it alone, so they need no copy.
+	return r.kit.execute(ctx, func() (map[string]any, map[string]any, error) {
+		values, err := TemplateValues(m)
+		if err != nil {
+			return nil, nil, err
+		}
+		release := map[string]any{"Name": m.EnvName, "Namespace": m.Namespace, "Service": "prenv", "IsInstall": true, "IsUpgrade": false, "Revision": 1}
+		return values, release, nil
+	})
 }
 
 // Kit is a set of Helm-syntax templates, read and parsed once, executed
@@ -221,16 +224,32 @@ func LoadKit(name string, base, override fs.FS, refuse func(fn string) bool) (*K
 // .Values and of release as .Release, and parses what it prints into
 // objects, sorted into output order.
 func (k *Kit) Execute(ctx context.Context, values, release map[string]any) ([]*unstructured.Unstructured, error) {
+	return k.execute(ctx, func() (map[string]any, map[string]any, error) {
+		return copyData(values).(map[string]any), copyData(release).(map[string]any), nil
+	})
+}
+
+// execute is Execute with .Values and .Release from inputs, called once
+// per run of the kit (twice when the first run fails): templates can
+// change what they are given, so each run needs its own.
+func (k *Kit) execute(ctx context.Context, inputs func() (values, release map[string]any, err error)) ([]*unstructured.Unstructured, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	rendered, err := k.run(ctx, values, release, "missingkey=error")
+	run := func(missingKey string) ([]renderedFile, error) {
+		values, release, err := inputs()
+		if err != nil {
+			return nil, err
+		}
+		return k.run(ctx, values, release, missingKey)
+	}
+	rendered, err := run("missingkey=error")
 	if err != nil {
 		// A missing key stops the strict run before required or fail can
 		// give their message; a run with missing keys as zero values gets
 		// there. Prefer that message when there is one.
 		if !errors.As(err, new(*failError)) && ctx.Err() == nil {
-			if _, lax := k.run(ctx, values, release, "missingkey=zero"); errors.As(lax, new(*failError)) {
+			if _, lax := run("missingkey=zero"); errors.As(lax, new(*failError)) {
 				err = lax
 			}
 		}

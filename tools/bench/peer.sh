@@ -24,6 +24,12 @@
 # and one `kubeconform -strict` of its output. Every figure is the best of
 # RUNS runs (wall clock; the machine's other load shows in the worst).
 #
+# Each timed command starts after sync(1): render sync makes its tree
+# durable with one syncfs(2) of the file system, which also writes out
+# whatever other commands left unwritten there (the previous run's removed
+# tree, the peer's 13 MB stream, written back only after 30 s by default),
+# so without it prenv's figure would carry the peer's writes.
+#
 # Usage: tools/bench/peer.sh
 # Environment:
 #   PRENV_BENCH_PRS      number of PRs (default 100)
@@ -115,13 +121,17 @@ best() { sort -n | head -1; }
 declare -a t_sync t_helm t_kc t_env t_helm1 t_kc1
 for ((i = 1; i <= runs; i++)); do
   rm -rf "$work/envs"
+  sync
   a=$(now); "$work/render" sync -f "$spec" --prs "$prs" --output-dir "$work/envs" >/dev/null; b=$(now)
   t_sync+=("$(ms "$a" "$b")")
+  sync
   a=$(now); peer_stream "$work/stream.yaml"; b=$(now); kubeconform_run "$work/stream.yaml"; c=$(now)
   t_helm+=("$(ms "$a" "$b")"); t_kc+=("$(ms "$b" "$c")")
+  sync
   a=$(now); "$work/render" env -f "$spec" --pr 1 >"$work/one.yaml"; b=$(now)
   t_env+=("$(ms "$a" "$b")")
   read -r pr name ns <"$work/peer/releases.txt"
+  sync
   a=$(now); "$helm" template "$name" "$chart" --namespace "$ns" -f "$work/peer/values/pr-$pr.json" >"$work/one-peer.yaml"; b=$(now)
   kubeconform_run "$work/one-peer.yaml"; c=$(now)
   t_helm1+=("$(ms "$a" "$b")"); t_kc1+=("$(ms "$b" "$c")")
