@@ -67,15 +67,7 @@ func renderedExamples(t testing.TB, pr int) map[string][]*unstructured.Unstructu
 	t.Helper()
 	root := golden.Root(t)
 	out := map[string][]*unstructured.Unstructured{}
-	for _, name := range golden.Examples(t) {
-		data, err := os.ReadFile(filepath.Join(root, "examples", name, "prenv.yaml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		env, err := Load(data)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for name, env := range exampleSpecs(t) {
 		o, err := Render(context.Background(), env, pr, Options{})
 		if err != nil {
 			t.Fatal(err)

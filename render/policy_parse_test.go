@@ -1,37 +1,18 @@
 package render
 
-import (
-	"os"
-	"path/filepath"
-	"testing"
-)
+import "testing"
 
 // TestModelDocumentsParse: every IAM document of a model (its policies'
 // and its role's trust policy) is one the final checks read without error.
 // comparePolicies relies on it: an object's document equal to the model's
 // is accepted without parsing either.
 func TestModelDocumentsParse(t *testing.T) {
-	paths, err := filepath.Glob(filepath.Join("..", "examples", "*", "prenv.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(paths) < 5 {
-		t.Fatalf("found %d example specs", len(paths))
-	}
 	docs := 0
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		env, err := Load(data)
-		if err != nil {
-			t.Fatalf("%s: %v", p, err)
-		}
+	for name, env := range exampleSpecs(t) {
 		for _, pr := range []int{1, 4321, MaxPR} {
 			m, err := Plan(env, pr)
 			if err != nil {
-				t.Fatalf("%s, PR %d: %v", p, pr, err)
+				t.Fatalf("examples/%s, PR %d: %v", name, pr, err)
 			}
 			list := []string{m.Role.TrustPolicy}
 			for _, pm := range m.Policies {
@@ -40,7 +21,7 @@ func TestModelDocumentsParse(t *testing.T) {
 			for _, d := range list {
 				docs++
 				if _, err := parsePolicy(d); err != nil {
-					t.Errorf("%s, PR %d: %v\n%s", p, pr, err, d)
+					t.Errorf("examples/%s, PR %d: %v\n%s", name, pr, err, d)
 				}
 			}
 		}

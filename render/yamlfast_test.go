@@ -2,8 +2,6 @@ package render
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,20 +17,8 @@ func kitDocuments(t testing.TB) map[string][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dirs, err := filepath.Glob(filepath.Join("..", "examples", "*", "prenv.yaml"))
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no examples: %v", err)
-	}
 	docs := map[string][]byte{}
-	for _, f := range dirs {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		env, err := Load(data)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for name, env := range exampleSpecs(t) {
 		for _, pr := range []int{1, 7, 4321} {
 			m, err := Plan(env, pr)
 			if err != nil {
@@ -48,7 +34,7 @@ func kitDocuments(t testing.TB) map[string][]byte {
 			}
 			for _, rf := range out {
 				for i, doc := range SplitDocuments([]byte(rf.text)) {
-					docs[filepath.Base(filepath.Dir(f))+"/"+rf.name+"/"+strconv.Itoa(pr)+"#"+strconv.Itoa(i)] = doc
+					docs[name+"/"+rf.name+"/"+strconv.Itoa(pr)+"#"+strconv.Itoa(i)] = doc
 				}
 			}
 		}
