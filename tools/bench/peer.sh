@@ -26,9 +26,15 @@
 #
 # Each timed command starts after sync(1): render sync makes its tree
 # durable with one syncfs(2) of the file system, which also writes out
-# whatever other commands left unwritten there (the previous run's removed
-# tree, the peer's 13 MB stream, written back only after 30 s by default),
-# so without it prenv's figure would carry the peer's writes.
+# whatever other commands left unwritten there (the peer's 13 MB stream is
+# written back only after 30 s by default), so without it prenv's figure
+# would carry the peer's writes. Each run of render sync writes a new tree
+# (envs-1, envs-2, ...) and none is removed before the end: ext4 without a
+# journal (as on the disks of many CI and cloud machines) does not reuse an
+# inode within 60 s of its removal (300 s while its inode table block is
+# unwritten; fs/ext4/ialloc.c, recently_deleted), and each file created
+# then first steps over every such inode of its block group one by one.
+# A run right after `rm -rf` of the previous tree was 0.1-0.3 s slower.
 #
 # Usage: tools/bench/peer.sh
 # Environment:
@@ -120,9 +126,8 @@ log "render sync wrote $files files for $n PRs"
 best() { sort -n | head -1; }
 declare -a t_sync t_helm t_kc t_env t_helm1 t_kc1
 for ((i = 1; i <= runs; i++)); do
-  rm -rf "$work/envs"
   sync
-  a=$(now); "$work/render" sync -f "$spec" --prs "$prs" --output-dir "$work/envs" >/dev/null; b=$(now)
+  a=$(now); "$work/render" sync -f "$spec" --prs "$prs" --output-dir "$work/envs-$i" >/dev/null; b=$(now)
   t_sync+=("$(ms "$a" "$b")")
   sync
   a=$(now); peer_stream "$work/stream.yaml"; b=$(now); kubeconform_run "$work/stream.yaml"; c=$(now)
