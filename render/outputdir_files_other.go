@@ -5,6 +5,7 @@ package render
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -31,3 +32,13 @@ func writeFilesIn(ctx context.Context, root *os.Root, dir string, names []string
 	}
 	return nil
 }
+
+// linkFilesIn links nothing here (see soleLink): it returns names, for
+// the caller to write.
+func linkFilesIn(root *os.Root, dir string, names []string, old func(string) oldFile) []string {
+	return names
+}
+
+// soleLink is false: the tree's files are written anew on every run
+// outside Linux.
+func soleLink(fs.FileInfo) bool { return false }

@@ -3,8 +3,10 @@ package render
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -104,4 +106,74 @@ func createFileAt(dfd int, name string, data []byte) *sysError {
 		return &sysError{"close", err}
 	}
 	return nil
+}
+
+// linkFilesIn links each file of names (single path elements) into the
+// folder dir below the root from old(name), a file of the old tree, with
+// linkat(2) relative to the two folders, and checks that the new name is
+// the file inspected (same device and inode, regular, same size and
+// modification time): a file changed or replaced since is unlinked again.
+// It returns the names it did not link, for the caller to write.
+func linkFilesIn(root *os.Root, dir string, names []string, old func(string) oldFile) []string {
+	df, err := root.Open(dir)
+	if err != nil {
+		return names
+	}
+	defer df.Close()
+	dfd := int(df.Fd())
+	var rest []string
+	var od *os.File
+	odName := ""
+	defer func() {
+		if od != nil {
+			od.Close()
+		}
+	}()
+	for _, n := range names {
+		of := old(n)
+		oldDir, oldBase := filepath.Split(of.name)
+		if od == nil || oldDir != odName {
+			if od != nil {
+				od.Close()
+			}
+			if od, err = root.Open(filepath.Clean(oldDir)); err != nil {
+				od = nil
+				rest = append(rest, n)
+				continue
+			}
+			odName = oldDir
+		}
+		if !linkAt(int(od.Fd()), oldBase, dfd, n, of.info) {
+			rest = append(rest, n)
+		}
+	}
+	return rest
+}
+
+// linkAt links oldName in the folder ofd as newName in the folder nfd and
+// reports whether the link is the file info describes; if it is not, the
+// link is removed again.
+func linkAt(ofd int, oldName string, nfd int, newName string, info fs.FileInfo) bool {
+	want, ok := info.Sys().(*syscall.Stat_t)
+	if !ok {
+		return false
+	}
+	if err := unix.Linkat(ofd, oldName, nfd, newName, 0); err != nil {
+		return false
+	}
+	var st unix.Stat_t
+	if err := unix.Fstatat(nfd, newName, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil &&
+		st.Mode&unix.S_IFMT == unix.S_IFREG && uint64(st.Dev) == uint64(want.Dev) && st.Ino == want.Ino &&
+		st.Size == want.Size && st.Mtim == unix.Timespec(want.Mtim) {
+		return true
+	}
+	_ = unix.Unlinkat(nfd, newName, 0)
+	return false
+}
+
+// soleLink reports whether the file info describes has one name only and
+// belongs to this process's user.
+func soleLink(info fs.FileInfo) bool {
+	st, ok := info.Sys().(*syscall.Stat_t)
+	return ok && st.Nlink == 1 && int(st.Uid) == os.Getuid()
 }
