@@ -248,7 +248,11 @@ type DirChanges struct {
 // ctx is honoured until the swap; after it the run completes. On any error
 // before the swap dir is as it was. The result lists the files added,
 // changed and removed. The same files give the same bytes on disk: files
-// are written with mode 0644 and folders with 0755 (less the umask).
+// are written with mode 0644 and folders with 0755 (less the umask). On
+// Linux a file of the old tree whose bytes are the new ones, with that
+// mode, of this user, and with no other name, is linked into the new tree
+// instead of written again, and checked after linking to be the file
+// compared; it keeps its modification time.
 func ReplaceDir(ctx context.Context, dir string, files map[string][]byte) (DirChanges, error) {
 	return replacer{}.replace(ctx, dir, files)
 }
