@@ -288,9 +288,9 @@ func TestEmbeddedSchemasAgreeWithUpstream(t *testing.T) {
 	}
 	for _, gvk := range kinds {
 		t.Run(gvk.Kind, func(t *testing.T) {
-			e := emb.crds.byGVK[gvk]
-			u, ok := up.crds.byGVK[gvk]
-			if !ok {
+			e := schemaOf(t, emb, gvk)
+			u := schemaOf(t, up, gvk)
+			if u == nil {
 				t.Fatalf("no upstream CRD serves %s", gvk)
 			}
 			var diffs []string

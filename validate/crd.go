@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"reflect"
+	"slices"
 	"sort"
 	"sync"
 
@@ -104,9 +105,111 @@ func EmbeddedCRDs() ([]Source, error) {
 
 // crdSet is the schemas by group/version/kind, later sources first.
 type crdSet struct {
-	byGVK  map[schema.GroupVersionKind]*crdVersion
+	byGVK  map[schema.GroupVersionKind]*crdEntry
 	loaded []LoadedCRD
 	types  *typeChecker
+}
+
+// newCRDSet returns an empty set whose CRDs are decoded with tc.
+func newCRDSet(tc *typeChecker) *crdSet {
+	return &crdSet{byGVK: map[schema.GroupVersionKind]*crdEntry{}, types: tc}
+}
+
+// crdEntry is what a crdSet holds for one group/version/kind: the name of
+// the CRD that serves it and of its source, and its schema, decoded when
+// the source was added (version) or, for a source of prenv's own, on
+// first use (lazy).
+type crdEntry struct {
+	crdName, source string
+	version         *crdVersion
+	lazy            *lazySource
+}
+
+// lookup returns the schema of a group/version/kind, and false when the
+// set has none. A source of prenv's own is decoded on the first lookup of
+// one of its kinds (see lazySource); err is then its failure, the same
+// for every lookup of its kinds. It is safe for concurrent use.
+func (s *crdSet) lookup(ctx context.Context, gvk schema.GroupVersionKind) (cv *crdVersion, found bool, err error) {
+	e, ok := s.byGVK[gvk]
+	switch {
+	case !ok:
+		return nil, false, nil
+	case e.lazy == nil:
+		return e.version, true, nil
+	}
+	cv, err = e.lazy.version(ctx, gvk)
+	if err != nil {
+		return nil, true, fmt.Errorf("prenv's schema for %s, Kind=%s cannot be used (a bug in prenv): %w", gvk.GroupVersion(), gvk.Kind, err)
+	}
+	return cv, true, nil
+}
+
+// addEmbedded adds a source of prenv's own (see EmbeddedCRDs) as add
+// does, but without decoding it when its CRD's header can be read (see
+// crdHeader): its kinds are then registered from the header, and the
+// source is decoded on the first lookup of one of them (lazySource), so
+// that a Validator does not spend time on schemas it is not asked to use.
+// Such a source's errors come from that lookup; otherwise they are add's.
+func (s *crdSet) addEmbedded(ctx context.Context, src Source) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	h, ok := crdHeader(src)
+	if !ok {
+		return s.add(ctx, src)
+	}
+	l := &lazySource{src: src, header: h, types: s.types}
+	for _, gvk := range h.Kinds {
+		s.byGVK[gvk] = &crdEntry{crdName: h.Name, source: src.Name, lazy: l}
+	}
+	s.loaded = append(s.loaded, h)
+	return nil
+}
+
+// lazySource is a source registered by its CRD's header alone (see
+// crdSet.addEmbedded). It is decoded and checked as crdSet.add does once,
+// on the first call of version; the decoded CRD must be the header's
+// (same name, same served group/version/kinds in the same order). It is
+// safe for concurrent use: concurrent first calls wait for the one that
+// decodes.
+type lazySource struct {
+	src    Source
+	header LoadedCRD
+	types  *typeChecker
+
+	once     sync.Once
+	versions map[schema.GroupVersionKind]*crdVersion
+	err      error
+}
+
+// version returns the schema of one of the header's kinds, decoding the
+// source on the first call. The decoding does not stop when ctx is done,
+// so that a canceled caller does not leave its error to the others. The
+// error, the same for every call, is crdSet.add's (a *CRDError), or a
+// *CRDError saying that the decoded CRD is not the header's.
+func (l *lazySource) version(ctx context.Context, gvk schema.GroupVersionKind) (*crdVersion, error) {
+	l.once.Do(func() { l.versions, l.err = l.decode(context.WithoutCancel(ctx)) })
+	if l.err != nil {
+		return nil, l.err
+	}
+	return l.versions[gvk], nil
+}
+
+// decode decodes the source as crdSet.add does and returns the schemas of
+// its served versions.
+func (l *lazySource) decode(ctx context.Context) (map[schema.GroupVersionKind]*crdVersion, error) {
+	set := newCRDSet(l.types)
+	if err := set.add(ctx, l.src); err != nil {
+		return nil, err
+	}
+	if len(set.loaded) != 1 || set.loaded[0].Name != l.header.Name || !slices.Equal(set.loaded[0].Kinds, l.header.Kinds) {
+		return nil, &CRDError{Source: l.src.Name, Name: l.header.Name, Err: fmt.Errorf("decoded, the source holds %v, not what its header said (%v)", set.loaded, l.header.Kinds)}
+	}
+	versions := make(map[schema.GroupVersionKind]*crdVersion, len(set.byGVK))
+	for gvk, e := range set.byGVK {
+		versions[gvk] = e.version
+	}
+	return versions, nil
 }
 
 // add decodes the CRDs of a source and registers their served versions,
@@ -147,7 +250,7 @@ func (s *crdSet) add(ctx context.Context, src Source) error {
 		}
 		info := LoadedCRD{Name: crd.Name, Source: src.Name}
 		for _, v := range versions {
-			s.byGVK[v.gvk] = v
+			s.byGVK[v.gvk] = &crdEntry{crdName: v.crdName, source: v.source, version: v}
 			info.Kinds = append(info.Kinds, v.gvk)
 		}
 		s.loaded = append(s.loaded, info)
@@ -161,7 +264,7 @@ func (s *crdSet) loadedCRDs() []LoadedCRD {
 	for _, l := range s.loaded {
 		kept := LoadedCRD{Name: l.Name, Source: l.Source}
 		for _, gvk := range l.Kinds {
-			if v := s.byGVK[gvk]; v != nil && v.source == l.Source && v.crdName == l.Name {
+			if e := s.byGVK[gvk]; e != nil && e.source == l.Source && e.crdName == l.Name {
 				kept.Kinds = append(kept.Kinds, gvk)
 			}
 		}

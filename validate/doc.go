@@ -51,11 +51,12 @@
 // objects get the API server's full CRD validation.
 //
 // prenv's own schemas for the custom kinds it emits are embedded (package
-// schemas). Options.CRDs adds schemas, for example from the cluster's
-// `kubectl get crd -o yaml`; they replace embedded ones for the same
-// group/version/kind. CRDs are decoded strictly and must pass the API
-// server's CRD validation (structural schema, CEL compilation and cost),
-// or New returns a *CRDError.
+// schemas), each decoded on the first validation of one of its kinds
+// (prenv's tests decode them all). Options.CRDs adds schemas, for example
+// from the cluster's `kubectl get crd -o yaml`; they replace embedded ones
+// for the same group/version/kind. They are decoded strictly and must pass
+// the API server's CRD validation (structural schema, CEL compilation and
+// cost), or New returns a *CRDError.
 //
 // Every problem is reported, each with its document, object, field path and
 // message (worded like the API server's field errors), not only the first.
@@ -74,8 +75,8 @@
 //	}
 //	if err := res.Err(); err != nil { ... } // errors.Is(err, validate.ErrInvalid)
 //
-// A Validator compiles each schema once, on first use of its
-// group/version/kind, and is safe for concurrent use; build one per process
+// A Validator decodes each embedded schema and compiles each schema once,
+// on first use of its group/version/kind, and is safe for concurrent use; build one per process
 // and reuse it. ValidateObjects checks objects already decoded, for example
 // a renderer's output before it is printed.
 //

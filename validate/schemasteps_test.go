@@ -27,7 +27,7 @@ import (
 // pruning.
 func TestSkippedSchemaStepsDoNothing(t *testing.T) {
 	v := equivalenceValidator(t)
-	widget := v.crds.byGVK[schema.GroupVersionKind{Group: "example.com", Version: "v1", Kind: "Widget"}]
+	widget := schemaOf(t, v, schema.GroupVersionKind{Group: "example.com", Version: "v1", Kind: "Widget"})
 	if widget == nil || !widget.defaults || !widget.embedded || !widget.listTypes {
 		t.Fatalf("the Widget schema has defaults, embedded resources and list types: %+v", widget)
 	}
@@ -53,7 +53,7 @@ func TestSkippedSchemaStepsDoNothing(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		cv := v.crds.byGVK[gv.WithKind(kind)]
+		cv := schemaOf(t, v, gv.WithKind(kind))
 		if cv == nil || cv.structural == nil {
 			continue
 		}
@@ -173,12 +173,12 @@ func FuzzPrunes(f *testing.F) {
 	v := validatorWithCRD(f, "testdata/equivalence/prune-crd.yaml")
 	var schemas []*structuralschema.Structural
 	for _, gvk := range v.CustomKinds() {
-		schemas = append(schemas, v.crds.byGVK[gvk].structural)
+		schemas = append(schemas, schemaOf(f, v, gvk).structural)
 	}
 	var objs []map[string]interface{}
 	for _, file := range corpusObjects(f) {
 		for _, o := range file {
-			if _, ok := v.crds.byGVK[o.GroupVersionKind()]; ok {
+			if schemaOf(f, v, o.GroupVersionKind()) != nil {
 				objs = append(objs, o.Object)
 			}
 		}

@@ -40,26 +40,41 @@ type Validator struct {
 	ignoreMissing bool
 }
 
-// New decodes and checks the CRDs (embedded ones first, then opts.CRDs) and
-// returns a Validator. A CRD that cannot be decoded or that the API server
-// would refuse is a *CRDError (errors.Is(err, ErrInvalidCRD)).
+// New decodes and checks the CRDs of opts.CRDs and returns a Validator
+// that uses them and, unless opts.NoEmbedded, prenv's embedded schemas
+// (before them: a CRD of opts.CRDs replaces an embedded schema for the
+// same group/version/kind). A CRD that cannot be decoded or that the API
+// server would refuse is a *CRDError (errors.Is(err, ErrInvalidCRD)).
+//
+// The embedded schemas, which prenv's tests check, are registered by the
+// group/version/kinds they serve, and each is decoded and checked on the
+// first validation of one of its kinds, so that New costs little and a
+// Validator does not spend time on schemas it is not asked to use.
 func New(ctx context.Context, opts Options) (*Validator, error) {
+	var emb []Source
+	if !opts.NoEmbedded {
+		var err error
+		if emb, err = EmbeddedCRDs(); err != nil {
+			return nil, fmt.Errorf("reading embedded schemas: %w", err)
+		}
+	}
+	return newValidator(ctx, opts, emb)
+}
+
+// newValidator is New with embedded as prenv's embedded schemas.
+func newValidator(ctx context.Context, opts Options, embedded []Source) (*Validator, error) {
 	tc := &typeChecker{}
 	bt, err := newBuiltinTypes()
 	if err != nil {
 		return nil, err
 	}
-	set := &crdSet{byGVK: map[schema.GroupVersionKind]*crdVersion{}, types: tc}
-	var srcs []Source
-	if !opts.NoEmbedded {
-		emb, err := EmbeddedCRDs()
-		if err != nil {
-			return nil, fmt.Errorf("reading embedded schemas: %w", err)
+	set := newCRDSet(tc)
+	for _, s := range embedded {
+		if err := set.addEmbedded(ctx, s); err != nil {
+			return nil, err
 		}
-		srcs = append(srcs, emb...)
 	}
-	srcs = append(srcs, opts.CRDs...)
-	for _, s := range srcs {
+	for _, s := range opts.CRDs {
 		if err := set.add(ctx, s); err != nil {
 			return nil, err
 		}
@@ -76,8 +91,9 @@ func (v *Validator) CustomKinds() []schema.GroupVersionKind { return v.crds.kind
 // ValidateObjects checks objects; old holds previous versions of objects
 // (may be nil), matched by API group, kind, namespace and name, to check
 // updates (CEL transition rules). Problems carry Document = index+1 and no
-// File. The objects are not modified. The error is only ctx's: when it is
-// set, the result is incomplete.
+// File. The objects are not modified. The error is ctx's, or an embedded
+// schema's that cannot be used (a bug in prenv, which wraps a *CRDError):
+// when it is set, the result is incomplete.
 func (v *Validator) ValidateObjects(ctx context.Context, objs, old []*unstructured.Unstructured) (Result, error) {
 	decoded := make([]decodedObject, 0, len(objs))
 	for i, o := range objs {
@@ -91,18 +107,16 @@ func (v *Validator) ValidateObjects(ctx context.Context, objs, old []*unstructur
 		}
 		decoded = append(decoded, d)
 	}
-	r := v.validateDecoded(ctx, "", decoded, v.indexOld(old))
-	return r, ctx.Err()
+	return v.validateDecoded(ctx, "", decoded, v.indexOld(old))
 }
 
 // ValidateStream checks every object of a multi-document YAML or JSON
 // stream (the items of List documents one by one); name is used as the
 // File of problems. Documents that are not YAML or not objects are
-// problems, not errors: the error is only ctx's (and then the result is
-// incomplete).
+// problems, not errors: the error is ctx's, or an embedded schema's as
+// for ValidateObjects (and then the result is incomplete).
 func (v *Validator) ValidateStream(ctx context.Context, name string, data []byte, old []*unstructured.Unstructured) (Result, error) {
-	r := v.validateDecoded(ctx, name, decodeStream(data), v.indexOld(old))
-	return r, ctx.Err()
+	return v.validateDecoded(ctx, name, decodeStream(data), v.indexOld(old))
 }
 
 // objectKey identifies an object across two renders.
@@ -208,11 +222,14 @@ func canonical(v interface{}, depth int) bool {
 	return false
 }
 
-func (v *Validator) validateDecoded(ctx context.Context, file string, decoded []decodedObject, old map[objectKey]*unstructured.Unstructured) Result {
+// validateDecoded checks decoded objects, in order. The error is ctx's,
+// or an embedded schema's (see crdSet.lookup), which stops the checks:
+// the result then holds the objects before.
+func (v *Validator) validateDecoded(ctx context.Context, file string, decoded []decodedObject, old map[objectKey]*unstructured.Unstructured) (Result, error) {
 	var r Result
 	for _, d := range decoded {
-		if ctx.Err() != nil {
-			return r
+		if err := ctx.Err(); err != nil {
+			return r, err
 		}
 		problems := d.problems
 		skipped := false
@@ -221,9 +238,11 @@ func (v *Validator) validateDecoded(ctx context.Context, file string, decoded []
 			if old != nil {
 				prev = old[keyOf(d.obj)]
 			}
-			var ps []fieldProblem
-			ps, skipped = v.validateObject(ctx, d.obj, prev)
-			problems = append(problems, ps...)
+			ps, sk, err := v.validateObject(ctx, d.obj, prev)
+			if err != nil {
+				return r, err
+			}
+			problems, skipped = append(problems, ps...), sk
 		}
 		if d.obj != nil || d.fatal {
 			r.Objects++
@@ -245,7 +264,7 @@ func (v *Validator) validateDecoded(ctx context.Context, file string, decoded []
 			r.Problems = append(r.Problems, prob)
 		}
 	}
-	return r
+	return r, ctx.Err()
 }
 
 // safeString reads a nested string without failing on other types.
@@ -256,8 +275,9 @@ func safeString(obj map[string]interface{}, fields ...string) string {
 
 // validateObject dispatches on the group/version/kind: a loaded CRD's
 // schema first, then the built-in kinds. skipped reports an object without
-// schema that was let through (IgnoreMissingSchemas).
-func (v *Validator) validateObject(ctx context.Context, u, old *unstructured.Unstructured) (problems []fieldProblem, skipped bool) {
+// schema that was let through (IgnoreMissingSchemas). The error is an
+// embedded schema's (see crdSet.lookup).
+func (v *Validator) validateObject(ctx context.Context, u, old *unstructured.Unstructured) (problems []fieldProblem, skipped bool, err error) {
 	apiVersion, okV := u.Object["apiVersion"].(string)
 	kind, okK := u.Object["kind"].(string)
 	if !okV || apiVersion == "" {
@@ -267,30 +287,34 @@ func (v *Validator) validateObject(ctx context.Context, u, old *unstructured.Uns
 		problems = append(problems, typeMetaProblem("kind", u.Object["kind"]))
 	}
 	if len(problems) > 0 {
-		return problems, false
+		return problems, false, nil
 	}
 	gv, err := schema.ParseGroupVersion(apiVersion)
 	if err != nil {
-		return []fieldProblem{fromFieldError(field.Invalid(field.NewPath("apiVersion"), apiVersion, err.Error()))}, false
+		return []fieldProblem{fromFieldError(field.Invalid(field.NewPath("apiVersion"), apiVersion, err.Error()))}, false, nil
 	}
 	gvk := gv.WithKind(kind)
-	if cv, ok := v.crds.byGVK[gvk]; ok {
-		return v.validateCustom(ctx, cv, u, old), false
+	cv, found, err := v.crds.lookup(ctx, gvk)
+	if err != nil {
+		return nil, false, err
+	}
+	if found {
+		return v.validateCustom(ctx, cv, u, old), false, nil
 	}
 	if gvk.GroupKind() == crdGVK.GroupKind() {
-		return v.validateCRDObject(ctx, u), false
+		return v.validateCRDObject(ctx, u), false, nil
 	}
 	if t, ok := v.builtin.lookup(gvk); ok {
 		problems := v.validateBuiltin(ctx, t, gvk, u)
 		if old != nil && len(problems) == 0 {
 			problems = fromFieldErrors(builtinUpdateErrors(gvk.GroupKind(), u.Object, old.Object))
 		}
-		return problems, false
+		return problems, false, nil
 	}
 	if v.ignoreMissing {
-		return nil, true
+		return nil, true, nil
 	}
-	return []fieldProblem{v.missingSchema(gvk)}, false
+	return []fieldProblem{v.missingSchema(gvk)}, false, nil
 }
 
 func typeMetaProblem(name string, val interface{}) fieldProblem {

@@ -626,7 +626,7 @@ func TestAgreementCheckFindsDisagreements(t *testing.T) {
 	).Replace(queueCRD)
 	v := mustNew(t, Options{NoEmbedded: true, CRDs: []Source{{Name: "q.yaml", Data: []byte(wrong)}}})
 	gvk := schema.GroupVersionKind{Group: "sqs.services.k8s.aws", Version: "v1alpha1", Kind: "Queue"}
-	got := compareSchemas("", v.crds.byGVK[gvk].structural, up.crds.byGVK[gvk].structural)
+	got := compareSchemas("", schemaOf(t, v, gvk).structural, schemaOf(t, up, gvk).structural)
 	want := []string{
 		`spec.colour: not in the upstream schema`,
 		`spec.kmsMasterKeyID: type "integer", upstream "string"`,
