@@ -48,7 +48,7 @@ func TestEmbeddedCRDsDecode(t *testing.T) {
 		t.Run(strings.TrimPrefix(src.Name, "<embedded>/"), func(t *testing.T) {
 			h, ok := crdHeader(src)
 			if !ok {
-				t.Errorf("New cannot read the CRD's header without decoding it (see crdHeader): write it in the block style of the others")
+				t.Errorf("New cannot read the CRD's header without decoding it in full (see crdHeader)")
 			}
 			loaded, err := decodedCRDs(src)
 			if err != nil {
@@ -98,9 +98,12 @@ func TestCRDHeader(t *testing.T) {
 		return strings.Replace(blockQueueCRD, old, new, 1)
 	}
 	v1beta1 := "  - name: v1beta1\n    served: true\n    storage: false\n    schema:\n      openAPIV3Schema: {type: object}\n"
+	// Each case read must read what decoding finds, when the source
+	// decodes to a valid CRD; kinds and notRead say more where set.
 	tests := map[string]struct {
-		in    string
-		kinds []schema.GroupVersionKind // nil: not read
+		in      string
+		kinds   []schema.GroupVersionKind // read, with these kinds
+		notRead bool                      // not read
 	}{
 		"block style":                  {in: blockQueueCRD, kinds: queue("v1alpha1")},
 		"leading document marker":      {in: "---\n# c\n--- # c\n" + blockQueueCRD, kinds: queue("v1alpha1")},
@@ -114,12 +117,12 @@ func TestCRDHeader(t *testing.T) {
 		"block scalar elsewhere":       {in: replace("  labels:\n", "  annotations:\n    note: >-\n      name: x\n  labels:\n"), kinds: queue("v1alpha1")},
 		"block scalar on a read level": {in: replace("    storage: true\n", "    storage: true\n    deprecated: true\n    deprecationWarning: >-\n      name: v1beta1\n"), kinds: queue("v1alpha1")},
 
-		"second document":             {in: blockQueueCRD + "---\n" + blockQueueCRD},
+		"second document":             {in: blockQueueCRD + "---\n" + blockQueueCRD, notRead: true},
 		"document end":                {in: blockQueueCRD + "...\n"},
 		"quoted name":                 {in: replace("  name: queues.sqs.services.k8s.aws\n", "  name: \"queues.sqs.services.k8s.aws\"\n")},
 		"boolean version":             {in: replace("  - name: v1alpha1\n", "  - name: yes\n")},
 		"served not a boolean":        {in: replace("    served: true\n", "    served: yes\n")},
-		"served missing":              {in: replace("    served: true\n", "")},
+		"served missing":              {in: replace("    served: true\n", ""), notRead: true},
 		"flow names":                  {in: replace("  names:\n    kind: Queue\n", "  names: {kind: Queue}\n  x:\n")},
 		"duplicate key":               {in: replace("  scope: Namespaced\n", "  scope: Namespaced\n  group: other.io\n")},
 		"anchor":                      {in: replace("  names:\n", "  names: &n\n")},
@@ -128,40 +131,40 @@ func TestCRDHeader(t *testing.T) {
 		"lone carriage return":        {in: replace("    storage: true\n", "    storage: true\r  - name: v2\r    served: true\n")},
 		"next line character":         {in: replace("    storage: true\n", "    storage: true\u0085  - name: v2\u0085    served: true\n")},
 		"continued plain scalar":      {in: replace("    kind: Queue\n", "    kind: Queue\n      Two\n")},
-		"list":                        {in: "apiVersion: v1\nkind: List\nitems:\n" + indent(blockQueueCRD, "- ", "  ")},
-		"v1beta1":                     {in: replace("apiVersion: apiextensions.k8s.io/v1\n", "apiVersion: apiextensions.k8s.io/v1beta1\n")},
-		"not a CRD":                   {in: validQueue},
+		"list":                        {in: "apiVersion: v1\nkind: List\nitems:\n" + indent(blockQueueCRD, "- ", "  "), notRead: true},
+		"v1beta1":                     {in: replace("apiVersion: apiextensions.k8s.io/v1\n", "apiVersion: apiextensions.k8s.io/v1beta1\n"), notRead: true},
+		"not a CRD":                   {in: validQueue, notRead: true},
 		"multi-line double quotes":    {in: replace("            required: [queueName]\n", "            description: \"a\n  group: x.io\n  b\"\n")},
 		"multi-line single quotes":    {in: replace("            required: [queueName]\n", "            description: 'it''s\n  group: x.io\n  b'\n")},
 		"multi-line flow collection":  {in: replace("            required: [queueName]\n", "            required: [queueName,\n  group: x.io]\n")},
 		"comment in a flow":           {in: replace("            required: [queueName]\n", "            required: [queueName, # ]\n  group: x.io]\n")},
 		"quote in a flow":             {in: replace("            required: [queueName]\n", "            required: [\"]\", queueName]\n")},
 		"quoted key, value goes on":   {in: replace("            required: [queueName]\n", "            \"description\": \"a\n  b\"\n")},
-		"sequence of scalars":         {in: replace("  versions:\n", "  versions:\n  - v1\n")},
-		"less indented line":          {in: replace("    listKind: QueueList\n", "   listKind: QueueList\n")},
+		"sequence of scalars":         {in: replace("  versions:\n", "  versions:\n  - v1\n"), notRead: true},
+		"less indented line":          {in: replace("    listKind: QueueList\n", "   listKind: QueueList\n"), notRead: true},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			h, ok := crdHeader(Source{Name: "q.yaml", Data: []byte(tt.in)})
-			if tt.kinds == nil {
-				if ok {
-					t.Errorf("read %v, want not read", h)
-				}
-				return
-			}
-			want := LoadedCRD{Name: "queues.sqs.services.k8s.aws", Source: "q.yaml", Kinds: tt.kinds}
-			if !ok {
+			switch {
+			case tt.notRead && ok:
+				t.Fatalf("read %v, want not read", h)
+			case tt.kinds != nil && !ok:
 				t.Fatal("not read")
-			}
-			if diff := cmp.Diff(want, h); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
+			case tt.kinds != nil:
+				want := LoadedCRD{Name: "queues.sqs.services.k8s.aws", Source: "q.yaml", Kinds: tt.kinds}
+				if diff := cmp.Diff(want, h); diff != "" {
+					t.Errorf("(-want +got):\n%s", diff)
+				}
 			}
 			loaded, err := decodedCRDs(Source{Name: "q.yaml", Data: []byte(tt.in)})
-			if err != nil {
+			switch {
+			case tt.kinds != nil && err != nil:
 				t.Fatalf("decoding: %v", err)
-			}
-			if diff := cmp.Diff([]LoadedCRD{want}, loaded); diff != "" {
-				t.Errorf("decoded (-want +got):\n%s", diff)
+			case ok && err == nil:
+				if diff := cmp.Diff([]LoadedCRD{h}, loaded); diff != "" {
+					t.Errorf("header (-) and decoded CRD (+) differ:\n%s", diff)
+				}
 			}
 		})
 	}
