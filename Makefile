@@ -11,6 +11,8 @@ FUZZ_NAMES ?= 15000x
 FUZZ_GENERATE ?= 4000x
 FUZZ_MARSHAL ?= 4000x
 FUZZ_READ ?= 10000x
+FUZZ_JSON ?= 20000x
+FUZZ_CRDHEADER ?= 300x
 EXAMPLE ?= web
 PR ?= 123
 
@@ -50,6 +52,8 @@ fuzz:
 	$(GO) test ./argocd -run '^$$' -fuzz '^FuzzGenerate$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_GENERATE))
 	$(GO) test ./render -run '^$$' -fuzz '^FuzzMarshalYAML$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_MARSHAL))
 	$(GO) test ./render -run '^$$' -fuzz '^FuzzFastDocument$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_READ))
+	$(GO) test ./render -run '^$$' -fuzz '^FuzzJSONString$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_JSON))
+	$(GO) test ./validate -run '^$$' -fuzz '^FuzzCRDHeader$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_CRDHEADER))
 
 ## e2e: end-to-end tests on a real kube-apiserver (needs bash tools/kube/build.sh and etcd; skips without them unless PRENV_REQUIRE_TOOLS=1)
 .PHONY: e2e

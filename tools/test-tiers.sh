@@ -37,8 +37,8 @@ else
 fi
 
 if [[ -n "${FUZZTIME:-}" ]]; then
-  line "fuzz" "ran (make fuzz: FuzzRender, FuzzLoad, FuzzNames, FuzzGenerate, FuzzMarshalYAML, FuzzFastDocument, FUZZTIME=$FUZZTIME each)"
+  line "fuzz" "ran (make fuzz: FuzzRender, FuzzLoad, FuzzNames, FuzzGenerate, FuzzMarshalYAML, FuzzFastDocument, FuzzJSONString, FuzzCRDHeader, FUZZTIME=$FUZZTIME each)"
 else
-  line "fuzz" "ran (make fuzz: FuzzRender, FuzzLoad, FuzzNames, FuzzGenerate, FuzzMarshalYAML, FuzzFastDocument, a fixed number of executions each)"
+  line "fuzz" "ran (make fuzz: FuzzRender, FuzzLoad, FuzzNames, FuzzGenerate, FuzzMarshalYAML, FuzzFastDocument, FuzzJSONString, FuzzCRDHeader, a fixed number of executions each)"
 fi
 line "end-to-end" "not part of make test (make e2e: a real kube-apiserver, bash tools/kube/build.sh and etcd)"
