@@ -251,8 +251,10 @@ type DirChanges struct {
 // are written with mode 0644 and folders with 0755 (less the umask). On
 // Linux a file of the old tree whose bytes are the new ones, with that
 // mode, of this user, and with no other name, is linked into the new tree
-// instead of written again, and checked after linking to be the file
-// compared; it keeps its modification time.
+// instead of written again, and read back after linking; it keeps its
+// modification time. As with git or rsync, which leave unchanged files in
+// place, a process that holds such a file open for writing across the run
+// writes into the new tree.
 func ReplaceDir(ctx context.Context, dir string, files map[string][]byte) (DirChanges, error) {
 	return replacer{}.replace(ctx, dir, files)
 }
@@ -723,8 +725,9 @@ func (r replacer) writeTree(ctx context.Context, root *os.Root, staging string, 
 
 // reusable returns the files of same that writeTree may link into the new
 // tree: regular files with the mode of marker (a file writeTree created,
-// so the mode a new file gets under the umask), that no other name links
-// to and that belong to this process's user (soleLink). A link costs the
+// so the mode a new file gets under the umask; no set-user-ID, set-group-ID
+// or sticky bit), that no other name links to and that belong to this
+// process's user (soleLink). A link costs the
 // file system a directory entry, where a new file costs an inode and its
 // data, and the old tree's removal then frees no inode. Creating many
 // files soon after removing many is slow on ext4 without a journal, which
@@ -738,7 +741,7 @@ func reusable(root *os.Root, marker string, same map[string]oldFile) map[string]
 	}
 	out := map[string]oldFile{}
 	for p, of := range same {
-		if of.info.Mode().IsRegular() && of.info.Mode().Perm() == mfi.Mode().Perm() && soleLink(of.info) {
+		if of.info.Mode().IsRegular() && of.info.Mode() == mfi.Mode() && soleLink(of.info) {
 			out[p] = of
 		}
 	}
@@ -769,7 +772,7 @@ func writeFolders(ctx context.Context, root *os.Root, osName func(string) string
 			}
 		}
 		if len(link) > 0 {
-			write = append(write, linkFilesIn(root, osName(d), link, func(n string) oldFile { return links[path.Join(d, n)] })...)
+			write = append(write, linkFilesIn(root, osName(d), link, func(n string) oldFile { return links[path.Join(d, n)] }, func(n string) []byte { return files[path.Join(d, n)] })...)
 		}
 		return writeFilesIn(ctx, root, osName(d), write, func(n string) []byte { return files[path.Join(d, n)] })
 	}

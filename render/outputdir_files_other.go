@@ -35,7 +35,7 @@ func writeFilesIn(ctx context.Context, root *os.Root, dir string, names []string
 
 // linkFilesIn links nothing here (see soleLink): it returns names, for
 // the caller to write.
-func linkFilesIn(root *os.Root, dir string, names []string, old func(string) oldFile) []string {
+func linkFilesIn(root *os.Root, dir string, names []string, old func(string) oldFile, data func(string) []byte) []string {
 	return names
 }
 

@@ -26,7 +26,8 @@ func inode(t *testing.T, p string) (uint64, uint64) {
 // TestReplaceDirLinksUnchangedFiles: a file whose bytes do not change is
 // the same file after the run (linked into the new tree, one name left),
 // unless another name links to it or its mode is not the one prenv gives
-// files: then it is written anew and the other name keeps the old file.
+// files (other permissions, set-user-ID or sticky bits): then it is
+// written anew and the other name keeps the old file.
 // Changed and new files are new files; the tree holds exactly the files.
 func TestReplaceDirLinksUnchangedFiles(t *testing.T) {
 	ctx := context.Background()
@@ -37,6 +38,7 @@ func TestReplaceDirLinksUnchangedFiles(t *testing.T) {
 		"pr-1/changed.yaml": []byte("old\n"),
 		"pr-1/linked.yaml":  []byte("linked\n"),
 		"pr-1/mode.yaml":    []byte("mode\n"),
+		"pr-1/setuid.yaml":  []byte("setuid\n"),
 		"pr-2/same.yaml":    []byte("same 2\n"),
 	}
 	if _, err := render.ReplaceDir(ctx, dir, files); err != nil {
@@ -51,6 +53,13 @@ func TestReplaceDirLinksUnchangedFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := os.Chmod(filepath.Join(dir, "pr-1/mode.yaml"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Lstat(filepath.Join(dir, "pr-1/setuid.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(dir, "pr-1/setuid.yaml"), fi.Mode().Perm()|os.ModeSetuid|os.ModeSticky); err != nil {
 		t.Fatal(err)
 	}
 	wantMode, err := os.Lstat(filepath.Join(dir, "pr-1/same.yaml"))
@@ -70,7 +79,7 @@ func TestReplaceDirLinksUnchangedFiles(t *testing.T) {
 	}
 	for p, wantSame := range map[string]bool{
 		"pr-1/same.yaml": true, "pr-2/same.yaml": true,
-		"pr-1/changed.yaml": false, "pr-1/linked.yaml": false, "pr-1/mode.yaml": false,
+		"pr-1/changed.yaml": false, "pr-1/linked.yaml": false, "pr-1/mode.yaml": false, "pr-1/setuid.yaml": false,
 	} {
 		ino, nlink := inode(t, filepath.Join(dir, p))
 		if (ino == before[p]) != wantSame {

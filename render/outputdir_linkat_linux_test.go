@@ -8,8 +8,10 @@ import (
 )
 
 // TestLinkFilesInChecks: linkFilesIn links a file only if it is still the
-// one inspected; a file changed, replaced by another or by a symbolic link
-// since is not linked, and nothing is left in its place.
+// one inspected and holds the new bytes; a file changed (even with its
+// size and modification time kept), given another mode, replaced by
+// another or by a symbolic link since is not linked, and nothing is left
+// in its place.
 func TestLinkFilesInChecks(t *testing.T) {
 	dir := t.TempDir()
 	for _, d := range []string{"old", "new"} {
@@ -18,7 +20,7 @@ func TestLinkFilesInChecks(t *testing.T) {
 		}
 	}
 	infos := map[string]oldFile{}
-	for _, n := range []string{"kept", "grown", "replaced", "symlink", "gone"} {
+	for _, n := range []string{"kept", "grown", "replaced", "symlink", "gone", "rewritten", "chmod"} {
 		p := filepath.Join(dir, "old", n)
 		if err := os.WriteFile(p, []byte("data\n"), 0o644); err != nil {
 			t.Fatal(err)
@@ -38,10 +40,15 @@ func TestLinkFilesInChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	if err := os.Remove(old("replaced")); err != nil {
+	// Replaced by another file of the same bytes, which another name also
+	// links to.
+	if err := os.WriteFile(old("replaced.new"), []byte("data\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(old("replaced"), []byte("data\n"), 0o644); err != nil {
+	if err := os.Link(old("replaced.new"), filepath.Join(dir, "elsewhere")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(old("replaced.new"), old("replaced")); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Remove(old("symlink")); err != nil {
@@ -53,15 +60,30 @@ func TestLinkFilesInChecks(t *testing.T) {
 	if err := os.Remove(old("gone")); err != nil {
 		t.Fatal(err)
 	}
+	// Rewritten in place: the same size, the time set back.
+	rf, err := os.OpenFile(old("rewritten"), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rf.WriteAt([]byte("DATA\n"), 0); err != nil {
+		t.Fatal(err)
+	}
+	rf.Close()
+	if err := os.Chtimes(old("rewritten"), infos["rewritten"].info.ModTime(), infos["rewritten"].info.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(old("chmod"), os.ModeSetuid|0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer root.Close()
-	names := []string{"gone", "grown", "kept", "replaced", "symlink"}
-	rest := linkFilesIn(root, "new", names, func(n string) oldFile { return infos[n] })
-	if want := []string{"gone", "grown", "replaced", "symlink"}; !slices.Equal(rest, want) {
+	names := []string{"chmod", "gone", "grown", "kept", "replaced", "rewritten", "symlink"}
+	rest := linkFilesIn(root, "new", names, func(n string) oldFile { return infos[n] }, func(string) []byte { return []byte("data\n") })
+	if want := []string{"chmod", "gone", "grown", "replaced", "rewritten", "symlink"}; !slices.Equal(rest, want) {
 		t.Errorf("not linked: %q, want %q", rest, want)
 	}
 	entries, err := os.ReadDir(filepath.Join(dir, "new"))

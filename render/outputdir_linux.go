@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io/fs"
@@ -111,10 +112,10 @@ func createFileAt(dfd int, name string, data []byte) *sysError {
 // linkFilesIn links each file of names (single path elements) into the
 // folder dir below the root from old(name), a file of the old tree, with
 // linkat(2) relative to the two folders, and checks that the new name is
-// the file inspected (same device and inode, regular, same size and
-// modification time): a file changed or replaced since is unlinked again.
-// It returns the names it did not link, for the caller to write.
-func linkFilesIn(root *os.Root, dir string, names []string, old func(string) oldFile) []string {
+// the file inspected (same device, inode and mode, no other name) and
+// holds data(name), reading it back: a file changed or replaced since is unlinked again. It
+// returns the names it did not link, for the caller to write.
+func linkFilesIn(root *os.Root, dir string, names []string, old func(string) oldFile, data func(string) []byte) []string {
 	df, err := root.Open(dir)
 	if err != nil {
 		return names
@@ -143,7 +144,7 @@ func linkFilesIn(root *os.Root, dir string, names []string, old func(string) old
 			}
 			odName = oldDir
 		}
-		if !linkAt(int(od.Fd()), oldBase, dfd, n, of.info) {
+		if !linkAt(int(od.Fd()), oldBase, dfd, n, of.info, data(n)) {
 			rest = append(rest, n)
 		}
 	}
@@ -151,10 +152,11 @@ func linkFilesIn(root *os.Root, dir string, names []string, old func(string) old
 }
 
 // linkAt links oldName in the folder ofd as newName in the folder nfd and
-// reports whether the link is the file info describes; if it is not, the
+// reports whether the link is the file info describes, with its mode, of
+// this user, with no name but the two, and holds want; if it is not, the
 // link is removed again.
-func linkAt(ofd int, oldName string, nfd int, newName string, info fs.FileInfo) bool {
-	want, ok := info.Sys().(*syscall.Stat_t)
+func linkAt(ofd int, oldName string, nfd int, newName string, info fs.FileInfo, want []byte) bool {
+	st0, ok := info.Sys().(*syscall.Stat_t)
 	if !ok {
 		return false
 	}
@@ -163,12 +165,38 @@ func linkAt(ofd int, oldName string, nfd int, newName string, info fs.FileInfo) 
 	}
 	var st unix.Stat_t
 	if err := unix.Fstatat(nfd, newName, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil &&
-		st.Mode&unix.S_IFMT == unix.S_IFREG && uint64(st.Dev) == uint64(want.Dev) && st.Ino == want.Ino &&
-		st.Size == want.Size && st.Mtim == unix.Timespec(want.Mtim) {
+		st.Mode&unix.S_IFMT == unix.S_IFREG && uint64(st.Dev) == uint64(st0.Dev) && st.Ino == st0.Ino &&
+		uint32(st.Mode) == uint32(st0.Mode) && st.Nlink == 2 && int(st.Uid) == os.Getuid() &&
+		st.Size == int64(len(want)) && holds(nfd, newName, want) {
 		return true
 	}
 	_ = unix.Unlinkat(nfd, newName, 0)
 	return false
+}
+
+// holds reports whether the file name in the folder dfd holds exactly want.
+func holds(dfd int, name string, want []byte) bool {
+	fd, err := unix.Openat(dfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	got := make([]byte, len(want)+1)
+	n := 0
+	for n < len(got) {
+		m, err := unix.Read(fd, got[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return false
+		}
+		if m == 0 {
+			break
+		}
+		n += m
+	}
+	return bytes.Equal(got[:n], want)
 }
 
 // soleLink reports whether the file info describes has one name only and
