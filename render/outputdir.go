@@ -726,8 +726,8 @@ func (r replacer) writeTree(ctx context.Context, root *os.Root, staging string, 
 // reusable returns the files of same that writeTree may link into the new
 // tree: regular files with the mode of marker (a file writeTree created,
 // so the mode a new file gets under the umask; no set-user-ID, set-group-ID
-// or sticky bit), that no other name links to and that belong to this
-// process's user (soleLink). A link costs the
+// or sticky bit), that no other name links to and that have the owner and
+// group of marker (soleLink). A link costs the
 // file system a directory entry, where a new file costs an inode and its
 // data, and the old tree's removal then frees no inode. Creating many
 // files soon after removing many is slow on ext4 without a journal, which
@@ -741,7 +741,7 @@ func reusable(root *os.Root, marker string, same map[string]oldFile) map[string]
 	}
 	out := map[string]oldFile{}
 	for p, of := range same {
-		if of.info.Mode().IsRegular() && of.info.Mode() == mfi.Mode() && soleLink(of.info) {
+		if of.info.Mode().IsRegular() && of.info.Mode() == mfi.Mode() && soleLink(of.info, mfi) {
 			out[p] = of
 		}
 	}

@@ -41,4 +41,4 @@ func linkFilesIn(root *os.Root, dir string, names []string, old func(string) old
 
 // soleLink is false: the tree's files are written anew on every run
 // outside Linux.
-func soleLink(fs.FileInfo) bool { return false }
+func soleLink(_, _ fs.FileInfo) bool { return false }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
 
 	"prenv.dev/prenv/render"
 )
@@ -26,8 +27,9 @@ func inode(t *testing.T, p string) (uint64, uint64) {
 // TestReplaceDirLinksUnchangedFiles: a file whose bytes do not change is
 // the same file after the run (linked into the new tree, one name left),
 // unless another name links to it or its mode is not the one prenv gives
-// files (other permissions, set-user-ID or sticky bits): then it is
-// written anew and the other name keeps the old file.
+// files (other permissions, set-user-ID or sticky bits) or it has an
+// extended attribute: then it is written anew and the other name keeps the
+// old file.
 // Changed and new files are new files; the tree holds exactly the files.
 func TestReplaceDirLinksUnchangedFiles(t *testing.T) {
 	ctx := context.Background()
@@ -39,6 +41,7 @@ func TestReplaceDirLinksUnchangedFiles(t *testing.T) {
 		"pr-1/linked.yaml":  []byte("linked\n"),
 		"pr-1/mode.yaml":    []byte("mode\n"),
 		"pr-1/setuid.yaml":  []byte("setuid\n"),
+		"pr-1/xattr.yaml":   []byte("xattr\n"),
 		"pr-2/same.yaml":    []byte("same 2\n"),
 	}
 	if _, err := render.ReplaceDir(ctx, dir, files); err != nil {
@@ -62,6 +65,7 @@ func TestReplaceDirLinksUnchangedFiles(t *testing.T) {
 	if err := os.Chmod(filepath.Join(dir, "pr-1/setuid.yaml"), fi.Mode().Perm()|os.ModeSetuid|os.ModeSticky); err != nil {
 		t.Fatal(err)
 	}
+	xattr := unix.Setxattr(filepath.Join(dir, "pr-1/xattr.yaml"), "user.note", []byte("x"), 0) == nil
 	wantMode, err := os.Lstat(filepath.Join(dir, "pr-1/same.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -80,6 +84,7 @@ func TestReplaceDirLinksUnchangedFiles(t *testing.T) {
 	for p, wantSame := range map[string]bool{
 		"pr-1/same.yaml": true, "pr-2/same.yaml": true,
 		"pr-1/changed.yaml": false, "pr-1/linked.yaml": false, "pr-1/mode.yaml": false, "pr-1/setuid.yaml": false,
+		"pr-1/xattr.yaml": !xattr, // a file with an extended attribute is written anew
 	} {
 		ino, nlink := inode(t, filepath.Join(dir, p))
 		if (ino == before[p]) != wantSame {

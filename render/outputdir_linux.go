@@ -152,9 +152,9 @@ func linkFilesIn(root *os.Root, dir string, names []string, old func(string) old
 }
 
 // linkAt links oldName in the folder ofd as newName in the folder nfd and
-// reports whether the link is the file info describes, with its mode, of
-// this user, with no name but the two, and holds want; if it is not, the
-// link is removed again.
+// reports whether the link is the file info describes, with its mode,
+// owner and group, with no name but the two and no extended attribute, and
+// holds want; if it is not, the link is removed again.
 func linkAt(ofd int, oldName string, nfd int, newName string, info fs.FileInfo, want []byte) bool {
 	st0, ok := info.Sys().(*syscall.Stat_t)
 	if !ok {
@@ -166,7 +166,7 @@ func linkAt(ofd int, oldName string, nfd int, newName string, info fs.FileInfo, 
 	var st unix.Stat_t
 	if err := unix.Fstatat(nfd, newName, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil &&
 		st.Mode&unix.S_IFMT == unix.S_IFREG && uint64(st.Dev) == uint64(st0.Dev) && st.Ino == st0.Ino &&
-		uint32(st.Mode) == uint32(st0.Mode) && st.Nlink == 2 && int(st.Uid) == os.Getuid() &&
+		uint32(st.Mode) == uint32(st0.Mode) && st.Nlink == 2 && st.Uid == st0.Uid && st.Gid == st0.Gid &&
 		st.Size == int64(len(want)) && holds(nfd, newName, want) {
 		return true
 	}
@@ -174,13 +174,19 @@ func linkAt(ofd int, oldName string, nfd int, newName string, info fs.FileInfo, 
 	return false
 }
 
-// holds reports whether the file name in the folder dfd holds exactly want.
+// holds reports whether the file name in the folder dfd holds exactly want
+// and has no extended attribute.
 func holds(dfd int, name string, want []byte) bool {
 	fd, err := unix.Openat(dfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return false
 	}
 	defer unix.Close(fd)
+	// A file prenv writes has no extended attribute (where the system
+	// gives every file one, such as an SELinux label, nothing is linked).
+	if n, err := unix.Flistxattr(fd, nil); err != nil && err != unix.ENOTSUP || n > 0 {
+		return false
+	}
 	got := make([]byte, len(want)+1)
 	n := 0
 	for n < len(got) {
@@ -200,8 +206,9 @@ func holds(dfd int, name string, want []byte) bool {
 }
 
 // soleLink reports whether the file info describes has one name only and
-// belongs to this process's user.
-func soleLink(info fs.FileInfo) bool {
+// the owner and group of the file marker describes.
+func soleLink(info, marker fs.FileInfo) bool {
 	st, ok := info.Sys().(*syscall.Stat_t)
-	return ok && st.Nlink == 1 && int(st.Uid) == os.Getuid()
+	mst, mok := marker.Sys().(*syscall.Stat_t)
+	return ok && mok && st.Nlink == 1 && st.Uid == mst.Uid && st.Gid == mst.Gid
 }

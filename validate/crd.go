@@ -139,7 +139,7 @@ func (s *crdSet) lookup(ctx context.Context, gvk schema.GroupVersionKind) (cv *c
 	}
 	cv, err = e.lazy.version(ctx, gvk)
 	if err != nil {
-		return nil, true, fmt.Errorf("prenv's schema for %s, Kind=%s cannot be used (a bug in prenv): %w", gvk.GroupVersion(), gvk.Kind, err)
+		return nil, true, fmt.Errorf("%w: %s, Kind=%s: %w", ErrEmbeddedSchema, gvk.GroupVersion(), gvk.Kind, err)
 	}
 	return cv, true, nil
 }

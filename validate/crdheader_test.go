@@ -233,10 +233,10 @@ func TestLazyEmbeddedErrors(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		r, err := v.ValidateStream(ctx, "f", []byte(cm+"---\n"+validQueue), nil)
 		var ce *CRDError
-		if !errors.Is(err, ErrInvalidCRD) || !errors.As(err, &ce) || ce.Source != src.Name {
-			t.Fatalf("ValidateStream: %v, want the embedded CRD's *CRDError", err)
+		if !errors.Is(err, ErrInvalidCRD) || !errors.Is(err, ErrEmbeddedSchema) || !errors.As(err, &ce) || ce.Source != src.Name {
+			t.Fatalf("ValidateStream: %v, want ErrEmbeddedSchema and the embedded CRD's *CRDError", err)
 		}
-		if !strings.Contains(err.Error(), "prenv's schema for sqs.services.k8s.aws/v1alpha1, Kind=Queue cannot be used") {
+		if !strings.HasPrefix(err.Error(), "prenv's embedded schema cannot be used (a bug in prenv): sqs.services.k8s.aws/v1alpha1, Kind=Queue: ") {
 			t.Errorf("error %q does not say which schema", err)
 		}
 		if r.Objects != 1 || !r.Valid() {
@@ -247,7 +247,7 @@ func TestLazyEmbeddedErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.ValidateObjects(ctx, obj, nil); !errors.Is(err, ErrInvalidCRD) {
+	if _, err := v.ValidateObjects(ctx, obj, nil); !errors.Is(err, ErrInvalidCRD) || !errors.Is(err, ErrEmbeddedSchema) {
 		t.Errorf("ValidateObjects: %v, want the embedded CRD's error", err)
 	}
 

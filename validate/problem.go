@@ -134,6 +134,11 @@ var ErrInvalid = errors.New("invalid objects")
 // ErrInvalidCRD matches (with errors.Is) a *CRDError.
 var ErrInvalidCRD = errors.New("invalid CustomResourceDefinition")
 
+// ErrEmbeddedSchema matches (with errors.Is) the error of a validation
+// that needed one of prenv's embedded schemas and could not decode it: a
+// bug in prenv, not in the input (it also matches ErrInvalidCRD).
+var ErrEmbeddedSchema = errors.New("prenv's embedded schema cannot be used (a bug in prenv)")
+
 // InvalidError is the error form of a Result with problems.
 type InvalidError struct {
 	Result Result

@@ -92,8 +92,9 @@ func (v *Validator) CustomKinds() []schema.GroupVersionKind { return v.crds.kind
 // (may be nil), matched by API group, kind, namespace and name, to check
 // updates (CEL transition rules). Problems carry Document = index+1 and no
 // File. The objects are not modified. The error is ctx's, or an embedded
-// schema's that cannot be used (a bug in prenv, which wraps a *CRDError):
-// when it is set, the result is incomplete.
+// schema's that cannot be used (a bug in prenv: errors.Is(err,
+// ErrEmbeddedSchema), wrapping a *CRDError): when it is set, the result is
+// incomplete.
 func (v *Validator) ValidateObjects(ctx context.Context, objs, old []*unstructured.Unstructured) (Result, error) {
 	decoded := make([]decodedObject, 0, len(objs))
 	for i, o := range objs {

@@ -463,6 +463,11 @@ func reportSyncError(stderr io.Writer, outDir string, err error, userShaped bool
 			if (e.Stage == render.StageCheck || e.Stage == render.StageValidate || e.Stage == render.StageFiles) && !userShaped {
 				code = exitInternal
 			}
+			for _, err := range e.Errs {
+				if errors.Is(err, validate.ErrEmbeddedSchema) {
+					code = exitInternal
+				}
+			}
 		}
 		fmt.Fprintf(stderr, "render sync: %d env(s) failed (%d problem(s) above); nothing in %s changed\n", len(se.Envs), problems, outDir)
 		if code == exitInternal {

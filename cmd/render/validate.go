@@ -154,6 +154,9 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	names := make([]string, 0, len(inputs))
 	for _, in := range inputs {
 		r, err := v.ValidateStream(ctx, in.Name, in.Data, old)
+		if errors.Is(err, validate.ErrEmbeddedSchema) {
+			return internalError(stderr, "%v", err)
+		}
 		if err != nil {
 			return fail("%v", err)
 		}

@@ -11,7 +11,9 @@
 // (`make iam-actions`) and embedded; [Catalogue.Source] names the dataset,
 // its version and the date of its data. Lookups ignore case, as IAM does for
 // action names ("The prefix and the action name are case insensitive", IAM
-// User Guide, "IAM JSON policy elements: Action").
+// User Guide, "IAM JSON policy elements: Action"): the case of ASCII
+// letters, which are all that AWS's names hold; any other character must
+// match exactly.
 package iamactions
 
 import (
@@ -130,7 +132,7 @@ func Parse(gz []byte) (*Catalogue, error) {
 		if cur == nil || compareFold(line[:colon], cur.prefix) != 0 {
 			flush()
 			cur = &service{prefix: line[:colon]}
-			lp := strings.ToLower(cur.prefix)
+			lp := toLowerASCII(cur.prefix)
 			c.services[lp] = cur
 			c.prefixes = append(c.prefixes, lp)
 			first = len(names)
@@ -151,6 +153,20 @@ func lowerASCII(b byte) byte {
 		return b + ('a' - 'A')
 	}
 	return b
+}
+
+// toLowerASCII is s with ASCII capital letters in lower case.
+func toLowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				b[j] = lowerASCII(b[j])
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // compareFold compares a and b byte by byte with ASCII letters in lower
@@ -186,7 +202,7 @@ func (c *Catalogue) Len() int {
 // Service reports whether prefix (such as "dynamodb", any case) is a known
 // service prefix, and returns it as the catalogue spells it.
 func (c *Catalogue) Service(prefix string) (string, bool) {
-	s := c.services[strings.ToLower(prefix)]
+	s := c.services[toLowerASCII(prefix)]
 	if s == nil {
 		return "", false
 	}
@@ -200,7 +216,7 @@ func (c *Catalogue) Action(action string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	s := c.services[strings.ToLower(prefix)]
+	s := c.services[toLowerASCII(prefix)]
 	if s == nil {
 		return "", false
 	}
@@ -219,7 +235,7 @@ func (c *Catalogue) Match(pattern string) []string {
 	if !ok {
 		return nil
 	}
-	s := c.services[strings.ToLower(prefix)]
+	s := c.services[toLowerASCII(prefix)]
 	if s == nil {
 		return nil
 	}
@@ -241,7 +257,7 @@ func (c *Catalogue) Suggest(action string) string {
 	if !ok {
 		return ""
 	}
-	s := c.services[strings.ToLower(prefix)]
+	s := c.services[toLowerASCII(prefix)]
 	if s == nil {
 		return ""
 	}

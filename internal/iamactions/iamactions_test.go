@@ -34,6 +34,8 @@ func TestAction(t *testing.T) {
 		"unknown service":     {"dynamo:GetItem", "", false},
 		"no colon":            {"GetItem", "", false},
 		"wildcard is no name": {"dynamodb:Get*", "", false},
+		"Kelvin sign is no k": {"\u212Ams:Decrypt", "", false},
+		"dotted I is no i":    {"iam:L\u0130stRoles", "", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -52,6 +54,9 @@ func TestService(t *testing.T) {
 	}
 	if _, ok := c.Service("dynamo"); ok {
 		t.Error("dynamo is no service prefix")
+	}
+	if p, ok := c.Service("\u212Ams"); ok {
+		t.Errorf("Service(\\u212Ams) = %q: only ASCII letters fold", p)
 	}
 }
 
