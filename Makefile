@@ -48,11 +48,11 @@ lint:
 fuzz:
 	$(GO) test ./render -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_RENDER))
 	$(GO) test ./render -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_LOAD))
-	$(GO) test ./render -run '^$$' -fuzz '^FuzzNames$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_NAMES))
+	$(GO) test ./awsrules -run '^$$' -fuzz '^FuzzNames$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_NAMES))
 	$(GO) test ./argocd -run '^$$' -fuzz '^FuzzGenerate$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_GENERATE))
-	$(GO) test ./render -run '^$$' -fuzz '^FuzzMarshalYAML$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_MARSHAL))
-	$(GO) test ./render -run '^$$' -fuzz '^FuzzFastDocument$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_READ))
-	$(GO) test ./render -run '^$$' -fuzz '^FuzzJSONString$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_JSON))
+	$(GO) test ./manifest -run '^$$' -fuzz '^FuzzMarshalYAML$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_MARSHAL))
+	$(GO) test ./kit -run '^$$' -fuzz '^FuzzFastDocument$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_READ))
+	$(GO) test ./kit -run '^$$' -fuzz '^FuzzJSONString$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_JSON))
 	$(GO) test ./validate -run '^$$' -fuzz '^FuzzCRDHeader$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_CRDHEADER))
 
 ## e2e: end-to-end tests on a real kube-apiserver (needs bash tools/kube/build.sh and etcd; skips without them unless PRENV_REQUIRE_TOOLS=1)

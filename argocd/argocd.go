@@ -12,7 +12,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/awsrules"
+	"prenv.dev/prenv/kit"
+	"prenv.dev/prenv/spec"
 )
 
 // Options tune rendering. The zero value renders with the embedded kit.
@@ -47,8 +49,8 @@ var GoTemplateOptions = []string{"missingkey=error"}
 // the app, in output order: argocd-cm with the health checks (unless
 // spec.argocd.healthChecks is false), the plugin's ConfigMap (plugin flow),
 // the AppProject and the ApplicationSet. A spec without spec.argocd is an
-// *render.InvalidError.
-func AppSet(ctx context.Context, env *render.PreviewEnvironment, opts Options) ([]*unstructured.Unstructured, error) {
+// *spec.InvalidError.
+func AppSet(ctx context.Context, env *spec.PreviewEnvironment, opts Options) ([]*unstructured.Unstructured, error) {
 	objs, err := renderAll(ctx, env, opts)
 	if err != nil {
 		return nil, err
@@ -60,7 +62,7 @@ func AppSet(ctx context.Context, env *render.PreviewEnvironment, opts Options) (
 // of Argo CD's repo-server Deployment that adds the container running the
 // plugin (kubectl patch deployment argocd-repo-server --patch-file). It
 // needs spec.argocd.source.plugin with an image.
-func RepoServerPatch(ctx context.Context, env *render.PreviewEnvironment, opts Options) (*unstructured.Unstructured, error) {
+func RepoServerPatch(ctx context.Context, env *spec.PreviewEnvironment, opts Options) (*unstructured.Unstructured, error) {
 	if err := checkSpec(env); err != nil {
 		return nil, err
 	}
@@ -68,9 +70,9 @@ func RepoServerPatch(ctx context.Context, env *render.PreviewEnvironment, opts O
 	pp := field.NewPath("spec", "argocd", "source", "plugin")
 	switch {
 	case src.Plugin == nil:
-		return nil, &render.InvalidError{Errs: field.ErrorList{field.Required(pp, "the sidecar runs the Config Management Plugin: set source.plugin")}}
+		return nil, &spec.InvalidError{Errs: field.ErrorList{field.Required(pp, "the sidecar runs the Config Management Plugin: set source.plugin")}}
 	case src.Plugin.Image == "":
-		return nil, &render.InvalidError{Errs: field.ErrorList{field.Required(pp.Child("image"), "the sidecar's image: one with render and a POSIX shell")}}
+		return nil, &spec.InvalidError{Errs: field.ErrorList{field.Required(pp.Child("image"), "the sidecar's image: one with render and a POSIX shell")}}
 	}
 	objs, err := renderAll(ctx, env, opts)
 	if err != nil {
@@ -81,7 +83,7 @@ func RepoServerPatch(ctx context.Context, env *render.PreviewEnvironment, opts O
 			return o, nil
 		}
 	}
-	return nil, &render.TemplateError{Err: fmt.Errorf("the templates rendered no %s patch", RepoServer)}
+	return nil, &kit.TemplateError{Err: fmt.Errorf("the templates rendered no %s patch", RepoServer)}
 }
 
 func isRepoServerPatch(o *unstructured.Unstructured) bool {
@@ -93,23 +95,23 @@ func isRepoServerPatch(o *unstructured.Unstructured) bool {
 // for the pull request (see [Generate]), checked the way the API server and
 // Argo CD check names and labels.
 //
-// Errors: a *render.InvalidError for a bad spec or pull request (field
+// Errors: a *spec.InvalidError for a bad spec or pull request (field
 // paths of the pull request start with "pullRequest."; the head SHA is
 // checked against what the generator's provider reports); a
 // *NotGeneratedError when the generator's labels or filters would not list
 // the pull request, so that Argo CD generates nothing for it (unless
 // opts.IgnoreFilters); an *UnsafePathError when the generated source path
 // would leave its folder of the repository (see [CheckPath]); a
-// *render.TemplateError when the templates give no valid Application or a
+// *kit.TemplateError when the templates give no valid Application or a
 // generator render apps cannot evaluate offline.
-func Application(ctx context.Context, env *render.PreviewEnvironment, pr PullRequest, opts Options) (*unstructured.Unstructured, error) {
+func Application(ctx context.Context, env *spec.PreviewEnvironment, pr PullRequest, opts Options) (*unstructured.Unstructured, error) {
 	errs := checkSpecErrs(env)
 	for _, e := range pr.Check() {
 		e.Field = "pullRequest." + e.Field
 		errs = append(errs, e)
 	}
 	if len(errs) > 0 {
-		return nil, &render.InvalidError{Errs: errs}
+		return nil, &spec.InvalidError{Errs: errs}
 	}
 	objs, err := AppSet(ctx, env, opts)
 	if err != nil {
@@ -122,17 +124,17 @@ func Application(ctx context.Context, env *render.PreviewEnvironment, pr PullReq
 		}
 	}
 	if appSet == nil {
-		return nil, &render.TemplateError{Err: fmt.Errorf("the templates rendered no ApplicationSet")}
+		return nil, &kit.TemplateError{Err: fmt.Errorf("the templates rendered no ApplicationSet")}
 	}
 	gen, err := readGenerator(appSet)
 	if err != nil {
-		return nil, &render.TemplateError{Template: "applicationset.yaml", Err: err}
+		return nil, &kit.TemplateError{Template: "applicationset.yaml", Err: err}
 	}
 	if errs := pr.checkHeadSHAFor(gen.provider); len(errs) > 0 {
 		for _, e := range errs {
 			e.Field = "pullRequest." + e.Field
 		}
-		return nil, &render.InvalidError{Errs: errs}
+		return nil, &spec.InvalidError{Errs: errs}
 	}
 	if !opts.IgnoreFilters {
 		if ng := gen.match(pr); ng != nil {
@@ -141,13 +143,13 @@ func Application(ctx context.Context, env *render.PreviewEnvironment, pr PullReq
 	}
 	app, err := Generate(appSet, pr.Params())
 	if err != nil {
-		return nil, &render.TemplateError{Template: "applicationset.yaml", Err: err}
+		return nil, &kit.TemplateError{Template: "applicationset.yaml", Err: err}
 	}
 	if pe := checkSourcePaths(appSet, app, pr); pe != nil {
 		return nil, pe
 	}
 	if errs := CheckApplication(app); len(errs) > 0 {
-		return nil, &render.TemplateError{Template: "applicationset.yaml", Err: fmt.Errorf("the generated Application is not valid: %v", errs.ToAggregate())}
+		return nil, &kit.TemplateError{Template: "applicationset.yaml", Err: fmt.Errorf("the generated Application is not valid: %v", errs.ToAggregate())}
 	}
 	return app, nil
 }
@@ -188,26 +190,26 @@ func CheckApplication(app *unstructured.Unstructured) field.ErrorList {
 	return errs
 }
 
-// checkSpecErrs checks the spec as render.Check does, and that it has an
+// checkSpecErrs checks the spec as spec.Check does, and that it has an
 // argocd section.
-func checkSpecErrs(env *render.PreviewEnvironment) field.ErrorList {
-	errs := render.Check(env)
+func checkSpecErrs(env *spec.PreviewEnvironment) field.ErrorList {
+	errs := spec.Check(env)
 	if env.Spec.ArgoCD == nil {
 		errs = append(errs, field.Required(field.NewPath("spec", "argocd"), "the Argo CD wiring: pullRequests and source at least"))
 	}
 	return errs
 }
 
-func checkSpec(env *render.PreviewEnvironment) error {
+func checkSpec(env *spec.PreviewEnvironment) error {
 	if errs := checkSpecErrs(env); len(errs) > 0 {
-		return &render.InvalidError{Errs: errs}
+		return &spec.InvalidError{Errs: errs}
 	}
 	return nil
 }
 
 // renderAll checks the spec, computes the values, runs the kit and checks
 // that the ApplicationSet still names Applications after the env names.
-func renderAll(ctx context.Context, env *render.PreviewEnvironment, opts Options) ([]*unstructured.Unstructured, error) {
+func renderAll(ctx context.Context, env *spec.PreviewEnvironment, opts Options) ([]*unstructured.Unstructured, error) {
 	if err := checkSpec(env); err != nil {
 		return nil, err
 	}
@@ -215,14 +217,14 @@ func renderAll(ctx context.Context, env *render.PreviewEnvironment, opts Options
 	if err != nil {
 		return nil, err
 	}
-	values, err := render.TemplateValues(m)
+	values, err := kit.TemplateValues(m)
 	if err != nil {
 		return nil, err
 	}
 	release := map[string]any{"Name": m.AppSet.Name, "Namespace": m.AppSet.Namespace, "Service": "prenv", "IsInstall": true, "IsUpgrade": false, "Revision": 1}
 	tmpl := opts.Templates
 	if tmpl != nil {
-		tmpl = render.LimitFS(tmpl, render.MaxTemplateSize)
+		tmpl = spec.LimitFS(tmpl, kit.MaxTemplateSize)
 	}
 	objs, err := execute(ctx, values, release, tmpl)
 	if err != nil {
@@ -236,42 +238,42 @@ func renderAll(ctx context.Context, env *render.PreviewEnvironment, opts Options
 
 // probePRs are pull requests the ApplicationSet's template is tried with
 // after rendering: the smallest and largest numbers and every length.
-var probePRs = []int{1, 42, 123, 9999, 10000, 123456, 9999999, 12345678, 999999999, render.MaxPR}
+var probePRs = []int{1, 42, 123, 9999, 10000, 123456, 9999999, 12345678, 999999999, spec.MaxPR}
 
 // selfCheck executes the rendered ApplicationSet's template for probe pull
 // requests and checks that Applications and their namespaces carry the env
-// names render.EnvName gives, so that an override of a template file, or a
+// names awsrules.EnvName gives, so that an override of a template file, or a
 // change to the kit, cannot silently break the naming Argo CD computes.
-func selfCheck(env *render.PreviewEnvironment, objs []*unstructured.Unstructured) error {
+func selfCheck(env *spec.PreviewEnvironment, objs []*unstructured.Unstructured) error {
 	var appSet *unstructured.Unstructured
 	for _, o := range objs {
 		if o.GetKind() == "ApplicationSet" {
 			if appSet != nil {
-				return &render.TemplateError{Err: fmt.Errorf("the templates rendered more than one ApplicationSet")}
+				return &kit.TemplateError{Err: fmt.Errorf("the templates rendered more than one ApplicationSet")}
 			}
 			appSet = o
 		}
 	}
 	if appSet == nil {
-		return &render.TemplateError{Err: fmt.Errorf("the templates rendered no ApplicationSet")}
+		return &kit.TemplateError{Err: fmt.Errorf("the templates rendered no ApplicationSet")}
 	}
 	opts, _, _ := unstructured.NestedStringSlice(appSet.Object, "spec", "goTemplateOptions")
 	if !slices.Contains(opts, "missingkey=error") {
-		return &render.TemplateError{Template: "applicationset.yaml", Err: fmt.Errorf("spec.goTemplateOptions must contain missingkey=error, got %q", opts)}
+		return &kit.TemplateError{Template: "applicationset.yaml", Err: fmt.Errorf("spec.goTemplateOptions must contain missingkey=error, got %q", opts)}
 	}
 	for _, n := range probePRs {
 		pr := PullRequest{Number: n, Branch: "prenv/probe", TargetBranch: "main", HeadSHA: strings.Repeat("0", 40), Author: "prenv", Title: "probe"}
 		app, err := Generate(appSet, pr.Params())
 		if err != nil {
-			return &render.TemplateError{Template: "applicationset.yaml", Err: err}
+			return &kit.TemplateError{Template: "applicationset.yaml", Err: err}
 		}
-		want := render.EnvName(env.Spec.Prefix, n, env.Metadata.Name)
+		want := awsrules.EnvName(env.Spec.Prefix, n, env.Metadata.Name)
 		ns, _, _ := unstructured.NestedString(app.Object, "spec", "destination", "namespace")
 		if app.GetName() != want || ns != want {
-			return &render.TemplateError{Template: "applicationset.yaml", Err: fmt.Errorf("for pull request %d the template names the Application %q in namespace %q; both must be the env name %q", n, app.GetName(), ns, want)}
+			return &kit.TemplateError{Template: "applicationset.yaml", Err: fmt.Errorf("for pull request %d the template names the Application %q in namespace %q; both must be the env name %q", n, app.GetName(), ns, want)}
 		}
 		if errs := CheckApplication(app); len(errs) > 0 {
-			return &render.TemplateError{Template: "applicationset.yaml", Err: fmt.Errorf("for pull request %d the Application is not valid: %v", n, errs.ToAggregate())}
+			return &kit.TemplateError{Template: "applicationset.yaml", Err: fmt.Errorf("for pull request %d the Application is not valid: %v", n, errs.ToAggregate())}
 		}
 	}
 	// A pull request whose free text climbs out of any folder: a source
@@ -280,10 +282,10 @@ func selfCheck(env *render.PreviewEnvironment, objs []*unstructured.Unstructured
 	hostile := PullRequest{Number: 7, Branch: probeClimb, TargetBranch: probeClimb, HeadSHA: strings.Repeat("0", 40), Author: probeClimb, Title: probeClimb, Labels: []string{probeClimb}}
 	app, err := Generate(appSet, hostile.Params())
 	if err != nil {
-		return &render.TemplateError{Template: "applicationset.yaml", Err: err}
+		return &kit.TemplateError{Template: "applicationset.yaml", Err: err}
 	}
 	if pe := checkSourcePaths(appSet, app, hostile); pe != nil {
-		return &render.TemplateError{Template: "applicationset.yaml", Err: fmt.Errorf("the source path takes the pull request's free text in raw: for a probe pull request whose branch, title and author are %q, the template %q gives %s %q, which %s; build it from {{number}} (and {{branch_slug}} at most)", probeClimb, pe.Template, pe.Field, pe.Path, pe.Reason)}
+		return &kit.TemplateError{Template: "applicationset.yaml", Err: fmt.Errorf("the source path takes the pull request's free text in raw: for a probe pull request whose branch, title and author are %q, the template %q gives %s %q, which %s; build it from {{number}} (and {{branch_slug}} at most)", probeClimb, pe.Template, pe.Field, pe.Path, pe.Reason)}
 	}
 	return nil
 }

@@ -19,7 +19,9 @@ import (
 
 	"prenv.dev/prenv/argocd"
 	"prenv.dev/prenv/internal/golden"
+	"prenv.dev/prenv/manifest"
 	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 )
 
 // concurrentBranches are branch names for Slug and for gosimple/slug's
@@ -53,7 +55,7 @@ func TestConcurrentUse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		env, err := render.Load(data)
+		env, err := spec.Load(data)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,7 +83,7 @@ func TestConcurrentUse(t *testing.T) {
 			if err != nil {
 				return "", err
 			}
-			y, err := render.Marshal(objs)
+			y, err := manifest.Marshal(objs)
 			return string(y), err
 		}})
 		for i, b := range concurrentBranches[:2] {
@@ -91,7 +93,7 @@ func TestConcurrentUse(t *testing.T) {
 				if err != nil {
 					return "", err
 				}
-				y, err := render.Marshal([]*unstructured.Unstructured{app})
+				y, err := manifest.Marshal([]*unstructured.Unstructured{app})
 				return string(y), err
 			}})
 		}

@@ -5,7 +5,7 @@
 //
 //   - an ApplicationSet with the pull-request generator, whose template
 //     names every Application, and its destination namespace, after the env
-//     name render.EnvName gives that pull request, <prefix>-<number>-<app>
+//     name awsrules.EnvName gives that pull request, <prefix>-<number>-<app>
 //     (see [NameTemplate]);
 //   - an AppProject that allows the app's env namespaces only, the kinds
 //     prenv emits plus the app's own, and no cluster-scoped kind but the
@@ -32,9 +32,9 @@
 // [Match]), and refuses a generated source path that the pull request's
 // text leads out of its folder (see [CheckPath]).
 //
-// Library code never prints or exits: errors are *render.InvalidError
+// Library code never prints or exits: errors are *spec.InvalidError
 // (bad spec or pull-request parameters, with field paths),
 // *NotGeneratedError (Argo CD would generate nothing for the pull
 // request), *UnsafePathError (a generated source path leaves its folder) or
-// *render.TemplateError.
+// *kit.TemplateError.
 package argocd

@@ -7,7 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/kit"
 )
 
 // Templates is the embedded Argo CD kit: Helm-syntax templates executed
@@ -23,13 +23,13 @@ const chartName = "prenv-argocd"
 
 // refused are the template functions the kit and overrides do not have
 // beyond those every kit lacks (the ones whose result changes from run to
-// run or machine to machine, see [render.LoadKit]): tpl, which would let a
+// run or machine to machine, see [kit.LoadKit]): tpl, which would let a
 // template evaluate a value, such as an Argo CD placeholder, as a template.
 func refused(fn string) bool { return fn == "tpl" }
 
 // ErrRefusedFunction marks a template that calls a function the kit does
 // not have.
-var ErrRefusedFunction = render.ErrRefusedFunction
+var ErrRefusedFunction = kit.ErrRefusedFunction
 
 // execute runs the kit, with overrides, over values and parses the output
 // into objects, sorted into render's output order.
@@ -38,7 +38,7 @@ func execute(ctx context.Context, values map[string]any, release map[string]any,
 	if err != nil {
 		return nil, err
 	}
-	kit, err := render.LoadKit(chartName, embedded, override, refused)
+	kit, err := kit.LoadKit(chartName, embedded, override, refused)
 	if err != nil {
 		return nil, err
 	}

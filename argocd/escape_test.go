@@ -10,7 +10,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/kit"
+	"prenv.dev/prenv/spec"
 )
 
 func embeddedTemplate(t *testing.T, name string) string {
@@ -31,7 +32,7 @@ func TestKitHasNoArgoPlaceholders(t *testing.T) {
 	}
 	for _, e := range entries {
 		text := embeddedTemplate(t, e.Name())
-		for _, p := range render.PRParams {
+		for _, p := range spec.PRParams {
 			if strings.Contains(text, "."+p+" }}") && p != "labels" {
 				t.Errorf("%s spells the Argo CD placeholder .%s", e.Name(), p)
 			}
@@ -98,7 +99,7 @@ func TestOverrides(t *testing.T) {
 			}
 			objs, err := AppSet(context.Background(), e, Options{Templates: fsys})
 			if tc.wantErr != "" {
-				var te *render.TemplateError
+				var te *kit.TemplateError
 				if err == nil || !errors.As(err, &te) || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want a TemplateError containing %q", err, tc.wantErr)
 				}

@@ -7,7 +7,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/awsrules"
+	"prenv.dev/prenv/spec"
 )
 
 // FuzzGenerate feeds arbitrary pull-request text to the generated
@@ -36,7 +37,7 @@ func FuzzGenerate(f *testing.F) {
 			for _, s := range []string{branch, target, title, author, label} {
 				valid = valid && utf8.ValidString(s)
 			}
-			if n >= 1 && n <= render.MaxPR && valid {
+			if n >= 1 && n <= spec.MaxPR && valid {
 				t.Fatalf("Check refused a pull request Argo CD could send: %v", pr.Check())
 			}
 			return
@@ -53,7 +54,7 @@ func FuzzGenerate(f *testing.F) {
 		if pe := checkSourcePaths(appSet, app, pr); pe != nil {
 			t.Fatal(pe)
 		}
-		if want := render.EnvName(env.Spec.Prefix, n, env.Metadata.Name); app.GetName() != want {
+		if want := awsrules.EnvName(env.Spec.Prefix, n, env.Metadata.Name); app.GetName() != want {
 			t.Fatalf("name %q, want %q", app.GetName(), want)
 		}
 		if errs := CheckApplication(app); len(errs) > 0 {

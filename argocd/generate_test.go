@@ -13,7 +13,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/awsrules"
+	"prenv.dev/prenv/manifest"
+	"prenv.dev/prenv/spec"
 )
 
 // hostilePRs are pull requests whose free-text fields are as bad as a
@@ -38,7 +40,7 @@ func hostilePRs() map[string]PullRequest {
 		"control characters":   pr(132, "a\nb\tc\x00d\x7f\u0085\u009b\ufffe"),
 		"quotes":               pr(133, `it's "quoted" \back\`),
 		"dot dot":              pr(134, "../../etc/passwd"),
-		"largest number":       pr(render.MaxPR, "main"),
+		"largest number":       pr(spec.MaxPR, "main"),
 		"smallest number":      pr(1, "x"),
 		"sha-256 repository":   {Number: 135, Branch: "b", TargetBranch: "ü/" + long, HeadSHA: strings.Repeat("ab", 32)},
 		"hostile title/author": {Number: 136, Branch: "b", HeadSHA: sha, Author: "{{ .branch }}", Title: "</script>{{ .number }}\n", Labels: []string{"{{", "ü", ""}},
@@ -48,29 +50,29 @@ func hostilePRs() map[string]PullRequest {
 
 // forProvider gives pr the head SHA the spec's provider reports: Bitbucket
 // Cloud's 12-digit short hash, the full SHA for the others.
-func forProvider(env *render.PreviewEnvironment, pr PullRequest) PullRequest {
+func forProvider(env *spec.PreviewEnvironment, pr PullRequest) PullRequest {
 	if env.Spec.ArgoCD.PullRequests.Bitbucket != nil {
 		pr.HeadSHA = pr.HeadSHA[:12]
 	}
 	return pr
 }
 
-func loadSpec(t testing.TB, path string) *render.PreviewEnvironment {
+func loadSpec(t testing.TB, path string) *spec.PreviewEnvironment {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := render.Load(b)
+	env, err := spec.Load(b)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return env
 }
 
-func corpus(t *testing.T) map[string]*render.PreviewEnvironment {
+func corpus(t *testing.T) map[string]*spec.PreviewEnvironment {
 	t.Helper()
-	out := map[string]*render.PreviewEnvironment{}
+	out := map[string]*spec.PreviewEnvironment{}
 	files, err := filepath.Glob(filepath.Join("testdata", "specs", "*.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -101,8 +103,8 @@ func TestCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, _ := render.Marshal(objs)
-			b, _ := render.Marshal(again)
+			a, _ := manifest.Marshal(objs)
+			b, _ := manifest.Marshal(again)
 			if string(a) != string(b) {
 				t.Error("two renders differ")
 			}
@@ -117,16 +119,16 @@ func TestCorpus(t *testing.T) {
 					validateObjects(t, []*unstructured.Unstructured{app})
 					if y, err := Marshal([]*unstructured.Unstructured{app}); err != nil {
 						t.Error(err)
-					} else if back, err := render.ParseObjects(y); err != nil || len(back) != 1 {
+					} else if back, err := manifest.ParseObjects(y); err != nil || len(back) != 1 {
 						t.Errorf("the Application does not read back: %v", err)
 					}
-					want := render.EnvName(env.Spec.Prefix, pr.Number, env.Metadata.Name)
+					want := awsrules.EnvName(env.Spec.Prefix, pr.Number, env.Metadata.Name)
 					ns, _, _ := unstructured.NestedString(app.Object, "spec", "destination", "namespace")
 					if app.GetName() != want || ns != want {
 						t.Errorf("Application %q in namespace %q, want both %q", app.GetName(), ns, want)
 					}
-					if got := app.GetLabels()[render.LabelPR]; got != strconv.Itoa(pr.Number) {
-						t.Errorf("label %s = %q", render.LabelPR, got)
+					if got := app.GetLabels()[spec.LabelPR]; got != strconv.Itoa(pr.Number) {
+						t.Errorf("label %s = %q", spec.LabelPR, got)
 					}
 					for k, v := range app.GetLabels() {
 						if strings.Contains(v, pr.Branch) && pr.Branch != "" && len(pr.Branch) > 3 {
@@ -157,7 +159,7 @@ func TestCorpus(t *testing.T) {
 }
 
 // checkProject checks the AppProject's fence.
-func checkProject(t *testing.T, env *render.PreviewEnvironment, objs []*unstructured.Unstructured) {
+func checkProject(t *testing.T, env *spec.PreviewEnvironment, objs []*unstructured.Unstructured) {
 	t.Helper()
 	var proj *unstructured.Unstructured
 	for _, o := range objs {
@@ -376,7 +378,7 @@ func TestPullRequestCheck(t *testing.T) {
 	}{
 		"ok":                      {PullRequest{Number: 1, Branch: "b", HeadSHA: sha}, nil},
 		"zero":                    {PullRequest{Number: 0, Branch: "b", HeadSHA: sha}, []string{"number"}},
-		"too big":                 {PullRequest{Number: render.MaxPR + 1, Branch: "b", HeadSHA: sha}, []string{"number"}},
+		"too big":                 {PullRequest{Number: spec.MaxPR + 1, Branch: "b", HeadSHA: sha}, []string{"number"}},
 		"no branch":               {PullRequest{Number: 1, HeadSHA: sha}, []string{"branch"}},
 		"no sha":                  {PullRequest{Number: 1, Branch: "b"}, []string{"headSHA"}},
 		"bad sha":                 {PullRequest{Number: 1, Branch: "b", HeadSHA: "main"}, []string{"headSHA"}},

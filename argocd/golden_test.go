@@ -13,8 +13,9 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"prenv.dev/prenv/awsrules"
 	"prenv.dev/prenv/internal/golden"
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 )
 
 // examplesDir holds the examples (examples/<name>/prenv.yaml).
@@ -32,7 +33,7 @@ var goldenPRs = []PullRequest{
 		Author: "octocat", Title: "Add the login page",
 	},
 	{
-		Number: render.MaxPR, Branch: hostileBranch(), TargetBranch: "release/2026.11",
+		Number: spec.MaxPR, Branch: hostileBranch(), TargetBranch: "release/2026.11",
 		HeadSHA: "89e6c98d92887913cadf06b2adb97f26cde4849b", Labels: []string{"preview", "needs review"},
 		Author: "Zoë-Ünïcode", Title: `"Fix": {{ .number }} & <script>`,
 	},
@@ -75,7 +76,7 @@ func TestGolden(t *testing.T) {
 						t.Fatal(err)
 					}
 					validateObjects(t, []*unstructured.Unstructured{app})
-					if want := render.EnvName(env.Spec.Prefix, pr.Number, env.Metadata.Name); app.GetName() != want {
+					if want := awsrules.EnvName(env.Spec.Prefix, pr.Number, env.Metadata.Name); app.GetName() != want {
 						t.Errorf("Application name %q, want the env name %q", app.GetName(), want)
 					}
 					checkGolden(t, example+"/apps-pr"+strconv.Itoa(pr.Number)+".yaml", []*unstructured.Unstructured{app})
@@ -123,7 +124,7 @@ func TestHostileBranch(t *testing.T) {
 		"branch_slug in the path":   {path: "envs/{{branch_slug}}/pr-{{number}}", pr: with("feature/../../../../other-team")},
 		"every allowed parameter":   {path: "envs/{{ .branch_slug }}/{{target_branch_slug}}/{{head_short_sha}}/{{head_short_sha_7}}/{{head_sha}}/pr-{{number}}", pr: base},
 		"raw branch refused by the check": {
-			path: "envs/{{branch}}/pr-{{number}}", pr: with("feature/../../../../other-team"), wantErr: new(*render.InvalidError),
+			path: "envs/{{branch}}/pr-{{number}}", pr: with("feature/../../../../other-team"), wantErr: new(*spec.InvalidError),
 		},
 		"an empty branch_slug is refused after the template": {
 			path: "envs/{{branch_slug}}/pr-{{number}}", pr: with("🚀/___"), opts: Options{IgnoreFilters: true}, wantErr: new(*UnsafePathError),
@@ -154,7 +155,7 @@ func TestHostileBranch(t *testing.T) {
 					t.Fatal(err)
 				}
 				validateObjects(t, []*unstructured.Unstructured{app})
-				if want := render.EnvName(env.Spec.Prefix, tc.pr.Number, env.Metadata.Name); app.GetName() != want {
+				if want := awsrules.EnvName(env.Spec.Prefix, tc.pr.Number, env.Metadata.Name); app.GetName() != want {
 					t.Errorf("name %q, want %q", app.GetName(), want)
 				}
 				path, _, _ := unstructured.NestedString(app.Object, "spec", "source", "path")

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 )
 
 // HealthLua is the health check of an ACK resource, in the Lua that Argo CD
@@ -68,7 +68,7 @@ return hs
 `
 
 // ACKKinds are the ACK kinds prenv emits, whose health Argo CD must judge.
-var ACKKinds = []render.GroupKind{
+var ACKKinds = []spec.GroupKind{
 	{Group: "dynamodb.services.k8s.aws", Kind: "Table"},
 	{Group: "iam.services.k8s.aws", Kind: "Policy"},
 	{Group: "iam.services.k8s.aws", Kind: "Role"},
@@ -80,14 +80,14 @@ const ackGroupSuffix = ".services.k8s.aws"
 
 // HealthKey is the argocd-cm key of a kind's health check:
 // resource.customizations.health.<group>_<kind>.
-func HealthKey(gk render.GroupKind) string {
+func HealthKey(gk spec.GroupKind) string {
 	return "resource.customizations.health." + gk.Group + "_" + gk.Kind
 }
 
 // HealthChecks returns the argocd-cm data that gives every ACK kind prenv
 // emits, and every ACK kind among extra (the app's own), the [HealthLua]
 // check, keyed by [HealthKey].
-func HealthChecks(extra []render.GroupKind) map[string]string {
+func HealthChecks(extra []spec.GroupKind) map[string]string {
 	kinds := slices.Clone(ACKKinds)
 	for _, gk := range extra {
 		if strings.HasSuffix(gk.Group, ackGroupSuffix) && !slices.Contains(kinds, gk) {

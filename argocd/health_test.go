@@ -12,7 +12,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"sigs.k8s.io/yaml"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 )
 
 type healthStatus struct {
@@ -139,7 +139,7 @@ func TestHealthLua(t *testing.T) {
 
 func TestHealthChecks(t *testing.T) {
 	tests := map[string]struct {
-		extra []render.GroupKind
+		extra []spec.GroupKind
 		want  []string
 	}{
 		"prenv's kinds": {nil, []string{
@@ -148,7 +148,7 @@ func TestHealthChecks(t *testing.T) {
 			"resource.customizations.health.iam.services.k8s.aws_Role",
 			"resource.customizations.health.sqs.services.k8s.aws_Queue",
 		}},
-		"the app's ACK kinds too, once": {[]render.GroupKind{
+		"the app's ACK kinds too, once": {[]spec.GroupKind{
 			{Group: "s3.services.k8s.aws", Kind: "Bucket"}, {Group: "apps", Kind: "Deployment"},
 			{Group: "sqs.services.k8s.aws", Kind: "Queue"},
 		}, []string{
@@ -184,7 +184,7 @@ func TestHealthCoversEmittedKinds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := render.Load(data)
+	env, err := spec.Load(data)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/manifest"
 )
 
 func TestMarshal(t *testing.T) {
@@ -27,14 +27,14 @@ func TestMarshal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			back, err := render.ParseObjects(got)
+			back, err := manifest.ParseObjects(got)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(back) != 2 || back[1].Object["data"].(map[string]any)["k"] != s {
 				t.Errorf("round trip: %q", got)
 			}
-			if want, err := render.Marshal(objs); err == nil && string(want) != string(got) {
+			if want, err := manifest.Marshal(objs); err == nil && string(want) != string(got) {
 				t.Errorf("differs from render.Marshal:\n%s\n%s", want, got)
 			}
 		})

@@ -6,7 +6,8 @@ import (
 	"maps"
 	"slices"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/plan"
+	"prenv.dev/prenv/spec"
 )
 
 // model is what the Argo CD kit's templates see as .Values (its JSON form).
@@ -60,7 +61,7 @@ type projectModel struct {
 	// ClusterResources: the env's Namespace, by name pattern.
 	ClusterResources []map[string]string `json:"clusterResources"`
 	// NamespaceResources: the kinds prenv emits and the app's own.
-	NamespaceResources []render.GroupKind `json:"namespaceResources"`
+	NamespaceResources []spec.GroupKind `json:"namespaceResources"`
 }
 
 type healthModel struct {
@@ -85,24 +86,24 @@ type sidecarModel struct {
 	TmpVolume     string `json:"tmpVolume"`
 }
 
-func newModel(ctx context.Context, env *render.PreviewEnvironment) (*model, error) {
+func newModel(ctx context.Context, env *spec.PreviewEnvironment) (*model, error) {
 	a := env.Spec.ArgoCD
 	app, prefix := env.Metadata.Name, env.Spec.Prefix
 	ns := a.Namespace
 	if ns == "" {
-		ns = render.DefaultArgoCDNamespace
+		ns = spec.DefaultArgoCDNamespace
 	}
 	name := NameTemplate(prefix, app)
 	project := ProjectName(env)
 
 	labels := map[string]string{}
 	maps.Copy(labels, a.Labels)
-	labels[render.LabelManagedBy] = render.ManagedByValue
-	labels[render.LabelApp] = app
+	labels[spec.LabelManagedBy] = spec.ManagedByValue
+	labels[spec.LabelApp] = app
 
 	appLabels := maps.Clone(labels)
-	appLabels[render.LabelPR] = "{{ .number }}"
-	appLabels[render.LabelEnv] = name
+	appLabels[spec.LabelPR] = "{{ .number }}"
+	appLabels[spec.LabelEnv] = name
 
 	dest := map[string]string{"namespace": name}
 	switch {
@@ -111,7 +112,7 @@ func newModel(ctx context.Context, env *render.PreviewEnvironment) (*model, erro
 	case a.Destination != nil && a.Destination.Server != "":
 		dest["server"] = literal(a.Destination.Server)
 	default:
-		dest["server"] = render.DefaultArgoCDServer
+		dest["server"] = spec.DefaultArgoCDServer
 	}
 
 	source, err := sourceModel(a.Source)
@@ -151,14 +152,14 @@ func newModel(ctx context.Context, env *render.PreviewEnvironment) (*model, erro
 	}
 	appKinds := a.AppResources
 	if appKinds == nil {
-		appKinds = render.DefaultAppResources()
+		appKinds = spec.DefaultAppResources()
 	}
 	for _, gk := range appKinds {
 		if !slices.Contains(kinds, gk) {
 			kinds = append(kinds, gk)
 		}
 	}
-	slices.SortFunc(kinds, func(x, y render.GroupKind) int {
+	slices.SortFunc(kinds, func(x, y spec.GroupKind) int {
 		return cmp.Or(cmp.Compare(x.Group, y.Group), cmp.Compare(x.Kind, y.Kind))
 	})
 	patterns := NamespacePatterns(prefix, app)
@@ -203,28 +204,28 @@ func newModel(ctx context.Context, env *render.PreviewEnvironment) (*model, erro
 	return m, nil
 }
 
-func destServer(a *render.ArgoCD) string {
+func destServer(a *spec.ArgoCD) string {
 	if a.Destination != nil && a.Destination.Server != "" {
 		return a.Destination.Server
 	}
-	return render.DefaultArgoCDServer
+	return spec.DefaultArgoCDServer
 }
 
 // emittedKinds are the namespaced kinds render env emits for the spec
 // (the Namespace aside), found by rendering a probe pull request with the
 // embedded kit.
-func emittedKinds(_ context.Context, env *render.PreviewEnvironment) ([]render.GroupKind, error) {
-	m, err := render.Plan(env, 1)
+func emittedKinds(_ context.Context, env *spec.PreviewEnvironment) ([]spec.GroupKind, error) {
+	m, err := plan.Plan(env, 1)
 	if err != nil {
 		return nil, err
 	}
-	return render.EnvKinds(m), nil
+	return plan.EnvKinds(m), nil
 }
 
 // sourceModel is the Application's source for the manifest flow or the
 // plugin flow, placeholders in their goTemplate form.
-func sourceModel(s *render.AppSource) (map[string]any, error) {
-	expand := func(v string) (string, error) { return render.ExpandPlaceholders(v) }
+func sourceModel(s *spec.AppSource) (map[string]any, error) {
+	expand := func(v string) (string, error) { return spec.ExpandPlaceholders(v) }
 	src := map[string]any{"repoURL": literal(s.RepoURL)}
 	path, err := expand(s.Path)
 	if err != nil {
@@ -232,9 +233,9 @@ func sourceModel(s *render.AppSource) (map[string]any, error) {
 	}
 	rev := s.TargetRevision
 	if rev == "" {
-		rev = render.DefaultManifestRevision
+		rev = spec.DefaultManifestRevision
 		if s.Plugin != nil {
-			rev = render.DefaultPluginRevision
+			rev = spec.DefaultPluginRevision
 		}
 	}
 	if rev, err = expand(rev); err != nil {
@@ -252,7 +253,7 @@ func sourceModel(s *render.AppSource) (map[string]any, error) {
 	pl := s.Plugin
 	file := pl.File
 	if file == "" {
-		file = render.DefaultPluginFile
+		file = spec.DefaultPluginFile
 	}
 	envs := []any{
 		map[string]any{"name": PluginEnvPR, "value": "{{ .number }}"},
@@ -275,9 +276,9 @@ func sourceModel(s *render.AppSource) (map[string]any, error) {
 
 // generatorModel is the pullRequest generator as the ApplicationSet CRD
 // spells it.
-func generatorModel(pr *render.PullRequests) map[string]any {
+func generatorModel(pr *spec.PullRequests) map[string]any {
 	g := map[string]any{}
-	tokenRef := func(s *render.SecretKey) map[string]any {
+	tokenRef := func(s *spec.SecretKey) map[string]any {
 		return map[string]any{"secretName": s.Name, "key": s.Key}
 	}
 	labels := func(m map[string]any, l []string) {
@@ -290,7 +291,7 @@ func generatorModel(pr *render.PullRequests) map[string]any {
 			m[k] = v
 		}
 	}
-	bitbucketAuth := func(m map[string]any, user string, password, token *render.SecretKey) {
+	bitbucketAuth := func(m map[string]any, user string, password, token *spec.SecretKey) {
 		switch {
 		case token != nil:
 			m["bearerToken"] = map[string]any{"tokenRef": tokenRef(token)}
@@ -368,7 +369,7 @@ func generatorModel(pr *render.PullRequests) map[string]any {
 		}
 		g["filters"] = fs
 	}
-	requeue := int64(render.DefaultRequeueAfterSeconds)
+	requeue := int64(spec.DefaultRequeueAfterSeconds)
 	if pr.RequeueAfterSeconds != nil {
 		requeue = *pr.RequeueAfterSeconds
 	}
@@ -379,7 +380,7 @@ func generatorModel(pr *render.PullRequests) map[string]any {
 // syncPolicyModel is the Applications' sync policy: automated (prune and
 // self-heal unless turned off), prenv's sync options, and retries while
 // AWS catches up.
-func syncPolicyModel(sp *render.SyncPolicy) map[string]any {
+func syncPolicyModel(sp *spec.SyncPolicy) map[string]any {
 	prune, selfHeal := true, true
 	opts := slices.Clone(DefaultSyncOptions)
 	if sp != nil {

@@ -10,7 +10,8 @@ import (
 
 	"github.com/gobwas/glob"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/awsrules"
+	"prenv.dev/prenv/spec"
 )
 
 // execArgo executes text as Argo CD does in goTemplate mode.
@@ -30,8 +31,8 @@ func execArgo(t *testing.T, text string, params map[string]any) string {
 // prNumbers are pull-request numbers of every length, with the edges.
 func prNumbers() []int {
 	out := []int{1, 2, 9, 10, 11, 99, 100, 123, 999, 1000, 4567, 9999, 10000, 65535, 99999, 100000, 999999,
-		1000000, 9999999, 10000000, 99999999, 100000000, 999999999, 1000000000, 1999999999, render.MaxPR - 1, render.MaxPR}
-	for n := 7; n < render.MaxPR/13; n = n*13 + 5 {
+		1000000, 9999999, 10000000, 99999999, 100000000, 999999999, 1000000000, 1999999999, spec.MaxPR - 1, spec.MaxPR}
+	for n := 7; n < spec.MaxPR/13; n = n*13 + 5 {
 		out = append(out, n)
 	}
 	return out
@@ -39,7 +40,7 @@ func prNumbers() []int {
 
 func appName(n int) string {
 	// A DNS-1035 label of n characters with hyphens (never two in a row,
-	// which render.Check refuses).
+	// which spec.Check refuses).
 	const pattern = "web-api-x1-"
 	b := []byte("a")
 	for len(b) < n {
@@ -61,24 +62,24 @@ func prefixName(n int) string {
 }
 
 // TestNameTemplateMatchesEnvName proves the name Argo CD computes from the
-// emitted template equals render.EnvName for every prefix length, every
-// app length that render.Check accepts with it, and pull-request numbers of
+// emitted template equals awsrules.EnvName for every prefix length, every
+// app length that spec.Check accepts with it, and pull-request numbers of
 // every length.
 func TestNameTemplateMatchesEnvName(t *testing.T) {
 	for _, pl := range []int{1, 2, 4, 7, 12, 19, 20} {
 		prefix := prefixName(pl)
 		t.Run("prefix"+strconv.Itoa(pl), func(t *testing.T) {
-			for al := 1; al <= render.MaxEnvNameParts-pl; al++ {
+			for al := 1; al <= awsrules.MaxEnvNameParts-pl; al++ {
 				app := appName(al)
 				if len(app) != al {
 					t.Fatalf("appName(%d) = %q", al, app)
 				}
-				env := &render.PreviewEnvironment{APIVersion: render.APIVersion, Kind: render.Kind}
+				env := &spec.PreviewEnvironment{APIVersion: spec.APIVersion, Kind: spec.Kind}
 				env.Metadata.Name = app
 				env.Spec.Prefix = prefix
 				tmpl := NameTemplate(prefix, app)
 				for _, pr := range prNumbers() {
-					want := render.EnvName(prefix, pr, app)
+					want := awsrules.EnvName(prefix, pr, app)
 					got := execArgo(t, tmpl, PullRequest{Number: pr, HeadSHA: "0000000"}.Params())
 					if got != want {
 						t.Fatalf("prefix %q app %q pr %d: template gives %q, EnvName %q", prefix, app, pr, got, want)
@@ -95,7 +96,7 @@ func TestNameTemplateMatchesEnvName(t *testing.T) {
 func TestNamespacePatterns(t *testing.T) {
 	for _, pl := range []int{1, 4, 20} {
 		for _, al := range []int{1, 3, 20, 31, 40, 41, 42, 43, 50} {
-			if pl+al > render.MaxEnvNameParts {
+			if pl+al > awsrules.MaxEnvNameParts {
 				continue
 			}
 			prefix, app := prefixName(pl), appName(al)
@@ -122,7 +123,7 @@ func TestNamespacePatterns(t *testing.T) {
 					return
 				}
 				for _, pr := range prNumbers() {
-					name := render.EnvName(prefix, pr, app)
+					name := awsrules.EnvName(prefix, pr, app)
 					if g, f := count(name); g != 1 || f != 1 {
 						t.Errorf("env name %q matches %d gobwas and %d filepath patterns, want 1 and 1", name, g, f)
 					}
@@ -131,13 +132,13 @@ func TestNamespacePatterns(t *testing.T) {
 					"kube-system", "kube-public", "kube-node-lease", "default", "argocd",
 					prefix, prefix + "-" + app, prefix + "-0-" + app, prefix + "-01-" + app,
 					prefix + "-12-x-" + app, prefix + "-12-" + app + "x", "x" + prefix + "-12-" + app,
-					prefix + "x-12-" + app, render.EnvName(prefix+"x", 12, app),
-					render.EnvName(prefix, 12, app+"x"), render.EnvName(prefix, 12, "x-"+app),
+					prefix + "x-12-" + app, awsrules.EnvName(prefix+"x", 12, app),
+					awsrules.EnvName(prefix, 12, app+"x"), awsrules.EnvName(prefix, 12, "x-"+app),
 				}
 				if len(app) > 1 {
-					others = append(others, render.EnvName(prefix, 12, app[:len(app)-1]))
+					others = append(others, awsrules.EnvName(prefix, 12, app[:len(app)-1]))
 				}
-				own := render.EnvName(prefix, 12, app)
+				own := awsrules.EnvName(prefix, 12, app)
 				for _, o := range others {
 					if o == own {
 						continue

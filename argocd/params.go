@@ -9,7 +9,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 )
 
 // PullRequest is one pull request as Argo CD's pull-request generator sees
@@ -40,7 +40,7 @@ const (
 )
 
 // Check reports what Argo CD's generator could never pass for a pull
-// request, whatever the provider: a number outside 1..render.MaxPR, an
+// request, whatever the provider: a number outside 1..spec.MaxPR, an
 // empty branch (a Git branch has a name), a head SHA that is not lowercase
 // hex of 12, 40 or 64 digits, text that is not UTF-8. [Application] also
 // checks the head SHA's length against the generator's provider. Field
@@ -48,8 +48,8 @@ const (
 // labels[i], author, title.
 func (pr PullRequest) Check() field.ErrorList {
 	var errs field.ErrorList
-	if pr.Number < 1 || pr.Number > render.MaxPR {
-		errs = append(errs, field.Invalid(field.NewPath("number"), pr.Number, fmt.Sprintf("the pull-request number must be between 1 and %d", render.MaxPR)))
+	if pr.Number < 1 || pr.Number > spec.MaxPR {
+		errs = append(errs, field.Invalid(field.NewPath("number"), pr.Number, fmt.Sprintf("the pull-request number must be between 1 and %d", spec.MaxPR)))
 	}
 	if pr.Branch == "" {
 		errs = append(errs, field.Required(field.NewPath("branch"), "the pull request's head branch, as the provider reports it"))

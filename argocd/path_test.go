@@ -7,7 +7,8 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/kit"
+	"prenv.dev/prenv/spec"
 )
 
 func TestCheckPath(t *testing.T) {
@@ -70,15 +71,15 @@ func TestApplicationUnsafePath(t *testing.T) {
 			path: "envs/{{branch_slug}}/pr-{{number}}", branch: "___", wantErr: new(*UnsafePathError), errHas: `"envs//pr-7"`,
 		},
 		"raw branch in the spec": {
-			path: "envs/{{branch}}/pr-{{number}}", branch: "../../../../other-team", wantErr: new(*render.InvalidError), errHas: "branch_slug",
+			path: "envs/{{branch}}/pr-{{number}}", branch: "../../../../other-team", wantErr: new(*spec.InvalidError), errHas: "branch_slug",
 		},
 		"raw branch through an override is caught for every pull request": {
 			templates: rawSource(`"envs/{{ "{{" }} .branch {{ "}}" }}/pr-{{ "{{" }} .number {{ "}}" }}"`), branch: "feature/login",
-			wantErr: new(*render.TemplateError), errHas: "free text in raw",
+			wantErr: new(*kit.TemplateError), errHas: "free text in raw",
 		},
 		"raw title through an override": {
 			templates: rawSource(`"envs/{{ "{{" }} .title {{ "}}" }}"`), branch: "feature/login",
-			wantErr: new(*render.TemplateError), errHas: "leaves its folder",
+			wantErr: new(*kit.TemplateError), errHas: "leaves its folder",
 		},
 	}
 	for name, tc := range tests {

@@ -1,7 +1,7 @@
 package argocd
 
 import (
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 )
 
 // Environment variables the plugin flow's Applications set (Argo CD passes
@@ -35,11 +35,11 @@ exec render "$@"
 `
 
 // pluginName is the Config Management Plugin's name.
-func pluginName(pl *render.AppPlugin) string {
+func pluginName(pl *spec.AppPlugin) string {
 	if pl.Name != "" {
 		return pl.Name
 	}
-	return render.DefaultPluginName
+	return spec.DefaultPluginName
 }
 
 // pluginConfig is the ConfigManagementPlugin file (plugin.yaml) that the

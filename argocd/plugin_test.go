@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 )
 
 // TestPluginGenerate runs the plugin's generate script with sh, as the
@@ -134,7 +134,7 @@ func TestRepoServerPatch(t *testing.T) {
 	env.Spec.ArgoCD.Source.Path = "envs/{{number}}"
 	if _, err := RepoServerPatch(context.Background(), env, Options{}); err == nil {
 		t.Error("a sidecar without a plugin")
-	} else if _, ok := err.(*render.InvalidError); !ok {
+	} else if _, ok := err.(*spec.InvalidError); !ok {
 		t.Errorf("err %T, want *render.InvalidError", err)
 	}
 }

@@ -10,7 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/awsrules"
+	"prenv.dev/prenv/spec"
 )
 
 // appSetWith returns an ApplicationSet whose one generator is pullRequest.
@@ -202,7 +203,7 @@ func TestApplicationNotGenerated(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if want := render.EnvName(env.Spec.Prefix, tc.pr.Number, env.Metadata.Name); app.GetName() != want {
+				if want := awsrules.EnvName(env.Spec.Prefix, tc.pr.Number, env.Metadata.Name); app.GetName() != want {
 					t.Errorf("name %q, want %q", app.GetName(), want)
 				}
 				return
@@ -248,7 +249,7 @@ func TestApplicationHeadSHA(t *testing.T) {
 				}
 				return
 			}
-			var inv *render.InvalidError
+			var inv *spec.InvalidError
 			if !errors.As(err, &inv) || len(inv.Errs) != 1 || inv.Errs[0].Field != "pullRequest.headSHA" {
 				t.Fatalf("err = %v, want an *render.InvalidError for pullRequest.headSHA", err)
 			}

@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"strings"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 )
 
 // Resource is an AWS resource with its tags.
@@ -42,11 +42,11 @@ type AWS interface {
 const iamPath = "/"
 
 // policySuffixRE is the "_<n>" of the second and later policies of an env
-// (render.PolicyName).
+// (awsrules.PolicyName).
 var policySuffixRE = regexp.MustCompile(`_[1-9][0-9]*$`)
 
 // keepRole reports whether an IAM role may be prenv's: at prenv's path, and
-// named as an env of a spec's prefix (render.RoleName is the env name).
+// named as an env of a spec's prefix (awsrules.RoleName is the env name).
 func (f *finder) keepRole(path, name string) bool {
 	_, _, ok := f.withPrefix(name)
 	return path == iamPath && ok
@@ -54,7 +54,7 @@ func (f *finder) keepRole(path, name string) bool {
 
 // keepPolicy reports whether a managed policy may be prenv's: at prenv's
 // path, named <env> or <env>_<n> for an env of a spec's prefix
-// (render.PolicyName).
+// (awsrules.PolicyName).
 func (f *finder) keepPolicy(path, name string) bool {
 	_, _, ok := f.withPrefix(policySuffixRE.ReplaceAllString(name, ""))
 	return path == iamPath && ok
@@ -70,7 +70,7 @@ func (f *finder) aws(ctx context.Context, a AWS, envs map[string]bool, fromClust
 			return
 		}
 		seen[r.ARN] = true
-		env, ok := r.Tags[render.LabelEnv]
+		env, ok := r.Tags[spec.LabelEnv]
 		if !ok {
 			return
 		}
@@ -78,7 +78,7 @@ func (f *finder) aws(ctx context.Context, a AWS, envs map[string]bool, fromClust
 			// Named like an env, tagged with another: not prenv's naming.
 			return
 		}
-		pr, ours, reason, why := f.verdict(r.Tags[render.LabelApp], r.Tags[render.LabelPR], env)
+		pr, ours, reason, why := f.verdict(r.Tags[spec.LabelApp], r.Tags[spec.LabelPR], env)
 		if !ours {
 			return
 		}
@@ -97,10 +97,10 @@ func (f *finder) aws(ctx context.Context, a AWS, envs map[string]bool, fromClust
 		kind, name := arnKind(r.ARN)
 		rep.Leftovers = append(rep.Leftovers, Leftover{
 			Source: SourceAWS, Kind: kind, Name: name, ARN: r.ARN,
-			Env: env, PR: pr, App: r.Tags[render.LabelApp], Reason: ReasonNoEnv, Detail: detail,
+			Env: env, PR: pr, App: r.Tags[spec.LabelApp], Reason: ReasonNoEnv, Detail: detail,
 		})
 	}
-	tagged, err := a.TaggedResources(ctx, render.LabelEnv)
+	tagged, err := a.TaggedResources(ctx, spec.LabelEnv)
 	if err != nil {
 		rep.Failures = append(rep.Failures, &SourceError{Source: SourceAWS, What: "tagging API GetResources", Err: err})
 	}

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 )
 
 // ErrKindNotServed is returned, wrapped, by [Cluster].List when the cluster
@@ -16,7 +16,7 @@ var ErrKindNotServed = errors.New("the cluster does not serve this kind")
 
 // Object is what [Find] needs of a Kubernetes object.
 type Object struct {
-	Kind              render.GroupKind
+	Kind              spec.GroupKind
 	Namespace         string
 	Name              string
 	Labels            map[string]string
@@ -30,7 +30,7 @@ type Cluster interface {
 	// selector (in the syntax of metav1.ListOptions.LabelSelector; "" is
 	// every object), in all namespaces. A kind the cluster does not serve
 	// gives an error wrapping [ErrKindNotServed].
-	List(ctx context.Context, kind render.GroupKind, selector string) ([]Object, error)
+	List(ctx context.Context, kind spec.GroupKind, selector string) ([]Object, error)
 }
 
 // GroupArgoCD is the API group of Argo CD's Application.
@@ -40,13 +40,13 @@ const GroupArgoCD = "argoproj.io"
 // them: the Namespace, the ACK kinds prenv renders, and Argo CD's
 // Application (the Applications of prenv's ApplicationSets carry the same
 // labels as the env's objects). Each call returns a new slice.
-func Kinds() []render.GroupKind {
-	return []render.GroupKind{
+func Kinds() []spec.GroupKind {
+	return []spec.GroupKind{
 		{Kind: "Namespace"},
-		{Group: render.GroupIAM, Kind: "Policy"},
-		{Group: render.GroupIAM, Kind: "Role"},
-		{Group: render.GroupDynamoDB, Kind: "Table"},
-		{Group: render.GroupSQS, Kind: "Queue"},
+		{Group: spec.GroupIAM, Kind: "Policy"},
+		{Group: spec.GroupIAM, Kind: "Role"},
+		{Group: spec.GroupDynamoDB, Kind: "Table"},
+		{Group: spec.GroupSQS, Kind: "Queue"},
 		{Group: GroupArgoCD, Kind: "Application"},
 	}
 }
@@ -54,10 +54,10 @@ func Kinds() []render.GroupKind {
 // Selector is the label selector of the objects of a PR env: prenv manages
 // them and they name their pull request (an ApplicationSet or AppProject
 // has no PR label and is not selected).
-const Selector = render.LabelManagedBy + "=" + render.ManagedByValue + "," + render.LabelPR
+const Selector = spec.LabelManagedBy + "=" + spec.ManagedByValue + "," + spec.LabelPR
 
 // kindString is Kind[.group].
-func kindString(k render.GroupKind) string {
+func kindString(k spec.GroupKind) string {
 	if k.Group == "" {
 		return k.Kind
 	}
@@ -97,29 +97,29 @@ func (f *finder) cluster(ctx context.Context, c Cluster, rep *Report) map[string
 		for _, o := range list {
 			if selector == "" {
 				namespaces[o.Name] = true
-				if o.Labels[render.LabelManagedBy] != render.ManagedByValue {
+				if o.Labels[spec.LabelManagedBy] != spec.ManagedByValue {
 					continue
 				}
-				if _, ok := o.Labels[render.LabelPR]; !ok {
+				if _, ok := o.Labels[spec.LabelPR]; !ok {
 					continue
 				}
 			}
 			l := o.Labels
-			pr, ours, reason, detail := f.verdict(l[render.LabelApp], l[render.LabelPR], l[render.LabelEnv])
+			pr, ours, reason, detail := f.verdict(l[spec.LabelApp], l[spec.LabelPR], l[spec.LabelEnv])
 			if !ours {
 				continue
 			}
 			rep.Checked[SourceCluster]++
 			if reason == "" && selector == "" {
 				if why := ttlExpired(o, f.opts.Now); why != "" {
-					expired[l[render.LabelEnv]] = why
+					expired[l[spec.LabelEnv]] = why
 				}
 			}
 			objs = append(objs, found{obj: o, pr: pr, reason: reason, detail: detail})
 		}
 	}
 	for _, fo := range objs {
-		env := fo.obj.Labels[render.LabelEnv]
+		env := fo.obj.Labels[spec.LabelEnv]
 		if fo.reason == "" {
 			why, ok := expired[env]
 			if !ok {
@@ -129,7 +129,7 @@ func (f *finder) cluster(ctx context.Context, c Cluster, rep *Report) map[string
 		}
 		rep.Leftovers = append(rep.Leftovers, Leftover{
 			Source: SourceCluster, Kind: kindString(fo.obj.Kind), Namespace: fo.obj.Namespace, Name: fo.obj.Name,
-			Env: env, PR: fo.pr, App: fo.obj.Labels[render.LabelApp], Reason: fo.reason, Detail: fo.detail,
+			Env: env, PR: fo.pr, App: fo.obj.Labels[spec.LabelApp], Reason: fo.reason, Detail: fo.detail,
 		})
 	}
 	return namespaces

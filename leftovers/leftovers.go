@@ -13,13 +13,14 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/awsrules"
+	"prenv.dev/prenv/spec"
 )
 
 // AnnotationTTL is the Namespace annotation that holds the env's
 // time-to-live as a Go duration ("72h"), rendered from spec.ttl: the env
 // expires at the Namespace's creationTimestamp plus this duration.
-const AnnotationTTL = render.AnnotationTTL
+const AnnotationTTL = spec.AnnotationTTL
 
 // Source says where a leftover was found.
 type Source string
@@ -118,9 +119,9 @@ type Report struct {
 // Options are the input of [Find].
 type Options struct {
 	// Specs are the apps' specs, as `render sync` takes them; each must be
-	// valid ([render.Check]) and their apps distinct.
-	Specs []*render.PreviewEnvironment
-	// OpenPRs are the open pull requests, each from 1 to [render.MaxPR],
+	// valid ([spec.Check]) and their apps distinct.
+	Specs []*spec.PreviewEnvironment
+	// OpenPRs are the open pull requests, each from 1 to [spec.MaxPR],
 	// each once; they are open for every app of Specs, as in `render
 	// sync`. Empty means none is open.
 	OpenPRs []int
@@ -138,13 +139,13 @@ type Options struct {
 
 // Find reports the leftovers of opts.Specs' envs in every source opts
 // gives; it only reads. Options that break a rule give a
-// [*render.InvalidError] listing every problem with its field path; a
+// [*spec.InvalidError] listing every problem with its field path; a
 // source that cannot be read (fully or in part) is listed in
 // [Report].Failures and the other sources are still read. ctx bounds
 // every call to the cluster and AWS.
 func Find(ctx context.Context, opts Options) (*Report, error) {
 	if errs := checkOptions(opts); len(errs) > 0 {
-		return nil, &render.InvalidError{Errs: errs}
+		return nil, &spec.InvalidError{Errs: errs}
 	}
 	f := newFinder(opts)
 	rep := &Report{Leftovers: []Leftover{}, Checked: map[Source]int{}, Skipped: []string{}, Failures: []*SourceError{}}
@@ -189,8 +190,8 @@ func checkOptions(opts Options) field.ErrorList {
 	for i, pr := range opts.OpenPRs {
 		p := field.NewPath("openPRs").Index(i)
 		switch {
-		case pr < 1 || pr > render.MaxPR:
-			errs = append(errs, field.Invalid(p, pr, fmt.Sprintf("the pull-request number must be between 1 and %d", render.MaxPR)))
+		case pr < 1 || pr > spec.MaxPR:
+			errs = append(errs, field.Invalid(p, pr, fmt.Sprintf("the pull-request number must be between 1 and %d", spec.MaxPR)))
 		case seenPR[pr]:
 			errs = append(errs, field.Duplicate(p, pr))
 		}
@@ -210,7 +211,7 @@ func checkOptions(opts Options) field.ErrorList {
 			errs = append(errs, field.Duplicate(p.Child("metadata", "name"), s.Metadata.Name))
 		}
 		seenApp[s.Metadata.Name] = true
-		for _, e := range render.Check(s) {
+		for _, e := range spec.Check(s) {
 			e2 := *e
 			e2.Field = p.String() + "." + e.Field
 			errs = append(errs, &e2)
@@ -228,13 +229,13 @@ func checkOptions(opts Options) field.ErrorList {
 // finder holds what every source's check needs.
 type finder struct {
 	opts   Options
-	apps   map[string]*render.PreviewEnvironment
+	apps   map[string]*spec.PreviewEnvironment
 	open   map[int]bool
 	oneApp string // the app of a one-spec tree
 }
 
 func newFinder(opts Options) *finder {
-	f := &finder{opts: opts, apps: map[string]*render.PreviewEnvironment{}, open: map[int]bool{}}
+	f := &finder{opts: opts, apps: map[string]*spec.PreviewEnvironment{}, open: map[int]bool{}}
 	for _, s := range opts.Specs {
 		f.apps[s.Metadata.Name] = s
 	}
@@ -252,14 +253,14 @@ func (f *finder) openEnvs() map[string]bool {
 	envs := map[string]bool{}
 	for _, s := range f.opts.Specs {
 		for pr := range f.open {
-			envs[render.EnvName(s.Spec.Prefix, pr, s.Metadata.Name)] = true
+			envs[awsrules.EnvName(s.Spec.Prefix, pr, s.Metadata.Name)] = true
 		}
 	}
 	return envs
 }
 
 // envNameRE splits what follows "<prefix>-" in an env name: the PR number
-// and the app (render.EnvName).
+// and the app (awsrules.EnvName).
 var envNameRE = regexp.MustCompile(`^([1-9][0-9]*)-([a-z0-9]([-a-z0-9]*[a-z0-9])?)$`)
 
 // withPrefix reports whether env is an env name <prefix>-<pr>-<app> for the
@@ -271,7 +272,7 @@ func (f *finder) withPrefix(env string) (pr int, app string, ok bool) {
 			continue
 		}
 		if m := envNameRE.FindStringSubmatch(rest); m != nil {
-			if n, err := strconv.Atoi(m[1]); err == nil && n <= render.MaxPR {
+			if n, err := strconv.Atoi(m[1]); err == nil && n <= spec.MaxPR {
 				return n, m[2], true
 			}
 		}
@@ -285,10 +286,10 @@ func (f *finder) withPrefix(env string) (pr int, app string, ok bool) {
 // of an open PR that matches its spec.
 func (f *finder) verdict(app, pr, env string) (n int, ours bool, reason Reason, detail string) {
 	n, _ = strconv.Atoi(pr)
-	if strconv.Itoa(n) != pr || n < 1 || n > render.MaxPR {
+	if strconv.Itoa(n) != pr || n < 1 || n > spec.MaxPR {
 		n = 0
 	}
-	spec, known := f.apps[app]
+	envSpec, known := f.apps[app]
 	if !known {
 		if _, _, ok := f.withPrefix(env); ok {
 			return n, true, ReasonUnknownApp, fmt.Sprintf("app %q has no spec, but env %q has a spec's prefix", app, env)
@@ -296,9 +297,9 @@ func (f *finder) verdict(app, pr, env string) (n int, ours bool, reason Reason, 
 		return n, false, "", ""
 	}
 	if n == 0 {
-		return n, true, ReasonEnvMismatch, fmt.Sprintf("%s %q is not a pull-request number", render.LabelPR, pr)
+		return n, true, ReasonEnvMismatch, fmt.Sprintf("%s %q is not a pull-request number", spec.LabelPR, pr)
 	}
-	if want := render.EnvName(spec.Spec.Prefix, n, app); env != want {
+	if want := awsrules.EnvName(envSpec.Spec.Prefix, n, app); env != want {
 		return n, true, ReasonEnvMismatch, fmt.Sprintf("env %q is not the env the spec of %s gives PR %d (%q)", env, app, n, want)
 	}
 	if !f.open[n] {

@@ -14,17 +14,19 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"prenv.dev/prenv/leftovers"
+	"prenv.dev/prenv/outputdir"
 	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 )
 
 // loadExample reads examples/<name>/prenv.yaml.
-func loadExample(t *testing.T, name string) *render.PreviewEnvironment {
+func loadExample(t *testing.T, name string) *spec.PreviewEnvironment {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "examples", name, "prenv.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := render.Load(data)
+	s, err := spec.Load(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,21 +34,21 @@ func loadExample(t *testing.T, name string) *render.PreviewEnvironment {
 }
 
 // webWorker are the web (prefix test) and worker (prefix preview) specs.
-func webWorker(t *testing.T) []*render.PreviewEnvironment {
-	return []*render.PreviewEnvironment{loadExample(t, "web"), loadExample(t, "worker")}
+func webWorker(t *testing.T) []*spec.PreviewEnvironment {
+	return []*spec.PreviewEnvironment{loadExample(t, "web"), loadExample(t, "worker")}
 }
 
 // fakeCluster serves objects by kind; kinds in notServed are not served,
 // those in failing fail.
 type fakeCluster struct {
-	objs      map[render.GroupKind][]leftovers.Object
-	notServed map[render.GroupKind]bool
-	failing   map[render.GroupKind]error
+	objs      map[spec.GroupKind][]leftovers.Object
+	notServed map[spec.GroupKind]bool
+	failing   map[spec.GroupKind]error
 	// selectors records the selector of each List call, by Kind[.group].
 	selectors map[string]string
 }
 
-func (c *fakeCluster) List(_ context.Context, k render.GroupKind, selector string) ([]leftovers.Object, error) {
+func (c *fakeCluster) List(_ context.Context, k spec.GroupKind, selector string) ([]leftovers.Object, error) {
 	if c.selectors == nil {
 		c.selectors = map[string]string{}
 	}
@@ -64,7 +66,7 @@ func (c *fakeCluster) List(_ context.Context, k render.GroupKind, selector strin
 	var out []leftovers.Object
 	for _, o := range c.objs[k] {
 		// The fake implements the one selector Find uses.
-		if selector == leftovers.Selector && (o.Labels[render.LabelManagedBy] != render.ManagedByValue || o.Labels[render.LabelPR] == "") {
+		if selector == leftovers.Selector && (o.Labels[spec.LabelManagedBy] != spec.ManagedByValue || o.Labels[spec.LabelPR] == "") {
 			continue
 		}
 		o.Kind = k
@@ -74,17 +76,17 @@ func (c *fakeCluster) List(_ context.Context, k render.GroupKind, selector strin
 }
 
 var (
-	kNamespace   = render.GroupKind{Kind: "Namespace"}
-	kRole        = render.GroupKind{Group: render.GroupIAM, Kind: "Role"}
-	kPolicy      = render.GroupKind{Group: render.GroupIAM, Kind: "Policy"}
-	kTable       = render.GroupKind{Group: render.GroupDynamoDB, Kind: "Table"}
-	kQueue       = render.GroupKind{Group: render.GroupSQS, Kind: "Queue"}
-	kApplication = render.GroupKind{Group: "argoproj.io", Kind: "Application"}
+	kNamespace   = spec.GroupKind{Kind: "Namespace"}
+	kRole        = spec.GroupKind{Group: spec.GroupIAM, Kind: "Role"}
+	kPolicy      = spec.GroupKind{Group: spec.GroupIAM, Kind: "Policy"}
+	kTable       = spec.GroupKind{Group: spec.GroupDynamoDB, Kind: "Table"}
+	kQueue       = spec.GroupKind{Group: spec.GroupSQS, Kind: "Queue"}
+	kApplication = spec.GroupKind{Group: "argoproj.io", Kind: "Application"}
 )
 
 // labels are prenv's labels of an env.
 func labels(app string, pr, env string) map[string]string {
-	return map[string]string{render.LabelManagedBy: render.ManagedByValue, render.LabelApp: app, render.LabelPR: pr, render.LabelEnv: env}
+	return map[string]string{spec.LabelManagedBy: spec.ManagedByValue, spec.LabelApp: app, spec.LabelPR: pr, spec.LabelEnv: env}
 }
 
 func ns(env, app, pr string) leftovers.Object {
@@ -99,7 +101,7 @@ var now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func TestFindCluster(t *testing.T) {
 	cl := &fakeCluster{
-		objs: map[render.GroupKind][]leftovers.Object{
+		objs: map[spec.GroupKind][]leftovers.Object{
 			kNamespace: {
 				ns("test-1-web", "web", "1"),          // open
 				ns("test-3-web", "web", "3"),          // closed
@@ -114,7 +116,7 @@ func TestFindCluster(t *testing.T) {
 			kRole: {
 				in("test-3-web", "web", "web", "3", "test-3-web"),
 				in("test-1-web", "web", "web", "1", "test-1-web"),
-				{Namespace: "test-8-web", Name: "web", Labels: map[string]string{render.LabelApp: "web", render.LabelPR: "8", render.LabelEnv: "test-8-web"}}, // not managed by prenv
+				{Namespace: "test-8-web", Name: "web", Labels: map[string]string{spec.LabelApp: "web", spec.LabelPR: "8", spec.LabelEnv: "test-8-web"}}, // not managed by prenv
 			},
 			kTable: {
 				in("preview-2-worker", "worker-jobs", "worker", "2", "preview-2-worker"),
@@ -124,10 +126,10 @@ func TestFindCluster(t *testing.T) {
 				in("argocd", "test-3-web", "web", "3", "test-3-web"),
 				in("argocd", "test-1-web", "web", "1", "test-1-web"),
 				// An ApplicationSet's labels, without a PR: not selected.
-				{Namespace: "argocd", Name: "test-web", Labels: map[string]string{render.LabelManagedBy: render.ManagedByValue, render.LabelApp: "web"}},
+				{Namespace: "argocd", Name: "test-web", Labels: map[string]string{spec.LabelManagedBy: spec.ManagedByValue, spec.LabelApp: "web"}},
 			},
 		},
-		notServed: map[render.GroupKind]bool{kQueue: true},
+		notServed: map[spec.GroupKind]bool{kQueue: true},
 	}
 	rep, err := leftovers.Find(context.Background(), leftovers.Options{
 		Specs: webWorker(t), OpenPRs: []int{1, 2}, Now: now, Cluster: cl,
@@ -200,7 +202,7 @@ func TestFindTTL(t *testing.T) {
 		o.Annotations = map[string]string{leftovers.AnnotationTTL: ttl}
 		return o
 	}
-	cl := &fakeCluster{objs: map[render.GroupKind][]leftovers.Object{
+	cl := &fakeCluster{objs: map[spec.GroupKind][]leftovers.Object{
 		kNamespace: {
 			withTTL(ns("test-1-web", "web", "1"), "72h"),
 			withTTL(ns("test-2-web", "web", "2"), "73h"),
@@ -214,7 +216,7 @@ func TestFindTTL(t *testing.T) {
 		},
 		kApplication: {in("argocd", "test-1-web", "web", "1", "test-1-web")},
 	}}
-	specs := []*render.PreviewEnvironment{loadExample(t, "web")}
+	specs := []*spec.PreviewEnvironment{loadExample(t, "web")}
 	expiry := created.Add(72 * time.Hour)
 	for _, tc := range []struct {
 		now  time.Time
@@ -310,7 +312,7 @@ func (a *fakeAWS) IAMPolicies(_ context.Context, keep func(path, name string) bo
 }
 
 func tags(app, pr, env string) map[string]string {
-	return map[string]string{render.LabelApp: app, render.LabelPR: pr, render.LabelEnv: env, "team": "x"}
+	return map[string]string{spec.LabelApp: app, spec.LabelPR: pr, spec.LabelEnv: env, "team": "x"}
 }
 
 func newFakeAWS() *fakeAWS {
@@ -357,7 +359,7 @@ func TestFindAWS(t *testing.T) {
 	t.Run("with the cluster's Namespaces", func(t *testing.T) {
 		// PR 6 of worker is closed, but its Namespace is still there:
 		// the Namespace is the leftover, not its resources.
-		cl := &fakeCluster{objs: map[render.GroupKind][]leftovers.Object{kNamespace: {
+		cl := &fakeCluster{objs: map[spec.GroupKind][]leftovers.Object{kNamespace: {
 			ns("test-1-web", "web", "1"), ns("preview-6-worker", "worker", "6"), ns("preview-2-worker", "worker", "2"),
 		}}}
 		a := newFakeAWS()
@@ -435,7 +437,7 @@ func TestFindTree(t *testing.T) {
 	}
 	// A folder of an app whose spec is gone, one without prenv's marker
 	// and a file at the top: only the first is a leftover.
-	for _, p := range []string{"gone/pr-4/" + render.MarkerFile, "web/pr-9/notes.txt", "README.md"} {
+	for _, p := range []string{"gone/pr-4/" + outputdir.MarkerFile, "web/pr-9/notes.txt", "README.md"} {
 		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -494,11 +496,11 @@ func TestFindTree(t *testing.T) {
 
 func TestFindClusterFailure(t *testing.T) {
 	cl := &fakeCluster{
-		objs: map[render.GroupKind][]leftovers.Object{
+		objs: map[spec.GroupKind][]leftovers.Object{
 			kNamespace: {ns("test-3-web", "web", "3")},
 			kPolicy:    {in("test-3-web", "web", "web", "3", "test-3-web")},
 		},
-		failing: map[render.GroupKind]error{kRole: errors.New("forbidden")},
+		failing: map[spec.GroupKind]error{kRole: errors.New("forbidden")},
 	}
 	rep, err := leftovers.Find(context.Background(), leftovers.Options{Specs: webWorker(t), OpenPRs: []int{1}, Now: now, Cluster: cl})
 	if err != nil {
@@ -531,12 +533,12 @@ func TestFindInvalidOptions(t *testing.T) {
 			"now: Required value: the time TTLs are compared with is needed",
 			"cluster: Required value: no source to read",
 		}},
-		{"PRs", leftovers.Options{Specs: []*render.PreviewEnvironment{web}, OpenPRs: []int{0, 4, 4, render.MaxPR + 1}, Now: now, TreeDir: "."}, []string{
+		{"PRs", leftovers.Options{Specs: []*spec.PreviewEnvironment{web}, OpenPRs: []int{0, 4, 4, spec.MaxPR + 1}, Now: now, TreeDir: "."}, []string{
 			"openPRs[0]: Invalid value: 0: the pull-request number must be between 1 and 2147483647",
 			`openPRs[2]: Duplicate value: 4`,
 			"openPRs[3]: Invalid value: 2147483648: the pull-request number must be between 1 and 2147483647",
 		}},
-		{"specs", leftovers.Options{Specs: []*render.PreviewEnvironment{web, nil, web, bad}, Now: now, TreeDir: "."}, []string{
+		{"specs", leftovers.Options{Specs: []*spec.PreviewEnvironment{web, nil, web, bad}, Now: now, TreeDir: "."}, []string{
 			"specs[1]: Required value: a spec is needed",
 			`specs[2].metadata.name: Duplicate value: "web"`,
 			`specs[3].spec.prefix: Invalid value: "Bad_Prefix"`,
@@ -544,7 +546,7 @@ func TestFindInvalidOptions(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := leftovers.Find(context.Background(), tc.opts)
-			var inv *render.InvalidError
+			var inv *spec.InvalidError
 			if !errors.As(err, &inv) {
 				t.Fatalf("error %v, want a *render.InvalidError", err)
 			}

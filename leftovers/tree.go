@@ -9,7 +9,9 @@ import (
 	"strconv"
 	"strings"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/awsrules"
+	"prenv.dev/prenv/outputdir"
+	"prenv.dev/prenv/spec"
 )
 
 // maxMarkerSize bounds what is read of a file in the tree: only markers are
@@ -21,9 +23,9 @@ var prFolderRE = regexp.MustCompile(`^pr-([1-9][0-9]*)$`)
 
 // tree finds the PR folders of a `render sync` tree (pr-<n>/ with one spec,
 // <app>/pr-<n>/ with several) whose pull request is not open or whose app
-// has no spec. Only folders that hold prenv's [render.MarkerFile] count.
+// has no spec. Only folders that hold prenv's [outputdir.MarkerFile] count.
 func (f *finder) tree(dir string, rep *Report) {
-	fsys, err := render.OpenDirFS(dir, maxMarkerSize)
+	fsys, err := spec.OpenDirFS(dir, maxMarkerSize)
 	if err != nil {
 		rep.Failures = append(rep.Failures, &SourceError{Source: SourceTree, What: dir, Err: err})
 		return
@@ -58,8 +60,8 @@ func (f *finder) tree(dir string, rep *Report) {
 
 // folder checks the PR folder rel (slash-separated) of app ("" for a
 // top-level folder of a tree of several specs).
-func (f *finder) folder(fsys render.DirFS, rel, app string, rep *Report) {
-	if _, err := fsys.Stat(rel + "/" + render.MarkerFile); err != nil {
+func (f *finder) folder(fsys spec.DirFS, rel, app string, rep *Report) {
+	if _, err := fsys.Stat(rel + "/" + outputdir.MarkerFile); err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			rep.Failures = append(rep.Failures, &SourceError{Source: SourceTree, What: rel, Err: err})
 		}
@@ -68,7 +70,7 @@ func (f *finder) folder(fsys render.DirFS, rel, app string, rep *Report) {
 	rep.Checked[SourceTree]++
 	pr, _ := strconv.Atoi(prFolderRE.FindStringSubmatch(path.Base(rel))[1])
 	l := Leftover{Source: SourceTree, Kind: "folder", Name: rel, PR: pr, App: app}
-	spec, known := f.apps[app]
+	envSpec, known := f.apps[app]
 	switch {
 	case app == "":
 		l.Reason, l.Detail = ReasonUnknownApp, "a tree of several specs holds <app>/pr-<n>/ folders; this one names no app"
@@ -79,8 +81,8 @@ func (f *finder) folder(fsys render.DirFS, rel, app string, rep *Report) {
 	default:
 		return
 	}
-	if known && pr <= render.MaxPR {
-		l.Env = render.EnvName(spec.Spec.Prefix, pr, app)
+	if known && pr <= spec.MaxPR {
+		l.Env = awsrules.EnvName(envSpec.Spec.Prefix, pr, app)
 	}
 	rep.Leftovers = append(rep.Leftovers, l)
 }

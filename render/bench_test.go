@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"prenv.dev/prenv/plan"
 	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 )
 
 // benchSpecs are the benchmark sizes:
@@ -19,16 +21,16 @@ import (
 //	        streams, TTL and PITR; 10 queues, 9 with DLQs; IAM extras; tags)
 func benchSpecs(b *testing.B) []struct {
 	name string
-	env  *render.PreviewEnvironment
+	env  *spec.PreviewEnvironment
 } {
 	b.Helper()
-	load := func(path string) *render.PreviewEnvironment {
+	load := func(path string) *spec.PreviewEnvironment {
 		b.Helper()
 		data, err := os.ReadFile(path)
 		if err != nil {
 			b.Fatal(err)
 		}
-		env, err := render.Load(data)
+		env, err := spec.Load(data)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -36,7 +38,7 @@ func benchSpecs(b *testing.B) []struct {
 	}
 	return []struct {
 		name string
-		env  *render.PreviewEnvironment
+		env  *spec.PreviewEnvironment
 	}{
 		{"small", minimalSpec()},
 		{"medium", load(filepath.Join("..", "examples", "web", "prenv.yaml"))},
@@ -46,14 +48,14 @@ func benchSpecs(b *testing.B) []struct {
 }
 
 // minimalSpec has only what every spec must have.
-func minimalSpec() *render.PreviewEnvironment {
-	return &render.PreviewEnvironment{
-		APIVersion: render.APIVersion,
-		Kind:       render.Kind,
-		Metadata:   render.Metadata{Name: "web"},
-		Spec: render.Spec{
+func minimalSpec() *spec.PreviewEnvironment {
+	return &spec.PreviewEnvironment{
+		APIVersion: spec.APIVersion,
+		Kind:       spec.Kind,
+		Metadata:   spec.Metadata{Name: "web"},
+		Spec: spec.Spec{
 			Prefix: "test",
-			AWS: render.AWS{
+			AWS: spec.AWS{
 				AccountID:       "123456789012",
 				Region:          "eu-west-1",
 				OIDCProviderURL: "https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE",
@@ -68,7 +70,7 @@ func BenchmarkPlan(b *testing.B) {
 		b.Run(s.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := render.Plan(s.env, 123); err != nil {
+				if _, err := plan.Plan(s.env, 123); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -76,14 +78,19 @@ func BenchmarkPlan(b *testing.B) {
 	}
 }
 
-// BenchmarkRender is Plan plus Helm's engine and parsing its output.
+// BenchmarkRender is the first stages of render.Render with a new
+// Renderer each time: Plan plus Helm's engine and parsing its output.
 func BenchmarkRender(b *testing.B) {
 	ctx := context.Background()
 	for _, s := range benchSpecs(b) {
 		b.Run(s.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := render.Render(ctx, s.env, 123, render.Options{}); err != nil {
+				r, err := render.NewRenderer(render.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := r.Objects(ctx, s.env, 123); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -91,8 +98,9 @@ func BenchmarkRender(b *testing.B) {
 	}
 }
 
-// BenchmarkRenderer is Render with one Renderer reused, as a program that
-// renders many environments does: the kit is read and checked once.
+// BenchmarkRenderer is Renderer.Objects with one Renderer reused, as a
+// program that renders many environments does: the kit is read and checked
+// once.
 func BenchmarkRenderer(b *testing.B) {
 	ctx := context.Background()
 	r, err := render.NewRenderer(render.Options{})
@@ -103,7 +111,7 @@ func BenchmarkRenderer(b *testing.B) {
 		b.Run(s.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := r.Render(ctx, s.env, 123); err != nil {
+				if _, err := r.Objects(ctx, s.env, 123); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -111,14 +119,18 @@ func BenchmarkRenderer(b *testing.B) {
 	}
 }
 
-// BenchmarkRenderMarshal is what render env does after loading: Render, then YAML.
+// BenchmarkRenderMarshal is Renderer.Objects with a new Renderer, then YAML.
 func BenchmarkRenderMarshal(b *testing.B) {
 	ctx := context.Background()
 	for _, s := range benchSpecs(b) {
 		b.Run(s.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				out, err := render.Render(ctx, s.env, 123, render.Options{})
+				r, err := render.NewRenderer(render.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				out, err := r.Objects(ctx, s.env, 123)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -143,9 +155,32 @@ func BenchmarkLoad(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(data)))
 			for b.Loop() {
-				if _, err := render.Load(data); err != nil {
+				if _, err := spec.Load(data); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkRenderFull is what render env does after loading, in one call:
+// render.Render (check, plan, kit, final checks, validation with a new
+// validator), then YAML.
+func BenchmarkRenderFull(b *testing.B) {
+	ctx := context.Background()
+	for _, s := range benchSpecs(b) {
+		b.Run(s.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				out, err := render.Render(ctx, s.env, 123, render.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				y, err := out.YAML()
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.SetBytes(int64(len(y)))
 			}
 		})
 	}

@@ -16,7 +16,11 @@ import (
 
 	"prenv.dev/prenv/argocd"
 	"prenv.dev/prenv/internal/golden"
+	"prenv.dev/prenv/internal/testkit"
+	"prenv.dev/prenv/kit"
+	"prenv.dev/prenv/manifest"
 	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 )
 
 // determinismOut, in a child process of TestDeterminism, is the file the
@@ -61,7 +65,7 @@ func renderEverything(t *testing.T) []byte {
 	root := golden.Root(t)
 	var b bytes.Buffer
 	add := func(what string, objs []*unstructured.Unstructured) {
-		y, err := render.Marshal(objs)
+		y, err := manifest.Marshal(objs)
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
@@ -72,23 +76,23 @@ func renderEverything(t *testing.T) []byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		env, err := render.Load(data)
+		env, err := spec.Load(data)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		out, err := render.Render(ctx, env, goldenPR, render.Options{})
+		out, err := render.Render(ctx, env, testkit.GoldenPR, render.Options{})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		add(name+"/env", out.Objects)
-		probed, err := render.Render(ctx, env, goldenPR, render.Options{Templates: probeTemplates})
+		probed, err := render.Render(ctx, env, testkit.GoldenPR, render.Options{Templates: probeTemplates})
 		if err != nil {
 			t.Fatalf("%s with the probe: %v", name, err)
 		}
 		add(name+"/env+probe", probed.Objects)
 
 		if values, err := os.ReadFile(filepath.Join(root, "examples", name, "app-values.yaml")); err == nil {
-			app, err := render.RenderChart(ctx, out.Model, render.ChartOptions{Dir: filepath.Join(root, "charts", "preview-app"), Values: [][]byte{values}})
+			app, err := kit.RenderChart(ctx, out.Model, kit.ChartOptions{Dir: filepath.Join(root, "charts", "preview-app"), Values: [][]byte{values}})
 			if err != nil {
 				t.Fatalf("%s chart: %v", name, err)
 			}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 
+	"prenv.dev/prenv/plan"
 	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 )
 
 const exampleSpec = `
@@ -27,7 +29,7 @@ spec:
 
 // Render PR 7's environment and list its objects.
 func ExampleRender() {
-	env, err := render.Load([]byte(exampleSpec))
+	env, err := spec.Load([]byte(exampleSpec))
 	if err != nil {
 		panic(err)
 	}
@@ -59,15 +61,15 @@ func ExampleRender() {
 
 // Every problem of a spec is reported at once, each with its field path.
 func ExampleCheck() {
-	env, err := render.Load([]byte(exampleSpec),
-		render.Override{Expr: "spec.aws.region=mars-1"},
-		render.Override{Expr: "spec.sqs.queues[0].deadLetter.maxReceiveCount=0"},
+	env, err := spec.Load([]byte(exampleSpec),
+		spec.Override{Expr: "spec.aws.region=mars-1"},
+		spec.Override{Expr: "spec.sqs.queues[0].deadLetter.maxReceiveCount=0"},
 	)
 	if err != nil {
 		panic(err)
 	}
-	_, err = render.Plan(env, 7)
-	var inv *render.InvalidError
+	_, err = plan.Plan(env, 7)
+	var inv *spec.InvalidError
 	if errors.As(err, &inv) {
 		for _, e := range inv.Errs {
 			fmt.Println(e.Field)

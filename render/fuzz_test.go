@@ -19,7 +19,12 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"prenv.dev/prenv/awsrules"
+	"prenv.dev/prenv/internal/testkit"
+	"prenv.dev/prenv/manifest"
+	"prenv.dev/prenv/plan"
 	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 )
 
 // fuzzInput is what FuzzRender varies: every free-form string of a spec,
@@ -39,36 +44,36 @@ const (
 // spec builds the spec in Go, so that no YAML is involved on the input side.
 // The table has a global index and a stream; the user statement exists only
 // for a non-empty resource, the DNS section only for a non-empty zone.
-func (in fuzzInput) spec() *render.PreviewEnvironment {
-	env := &render.PreviewEnvironment{
-		APIVersion: render.APIVersion,
-		Kind:       render.Kind,
-		Metadata:   render.Metadata{Name: in.app},
-		Spec: render.Spec{
+func (in fuzzInput) spec() *spec.PreviewEnvironment {
+	env := &spec.PreviewEnvironment{
+		APIVersion: spec.APIVersion,
+		Kind:       spec.Kind,
+		Metadata:   spec.Metadata{Name: in.app},
+		Spec: spec.Spec{
 			Prefix: in.prefix,
-			AWS:    render.AWS{AccountID: "123456789012", Region: "eu-west-1", OIDCProviderURL: in.oidc},
-			DynamoDB: &render.DynamoDB{Tables: []render.Table{{
+			AWS:    spec.AWS{AccountID: "123456789012", Region: "eu-west-1", OIDCProviderURL: in.oidc},
+			DynamoDB: &spec.DynamoDB{Tables: []spec.Table{{
 				Name:          in.table,
-				Attributes:    []render.Attribute{{Name: "id", Type: "S"}, {Name: "owner", Type: "S"}},
+				Attributes:    []spec.Attribute{{Name: "id", Type: "S"}, {Name: "owner", Type: "S"}},
 				HashKey:       "id",
 				Stream:        "NEW_IMAGE",
-				GlobalIndexes: []render.Index{{Name: "byOwner", HashKey: "owner"}},
+				GlobalIndexes: []spec.Index{{Name: "byOwner", HashKey: "owner"}},
 			}}},
-			SQS:    &render.SQS{Queues: []render.Queue{{Name: in.queue, FIFO: in.fifo}}},
+			SQS:    &spec.SQS{Queues: []spec.Queue{{Name: in.queue, FIFO: in.fifo}}},
 			Tags:   map[string]string{fuzzTagKey: in.tagValue},
 			Labels: map[string]string{fuzzLabelKey: in.labelValue},
 		},
 	}
 	if in.dlq {
-		env.Spec.SQS.Queues[0].DeadLetter = &render.DeadLetter{MaxReceiveCount: 5}
+		env.Spec.SQS.Queues[0].DeadLetter = &spec.DeadLetter{MaxReceiveCount: 5}
 	}
 	if in.resource != "" {
-		env.Spec.IAM = &render.IAM{Statements: []render.Statement{{
+		env.Spec.IAM = &spec.IAM{Statements: []spec.Statement{{
 			Sid: fuzzSid, Effect: "Allow", Actions: []string{"s3:GetObject"}, Resources: []string{in.resource},
 		}}}
 	}
 	if in.zone != "" {
-		env.Spec.DNS = &render.DNS{Zone: in.zone}
+		env.Spec.DNS = &spec.DNS{Zone: in.zone}
 	}
 	return env
 }
@@ -76,7 +81,7 @@ func (in fuzzInput) spec() *render.PreviewEnvironment {
 var fuzzSeeds = []fuzzInput{
 	{"web", "test", "sessions", "jobs", "web", "web", "arn:aws:s3:::assets/*", "https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE", "preview.example.com", 123, false, true},
 	{"a", "p", "abc", "q", "", "", "", "oidc.example.com", "", 1, true, true},
-	{"a" + strings.Repeat("b", 24), "p" + strings.Repeat("q", 19), "t" + strings.Repeat("u", 39), "q" + strings.Repeat("r", 39), strings.Repeat("v", 256), strings.Repeat("l", 63), "arn:aws:s3:::" + strings.Repeat("x", 300), "https://issuer.example.com/" + strings.Repeat("p", 300), strings.Repeat("z", 60) + ".example.com", render.MaxPR, true, true},
+	{"a" + strings.Repeat("b", 24), "p" + strings.Repeat("q", 19), "t" + strings.Repeat("u", 39), "q" + strings.Repeat("r", 39), strings.Repeat("v", 256), strings.Repeat("l", 63), "arn:aws:s3:::" + strings.Repeat("x", 300), "https://issuer.example.com/" + strings.Repeat("p", 300), strings.Repeat("z", 60) + ".example.com", spec.MaxPR, true, true},
 	{"web", "test", "t1", "q1", "a: b", "v", "arn:aws:s3:::b\n---\nkind: Secret\n# c", "https://x.example.com/", "", 7, false, false},
 	{"web", "test", "t1", "q1", " x ", "v", "arn:aws:s3:::{{ .Release.Name }}\"'", "https://x.example.com", "", 7, false, true},
 	{"web", "test", "t1", "q1", "ünïcødé 日本語 @+=/:.-_", "v", "arn:aws:s3:::ünïcødé/*", "https://x.example.com", "", 7, true, false},
@@ -103,7 +108,7 @@ func FuzzRender(f *testing.F) {
 		in := fuzzInput{app, prefix, table, queue, tagValue, labelValue, resource, oidc, zone, pr, fifo, dlq}
 		out, err := render.Render(context.Background(), in.spec(), pr, render.Options{})
 		if err != nil {
-			var inv *render.InvalidError
+			var inv *spec.InvalidError
 			if !errors.As(err, &inv) {
 				t.Fatalf("%+v: error %T %v; a refused spec gives *render.InvalidError only", in, err, err)
 			}
@@ -122,7 +127,7 @@ type wantObject struct{ apiVersion, kind, namespace, name string }
 // expectedObjects derives the objects from the structure alone; policies is
 // how many IAM policies the model packed the statements into.
 func (in fuzzInput) expectedObjects(policies int) []wantObject {
-	ns := render.EnvName(in.prefix, in.pr, in.app)
+	ns := awsrules.EnvName(in.prefix, in.pr, in.app)
 	objs := []wantObject{
 		{"v1", "Namespace", "", ns},
 		{"v1", "ServiceAccount", ns, in.app},
@@ -142,8 +147,8 @@ func (in fuzzInput) expectedObjects(policies int) []wantObject {
 		objs = append(objs, wantObject{"sqs.services.k8s.aws/v1alpha1", "Queue", ns, in.queue + "-dlq"})
 	}
 	// The env's bounds, with the spec's defaults.
-	objs = append(objs, wantObject{"v1", "ResourceQuota", ns, render.ResourceQuotaName}, wantObject{"v1", "LimitRange", ns, render.LimitRangeName})
-	for _, n := range []string{render.NetworkPolicyDefaultDeny, render.NetworkPolicySameNamespace, render.NetworkPolicyIngress, render.NetworkPolicyDNS, render.NetworkPolicyEgress} {
+	objs = append(objs, wantObject{"v1", "ResourceQuota", ns, plan.ResourceQuotaName}, wantObject{"v1", "LimitRange", ns, plan.LimitRangeName})
+	for _, n := range []string{plan.NetworkPolicyDefaultDeny, plan.NetworkPolicySameNamespace, plan.NetworkPolicyIngress, plan.NetworkPolicyDNS, plan.NetworkPolicyEgress} {
 		objs = append(objs, wantObject{"networking.k8s.io/v1", "NetworkPolicy", ns, n})
 	}
 	return objs
@@ -154,12 +159,12 @@ var kindOrder = []string{"Namespace", "NetworkPolicy", "ResourceQuota", "LimitRa
 func checkFuzzOutput(t *testing.T, in fuzzInput, out *render.Output) {
 	t.Helper()
 	m := out.Model
-	ns := render.EnvName(in.prefix, in.pr, in.app)
+	ns := awsrules.EnvName(in.prefix, in.pr, in.app)
 	if m.Namespace != ns || m.EnvName != ns {
 		t.Fatalf("namespace %q, env %q; EnvName gives %q", m.Namespace, m.EnvName, ns)
 	}
 	prs := strconv.Itoa(in.pr)
-	if !strings.HasPrefix(ns, in.prefix+"-"+prs+"-") || len(ns) > render.MaxNamespaceLen {
+	if !strings.HasPrefix(ns, in.prefix+"-"+prs+"-") || len(ns) > awsrules.MaxNamespaceLen {
 		t.Errorf("namespace %q", ns)
 	}
 	// 1. Exactly the objects the structure implies, kinds in output order.
@@ -184,10 +189,10 @@ func checkFuzzOutput(t *testing.T, in fuzzInput, out *render.Output) {
 
 	// 2. Labels and tags intact on every object.
 	wantLabels := map[string]string{
-		render.LabelManagedBy: render.ManagedByValue, render.LabelApp: in.app, render.LabelPR: prs,
-		render.LabelEnv: ns, fuzzLabelKey: in.labelValue,
+		spec.LabelManagedBy: spec.ManagedByValue, spec.LabelApp: in.app, spec.LabelPR: prs,
+		spec.LabelEnv: ns, fuzzLabelKey: in.labelValue,
 	}
-	wantTags := map[string]string{render.LabelApp: in.app, render.LabelPR: prs, render.LabelEnv: ns, fuzzTagKey: in.tagValue}
+	wantTags := map[string]string{spec.LabelApp: in.app, spec.LabelPR: prs, spec.LabelEnv: ns, fuzzTagKey: in.tagValue}
 	for _, o := range out.Objects {
 		if l := o.GetLabels(); !reflect.DeepEqual(l, wantLabels) {
 			t.Errorf("%s %s labels %q, want %q", o.GetKind(), o.GetName(), l, wantLabels)
@@ -197,7 +202,7 @@ func checkFuzzOutput(t *testing.T, in fuzzInput, out *render.Output) {
 			if tags := objectTags(t, o); !reflect.DeepEqual(tags, wantTags) {
 				t.Errorf("%s %s tags %q, want %q", o.GetKind(), o.GetName(), tags, wantTags)
 			}
-			if a := o.GetAnnotations(); a[render.AnnotationRegion] != "eu-west-1" || a[render.AnnotationDeletion] != "delete" {
+			if a := o.GetAnnotations(); a[spec.AnnotationRegion] != "eu-west-1" || a[spec.AnnotationDeletion] != "delete" {
 				t.Errorf("%s %s annotations %v", o.GetKind(), o.GetName(), a)
 			}
 		}
@@ -225,11 +230,11 @@ func checkFuzzOutput(t *testing.T, in fuzzInput, out *render.Output) {
 			full += suffix
 			name := str(o, "spec", "queueName")
 			switch {
-			case len(full) <= render.MaxQueueNameLen && name != full:
+			case len(full) <= awsrules.MaxQueueNameLen && name != full:
 				t.Errorf("queueName %q, want %q", name, full)
-			case len(full) > render.MaxQueueNameLen && name != full[:strings.Index(name, "--")]+"--"+render.NameHash(full)+suffix:
+			case len(full) > awsrules.MaxQueueNameLen && name != full[:strings.Index(name, "--")]+"--"+awsrules.NameHash(full)+suffix:
 				t.Errorf("queueName %q for %q", name, full)
-			case len(name) > render.MaxQueueNameLen || !strings.HasPrefix(name, in.prefix+"-"+prs+"-") || !strings.HasSuffix(name, suffix):
+			case len(name) > awsrules.MaxQueueNameLen || !strings.HasPrefix(name, in.prefix+"-"+prs+"-") || !strings.HasSuffix(name, suffix):
 				t.Errorf("queueName %q for %q", name, full)
 			}
 			if in.dlq && logical == in.queue {
@@ -303,7 +308,7 @@ func checkFuzzOutput(t *testing.T, in fuzzInput, out *render.Output) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := render.ParseObjects(y)
+	back, err := manifest.ParseObjects(y)
 	if err != nil {
 		t.Fatalf("re-parsing the output: %v", err)
 	}
@@ -375,7 +380,7 @@ func FuzzLoad(f *testing.F) {
 		var before runtime.MemStats
 		runtime.ReadMemStats(&before)
 		start := time.Now()
-		env, err := render.Load(data)
+		env, err := spec.Load(data)
 		// Generous: the race detector and a busy machine slow it tenfold.
 		if d := time.Since(start); d > 15*time.Second+time.Duration(len(data))*10*time.Microsecond {
 			t.Fatalf("Load took %v for %d bytes", d, len(data))
@@ -386,7 +391,7 @@ func FuzzLoad(f *testing.F) {
 			t.Fatalf("Load allocated %d bytes for %d bytes of input", grew, len(data))
 		}
 		if err != nil {
-			var inv *render.InvalidError
+			var inv *spec.InvalidError
 			if !errors.As(err, &inv) {
 				t.Fatalf("Load: %T %v; want *render.InvalidError", err, err)
 			}
@@ -394,7 +399,7 @@ func FuzzLoad(f *testing.F) {
 		}
 		out, err := render.Render(context.Background(), env, 42, render.Options{})
 		if err != nil {
-			var inv *render.InvalidError
+			var inv *spec.InvalidError
 			if !errors.As(err, &inv) {
 				t.Fatalf("Render: %T %v; want *render.InvalidError", err, err)
 			}
@@ -404,7 +409,7 @@ func FuzzLoad(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		back, err := render.ParseObjects(y)
+		back, err := manifest.ParseObjects(y)
 		if err != nil || len(back) != len(out.Objects) {
 			t.Fatalf("round trip: %d of %d objects (%v)", len(back), len(out.Objects), err)
 		}
@@ -428,7 +433,7 @@ func TestDeterministicChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := loadAndRender(data, 4711)
+	out, err := testkit.LoadAndRender(data, 4711)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -447,7 +452,7 @@ func TestDeterministic(t *testing.T) {
 	}
 	renderBytes := func() []byte {
 		t.Helper()
-		out, err := loadAndRender(data, 4711)
+		out, err := testkit.LoadAndRender(data, 4711)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -499,7 +504,7 @@ func TestDeterministic(t *testing.T) {
 		results := make([][]byte, 8)
 		for i := range results {
 			wg.Go(func() {
-				out, err := loadAndRender(data, 4711)
+				out, err := testkit.LoadAndRender(data, 4711)
 				if err != nil {
 					t.Error(err)
 					return

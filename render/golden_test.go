@@ -7,29 +7,11 @@ import (
 	"testing"
 
 	"prenv.dev/prenv/internal/golden"
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/internal/testkit"
+	"prenv.dev/prenv/kit"
+	"prenv.dev/prenv/manifest"
+	"prenv.dev/prenv/spec/schema"
 )
-
-// goldenPR is the pull-request number the golden files are rendered for.
-const goldenPR = 123
-
-// renderExample renders examples/<name>/prenv.yaml for goldenPR.
-func renderExample(t *testing.T, name string) *render.Output {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(golden.Root(t), "examples", name, "prenv.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := render.Load(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := render.Render(context.Background(), env, goldenPR, render.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 // TestGoldenEnv renders every example for PR 123 and compares the stream with
 // golden/<example>/env.yaml.
@@ -40,7 +22,7 @@ func TestGoldenEnv(t *testing.T) {
 	}
 	for _, name := range examples {
 		t.Run(name, func(t *testing.T) {
-			got, err := renderExample(t, name).YAML()
+			got, err := testkit.RenderExample(t, name).YAML()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -52,7 +34,7 @@ func TestGoldenEnv(t *testing.T) {
 // TestSchemaInSync keeps schemas/prenv.schema.json equal to the schema
 // generated from the Go types.
 func TestSchemaInSync(t *testing.T) {
-	got, err := render.JSONSchema()
+	got, err := schema.JSONSchema()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,14 +57,14 @@ func TestGoldenFull(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out := renderExample(t, name)
-			app, err := render.RenderChart(context.Background(), out.Model, render.ChartOptions{Dir: filepath.Join(root, "charts", "preview-app"), Values: [][]byte{values}})
+			out := testkit.RenderExample(t, name)
+			app, err := kit.RenderChart(context.Background(), out.Model, kit.ChartOptions{Dir: filepath.Join(root, "charts", "preview-app"), Values: [][]byte{values}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			objs := append(out.Objects, app...)
-			render.SortObjects(objs)
-			got, err := render.Marshal(objs)
+			manifest.SortObjects(objs)
+			got, err := manifest.Marshal(objs)
 			if err != nil {
 				t.Fatal(err)
 			}

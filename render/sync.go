@@ -13,17 +13,23 @@ import (
 	"sync"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"prenv.dev/prenv/fence"
+	"prenv.dev/prenv/outputdir"
+	"prenv.dev/prenv/spec"
 )
 
 // SyncOptions tune [Sync]. The zero value renders with the embedded kit on
-// GOMAXPROCS goroutines and runs [CheckObjects] on every env.
+// GOMAXPROCS goroutines and runs [fence.CheckObjects] on every env.
 type SyncOptions struct {
 	// Renderer renders every env; nil means NewRenderer(Options{}). One
 	// Renderer is shared by all renders, so the kit is read and parsed
-	// once.
+	// once. Sync uses its first stages only ([Renderer.Objects]: its
+	// Templates and AllowUnbounded apply; Chart, Kustomize, Validator,
+	// Previous and SkipValidation do not): it runs the final checks on
+	// every env itself and validates with Validate.
 	Renderer *Renderer
 	// Validate, when set, is called with every env that rendered and passed
-	// [CheckObjects], and returns its problems (nil when there is none),
+	// [fence.CheckObjects], and returns its problems (nil when there is none),
 	// for example those of the validate package's Validator. It is called
 	// from several goroutines at once.
 	Validate func(ctx context.Context, out *Output) []error
@@ -37,18 +43,18 @@ type SyncStage string
 
 // The stages of an env in [Sync], in order.
 const (
-	// StageSpec: the spec breaks a rule ([Check]); reported once per spec,
+	// StageSpec: the spec breaks a rule ([spec.Check]); reported once per spec,
 	// with PR 0, and none of its PRs is rendered.
 	StageSpec SyncStage = "spec"
-	// StageRender: [Renderer.Render] failed for this PR ([*InvalidError],
-	// [*TemplateError]).
+	// StageRender: [Renderer.Objects] failed for this PR
+	// ([*spec.InvalidError], [*kit.TemplateError]).
 	StageRender SyncStage = "render"
-	// StageCheck: the objects break [CheckObjects] (each error an
-	// [*ObjectError]).
+	// StageCheck: the objects break [fence.CheckObjects] (each error an
+	// [*fence.ObjectError]).
 	StageCheck SyncStage = "check"
 	// StageValidate: [SyncOptions].Validate reported problems.
 	StageValidate SyncStage = "validate"
-	// StageFiles: the objects cannot be written as files ([ObjectFiles]).
+	// StageFiles: the objects cannot be written as files ([outputdir.ObjectFiles]).
 	StageFiles SyncStage = "files"
 )
 
@@ -60,7 +66,7 @@ type EnvError struct {
 	// ([StageSpec]), which every PR of the app shares.
 	PR    int
 	Stage SyncStage
-	// Errs lists every problem; an [*InvalidError] is flattened into its
+	// Errs lists every problem; an [*spec.InvalidError] is flattened into its
 	// field errors.
 	Errs []error
 }
@@ -146,12 +152,15 @@ type SyncResult struct {
 	// Folders lists every PR folder that is now in the tree or was removed
 	// from it, sorted by app, then PR number.
 	Folders []FolderChange
-	// Changes lists the files, as [ReplaceDir] reports them.
-	Changes DirChanges
+	// Changes lists the files, as [outputdir.ReplaceDir] reports them.
+	Changes outputdir.DirChanges
 }
 
 // Count returns how many folders have the status s.
 func (r *SyncResult) Count(s FolderStatus) int {
+	if r == nil {
+		return 0
+	}
 	n := 0
 	for _, f := range r.Folders {
 		if f.Status == s {
@@ -167,32 +176,35 @@ func (r *SyncResult) Count(s FolderStatus) int {
 // Layout: with one spec, PR n's files are in dir/pr-<n>/; with several,
 // in dir/<app>/pr-<n>/ (app is the spec's metadata.name, which must differ
 // between specs). Each PR folder holds exactly the files, byte for byte,
-// that [WriteDir] writes for that env alone (render env --output-dir), its
-// [MarkerFile] included. Folders of PRs that prs no longer lists are
+// that [outputdir.WriteDir] writes for that env alone (render env --output-dir), its
+// [outputdir.MarkerFile] included. Folders of PRs that prs no longer lists are
 // removed. Changing the number of specs between one and several therefore
 // moves every folder.
 //
-// Every spec is checked once ([Check]); every (spec, PR) pair is then
+// Every spec is checked once ([spec.Check]); every (spec, PR) pair is then
 // rendered with one shared [Renderer] on opts.Workers goroutines, checked
-// with [CheckObjects] (with the spec's [AppKinds]) and given to
+// with [fence.CheckObjects] (with the spec's [spec.AppKinds]) and given to
 // opts.Validate. Any failure gives a [*SyncError] naming every failed env
 // and its problems, and dir is not touched. Otherwise the whole tree is
-// written with one [ReplaceDir] call, whose guarantees hold (atomic swap,
+// written with one [outputdir.ReplaceDir] call, whose guarantees hold (atomic swap,
 // prenv's files only, lock); its errors are returned as they are.
 // [SyncFiles] does all but the write.
 //
-// prs must be pull-request numbers between 1 and [MaxPR], each once, and
+// prs must be pull-request numbers between 1 and [spec.MaxPR], each once, and
 // specs non-nil with distinct apps; otherwise Sync returns an
-// [*InvalidError] at the paths prs[i] and specs[i].metadata.name. An empty
+// [*spec.InvalidError] at the paths prs[i] and specs[i].metadata.name. An empty
 // prs empties the tree. The result does not depend on the order of prs or
 // of the scheduling: envs are rendered independently and collected by
 // position.
-func Sync(ctx context.Context, dir string, specs []*PreviewEnvironment, prs []int, opts SyncOptions) (*SyncResult, error) {
+func Sync(ctx context.Context, dir string, specs []*spec.PreviewEnvironment, prs []int, opts SyncOptions) (*SyncResult, error) {
+	if ctx == nil {
+		return nil, errors.New("render: nil context")
+	}
 	tree, err := SyncFiles(ctx, specs, prs, opts)
 	if err != nil {
 		return nil, err
 	}
-	changes, err := ReplaceDir(ctx, dir, tree)
+	changes, err := outputdir.ReplaceDir(ctx, dir, tree)
 	if err != nil {
 		return nil, err
 	}
@@ -204,13 +216,16 @@ func Sync(ctx context.Context, dir string, specs []*PreviewEnvironment, prs []in
 }
 
 // SyncFiles renders, checks and validates what [Sync] writes, and returns
-// the tree's files as [ReplaceDir] takes them (pr-<n>/<file> or
+// the tree's files as [outputdir.ReplaceDir] takes them (pr-<n>/<file> or
 // <app>/pr-<n>/<file>), without touching the file system: for a dry run, or
 // to write the tree elsewhere. Its arguments, errors and guarantees are
 // Sync's.
-func SyncFiles(ctx context.Context, specs []*PreviewEnvironment, prs []int, opts SyncOptions) (map[string][]byte, error) {
+func SyncFiles(ctx context.Context, specs []*spec.PreviewEnvironment, prs []int, opts SyncOptions) (map[string][]byte, error) {
+	if ctx == nil {
+		return nil, errors.New("render: nil context")
+	}
 	if errs := checkSyncArgs(specs, prs); len(errs) > 0 {
-		return nil, &InvalidError{Errs: errs}
+		return nil, &spec.InvalidError{Errs: errs}
 	}
 	r := opts.Renderer
 	if r == nil {
@@ -222,18 +237,18 @@ func SyncFiles(ctx context.Context, specs []*PreviewEnvironment, prs []int, opts
 	perApp := len(specs) > 1
 	prs = slices.Sorted(slices.Values(prs))
 	specs = slices.Clone(specs)
-	slices.SortFunc(specs, func(a, b *PreviewEnvironment) int { return strings.Compare(a.Metadata.Name, b.Metadata.Name) })
+	slices.SortFunc(specs, func(a, b *spec.PreviewEnvironment) int { return strings.Compare(a.Metadata.Name, b.Metadata.Name) })
 
 	var failed []*EnvError
 	type job struct {
-		spec   *PreviewEnvironment
+		spec   *spec.PreviewEnvironment
 		pr     int
 		folder string
 	}
 	var jobs []job
 	for _, s := range specs {
 		app := s.Metadata.Name
-		if errs := Check(s); len(errs) > 0 {
+		if errs := spec.Check(s); len(errs) > 0 {
 			failed = append(failed, &EnvError{App: app, Stage: StageSpec, Errs: fieldErrors(errs)})
 			continue
 		}
@@ -301,14 +316,14 @@ feed:
 }
 
 // checkSyncArgs lists what is wrong with Sync's arguments.
-func checkSyncArgs(specs []*PreviewEnvironment, prs []int) field.ErrorList {
+func checkSyncArgs(specs []*spec.PreviewEnvironment, prs []int) field.ErrorList {
 	var errs field.ErrorList
 	seenPR := map[int]bool{}
 	for i, pr := range prs {
 		p := field.NewPath("prs").Index(i)
 		switch {
-		case pr < 1 || pr > MaxPR:
-			errs = append(errs, field.Invalid(p, pr, fmt.Sprintf("the pull-request number must be between 1 and %d", MaxPR)))
+		case pr < 1 || pr > spec.MaxPR:
+			errs = append(errs, field.Invalid(p, pr, fmt.Sprintf("the pull-request number must be between 1 and %d", spec.MaxPR)))
 		case seenPR[pr]:
 			errs = append(errs, field.Duplicate(p, pr))
 		}
@@ -331,19 +346,19 @@ func checkSyncArgs(specs []*PreviewEnvironment, prs []int) field.ErrorList {
 
 // syncEnv renders, checks and validates one env and returns its files
 // (relative to its folder), or every problem found.
-func syncEnv(ctx context.Context, r *Renderer, spec *PreviewEnvironment, pr int, validate func(context.Context, *Output) []error) (map[string][]byte, *EnvError) {
+func syncEnv(ctx context.Context, r *Renderer, envSpec *spec.PreviewEnvironment, pr int, validate func(context.Context, *Output) []error) (map[string][]byte, *EnvError) {
 	fail := func(stage SyncStage, errs []error) *EnvError {
-		return &EnvError{App: spec.Metadata.Name, PR: pr, Stage: stage, Errs: errs}
+		return &EnvError{App: envSpec.Metadata.Name, PR: pr, Stage: stage, Errs: errs}
 	}
-	out, err := r.render(ctx, spec, pr, true)
+	out, err := r.render(ctx, envSpec, pr, true)
 	if err != nil {
-		var inv *InvalidError
+		var inv *spec.InvalidError
 		if errors.As(err, &inv) {
 			return nil, fail(StageRender, fieldErrors(inv.Errs))
 		}
 		return nil, fail(StageRender, []error{err})
 	}
-	if problems := CheckObjects(out.Model, out.Objects, ObjectRules{AppKinds: AppKinds(spec)}); len(problems) > 0 {
+	if problems := fence.CheckObjects(out.Model, out.Objects, fence.ObjectRules{AppKinds: spec.AppKinds(envSpec)}); len(problems) > 0 {
 		errs := make([]error, len(problems))
 		for i, p := range problems {
 			errs[i] = p
@@ -355,7 +370,7 @@ func syncEnv(ctx context.Context, r *Renderer, spec *PreviewEnvironment, pr int,
 			return nil, fail(StageValidate, errs)
 		}
 	}
-	files, err := ObjectFiles(out.Objects)
+	files, err := outputdir.ObjectFiles(out.Objects)
 	if err != nil {
 		return nil, fail(StageFiles, []error{err})
 	}
@@ -372,7 +387,7 @@ func fieldErrors(l field.ErrorList) []error {
 
 // folderChanges groups the file changes of a sync by folder. tree is
 // what was written; oneApp is the app of a one-spec tree ("" otherwise).
-func folderChanges(c DirChanges, tree map[string][]byte, oneApp string) []FolderChange {
+func folderChanges(c outputdir.DirChanges, tree map[string][]byte, oneApp string) []FolderChange {
 	byFolder := map[string]*FolderChange{}
 	get := func(folder string) *FolderChange {
 		fc, ok := byFolder[folder]

@@ -15,18 +15,21 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"prenv.dev/prenv/kit"
+	"prenv.dev/prenv/outputdir"
 	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 	"prenv.dev/prenv/validate"
 )
 
 // loadExample loads examples/<name>/prenv.yaml.
-func loadExample(t testing.TB, name string) *render.PreviewEnvironment {
+func loadExample(t testing.TB, name string) *spec.PreviewEnvironment {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "examples", name, "prenv.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := render.Load(data)
+	env, err := spec.Load(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +75,7 @@ func TestSyncAddsAndRemovesPRs(t *testing.T) {
 	web := loadExample(t, "web")
 	dir := filepath.Join(t.TempDir(), "envs", "web")
 
-	res, err := render.Sync(ctx, dir, []*render.PreviewEnvironment{web}, []int{31, 12, 15}, render.SyncOptions{})
+	res, err := render.Sync(ctx, dir, []*spec.PreviewEnvironment{web}, []int{31, 12, 15}, render.SyncOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +88,7 @@ func TestSyncAddsAndRemovesPRs(t *testing.T) {
 		t.Errorf("first sync (-want +got):\n%s", diff)
 	}
 
-	res, err = render.Sync(ctx, dir, []*render.PreviewEnvironment{web}, []int{15, 31, 40}, render.SyncOptions{})
+	res, err = render.Sync(ctx, dir, []*spec.PreviewEnvironment{web}, []int{15, 31, 40}, render.SyncOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +112,7 @@ func TestSyncAddsAndRemovesPRs(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	if diff := cmp.Diff([]string{render.MarkerFile, "pr-15", "pr-31", "pr-40"}, names); diff != "" {
+	if diff := cmp.Diff([]string{outputdir.MarkerFile, "pr-15", "pr-31", "pr-40"}, names); diff != "" {
 		t.Errorf("tree (-want +got):\n%s", diff)
 	}
 
@@ -117,7 +120,7 @@ func TestSyncAddsAndRemovesPRs(t *testing.T) {
 	// removes every folder.
 	web2 := loadExample(t, "web")
 	web2.Spec.Labels = map[string]string{"team": "web"}
-	res, err = render.Sync(ctx, dir, []*render.PreviewEnvironment{web2}, []int{15}, render.SyncOptions{})
+	res, err = render.Sync(ctx, dir, []*spec.PreviewEnvironment{web2}, []int{15}, render.SyncOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,14 +132,14 @@ func TestSyncAddsAndRemovesPRs(t *testing.T) {
 	if diff := cmp.Diff(want, folders(res)); diff != "" {
 		t.Errorf("third sync (-want +got):\n%s", diff)
 	}
-	res, err = render.Sync(ctx, dir, []*render.PreviewEnvironment{web2}, nil, render.SyncOptions{})
+	res, err = render.Sync(ctx, dir, []*spec.PreviewEnvironment{web2}, nil, render.SyncOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{"removed pr-15 web 15 0 0/0/15"}, folders(res)); diff != "" {
 		t.Errorf("empty sync (-want +got):\n%s", diff)
 	}
-	if got := readTree(t, dir); len(got) != 1 || got[render.MarkerFile] == "" {
+	if got := readTree(t, dir); len(got) != 1 || got[outputdir.MarkerFile] == "" {
 		t.Errorf("after an empty sync the tree holds %v, want only its marker", slices.Sorted(maps.Keys(got)))
 	}
 }
@@ -147,20 +150,20 @@ func TestSyncAddsAndRemovesPRs(t *testing.T) {
 func TestSyncMatchesSingleRender(t *testing.T) {
 	ctx := context.Background()
 	names := []string{"large", "minimal", "previews", "web", "worker"}
-	var specs []*render.PreviewEnvironment
+	var specs []*spec.PreviewEnvironment
 	for _, n := range names {
 		specs = append(specs, loadExample(t, n))
 	}
 	prs := []int{1, 123, 2147483647}
 	tmp := t.TempDir()
-	single := func(spec *render.PreviewEnvironment, pr int) map[string]string {
+	single := func(spec *spec.PreviewEnvironment, pr int) map[string]string {
 		t.Helper()
 		out, err := render.Render(ctx, spec, pr, render.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		d := filepath.Join(tmp, "single", spec.Metadata.Name, fmt.Sprint(pr))
-		if err := render.WriteDir(d, out.Objects); err != nil {
+		if err := outputdir.WriteDir(d, out.Objects); err != nil {
 			t.Fatal(err)
 		}
 		return readTree(t, d)
@@ -200,7 +203,7 @@ func TestSyncMatchesSingleRender(t *testing.T) {
 func countFiles(t *testing.T, dir string) int {
 	n := 0
 	for p := range readTree(t, dir) {
-		if filepath.Base(p) != render.MarkerFile {
+		if filepath.Base(p) != outputdir.MarkerFile {
 			n++
 		}
 	}
@@ -213,7 +216,7 @@ func TestSyncAtomic(t *testing.T) {
 	ctx := context.Background()
 	web := loadExample(t, "web")
 	dir := filepath.Join(t.TempDir(), "envs")
-	if _, err := render.Sync(ctx, dir, []*render.PreviewEnvironment{web}, []int{1, 2}, render.SyncOptions{}); err != nil {
+	if _, err := render.Sync(ctx, dir, []*spec.PreviewEnvironment{web}, []int{1, 2}, render.SyncOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	before := readTree(t, dir)
@@ -228,7 +231,7 @@ func TestSyncAtomic(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		specs []*render.PreviewEnvironment
+		specs []*spec.PreviewEnvironment
 		prs   []int
 		opts  render.SyncOptions
 		// want is the error as "<app> <pr> <stage>: <first problem fragment>" per env,
@@ -236,28 +239,28 @@ func TestSyncAtomic(t *testing.T) {
 		want []string
 	}{
 		{
-			name: "invalid spec", specs: []*render.PreviewEnvironment{badSpec}, prs: []int{3},
+			name: "invalid spec", specs: []*spec.PreviewEnvironment{badSpec}, prs: []int{3},
 			want: []string{`web 0 spec: spec.prefix: Invalid value: "BAD"`},
 		},
 		{
-			name: "validation fails for two PRs", specs: []*render.PreviewEnvironment{web}, prs: []int{5, 4, 3},
+			name: "validation fails for two PRs", specs: []*spec.PreviewEnvironment{web}, prs: []int{5, 4, 3},
 			opts: render.SyncOptions{Validate: noTables},
 			want: []string{"web 3 validate: pr 3 refused", "web 5 validate: pr 5 refused"},
 		},
 		{
-			name: "invalid and duplicate PRs", specs: []*render.PreviewEnvironment{web}, prs: []int{3, 0, 3, 2147483648},
+			name: "invalid and duplicate PRs", specs: []*spec.PreviewEnvironment{web}, prs: []int{3, 0, 3, 2147483648},
 			want: []string{"prs[1]", "prs[2]", "prs[3]"},
 		},
 		{
-			name: "two specs of one app", specs: []*render.PreviewEnvironment{web, loadExample(t, "web")}, prs: []int{3},
+			name: "two specs of one app", specs: []*spec.PreviewEnvironment{web, loadExample(t, "web")}, prs: []int{3},
 			want: []string{"specs[1].metadata.name"},
 		},
 		{
-			name: "several apps, one invalid", specs: []*render.PreviewEnvironment{loadExample(t, "minimal"), badSpec}, prs: []int{3},
+			name: "several apps, one invalid", specs: []*spec.PreviewEnvironment{loadExample(t, "minimal"), badSpec}, prs: []int{3},
 			want: []string{`web 0 spec: spec.prefix: Invalid value: "BAD"`},
 		},
 		{
-			name: "a template that fails", specs: []*render.PreviewEnvironment{web}, prs: []int{3},
+			name: "a template that fails", specs: []*spec.PreviewEnvironment{web}, prs: []int{3},
 			opts: render.SyncOptions{Renderer: failingRenderer(t)},
 			want: []string{"web 3 render: template"},
 		},
@@ -270,7 +273,7 @@ func TestSyncAtomic(t *testing.T) {
 			}
 			var got []string
 			var se *render.SyncError
-			var inv *render.InvalidError
+			var inv *spec.InvalidError
 			switch {
 			case errors.As(err, &se):
 				for i, e := range se.Envs {
@@ -306,7 +309,7 @@ func failingRenderer(t *testing.T) *render.Renderer {
 	if err := os.WriteFile(filepath.Join(tmpl, "configmap.yaml"), []byte(`{{ fail "refused" }}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	fsys, err := render.OpenDirFS(tmpl, render.MaxTemplateSize)
+	fsys, err := spec.OpenDirFS(tmpl, kit.MaxTemplateSize)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +326,7 @@ func failingRenderer(t *testing.T) *render.Renderer {
 // byte for byte. Run it with -race.
 func TestSyncDeterministic(t *testing.T) {
 	ctx := context.Background()
-	specs := []*render.PreviewEnvironment{loadExample(t, "web"), loadExample(t, "worker"), loadExample(t, "large")}
+	specs := []*spec.PreviewEnvironment{loadExample(t, "web"), loadExample(t, "worker"), loadExample(t, "large")}
 	r, err := render.NewRenderer(render.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -363,7 +366,7 @@ func TestSyncCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	dir := filepath.Join(t.TempDir(), "envs")
-	_, err := render.Sync(ctx, dir, []*render.PreviewEnvironment{loadExample(t, "web")}, []int{1, 2, 3}, render.SyncOptions{})
+	_, err := render.Sync(ctx, dir, []*spec.PreviewEnvironment{loadExample(t, "web")}, []int{1, 2, 3}, render.SyncOptions{})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v, want context.Canceled", err)
 	}
@@ -391,7 +394,7 @@ func validateHook(v *validate.Validator) func(context.Context, *render.Output) [
 // (examples/web) with one Renderer and one Validator, made once, as render
 // sync makes them once per process; the schemas are compiled by a first
 // run outside the timing.
-func benchSync(b *testing.B, n int) ([]*render.PreviewEnvironment, []int, render.SyncOptions) {
+func benchSync(b *testing.B, n int) ([]*spec.PreviewEnvironment, []int, render.SyncOptions) {
 	b.Helper()
 	ctx := context.Background()
 	r, err := render.NewRenderer(render.Options{})
@@ -406,7 +409,7 @@ func benchSync(b *testing.B, n int) ([]*render.PreviewEnvironment, []int, render
 	for i := range prs {
 		prs[i] = i + 1
 	}
-	specs := []*render.PreviewEnvironment{loadExample(b, "web")}
+	specs := []*spec.PreviewEnvironment{loadExample(b, "web")}
 	opts := render.SyncOptions{Renderer: r, Validate: validateHook(v)}
 	if _, err := render.SyncFiles(ctx, specs, prs, opts); err != nil {
 		b.Fatal(err)

@@ -11,27 +11,33 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/kit"
+	"prenv.dev/prenv/plan"
+	"prenv.dev/prenv/spec"
 )
 
 // renderExample renders PR pr's environment of examples/<name>/prenv.yaml
 // with the embedded templates, as render sync does: objects in the
-// canonical decoded-JSON form of render.ParseObjects.
-func renderExample(tb testing.TB, r *render.Renderer, name string, pr int) []*unstructured.Unstructured {
+// canonical decoded-JSON form of manifest.ParseObjects.
+func renderExample(tb testing.TB, k *kit.Kit, name string, pr int) []*unstructured.Unstructured {
 	tb.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "examples", name, "prenv.yaml"))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	env, err := render.Load(data)
+	env, err := spec.Load(data)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	out, err := r.Render(context.Background(), env, pr)
+	m, err := plan.Plan(env, pr)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return out.Objects
+	objs, err := k.ExecuteModel(context.Background(), m)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return objs
 }
 
 // TestConcurrentEnvs validates the environments of several PRs, some of
@@ -41,7 +47,7 @@ func renderExample(tb testing.TB, r *render.Renderer, name string, pr int) []*un
 func TestConcurrentEnvs(t *testing.T) {
 	ctx := context.Background()
 	v := equivalenceValidator(t)
-	r, err := render.NewRenderer(render.Options{})
+	r, err := kit.LoadEnvKit(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

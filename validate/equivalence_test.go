@@ -19,7 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"prenv.dev/prenv/internal/golden"
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/manifest"
 )
 
 // The equivalence corpus: objects of every kind prenv and the example app
@@ -31,7 +31,7 @@ import (
 
 const equivalenceResults = "validate/testdata/equivalence/results.json"
 
-// corpusFiles are the rendered outputs (parsed as render.ParseObjects
+// corpusFiles are the rendered outputs (parsed as manifest.ParseObjects
 // does, which is what render sync validates) and fixtures (decoded as
 // ValidateStream does) the base objects come from.
 var corpusFiles = []struct {
@@ -89,7 +89,7 @@ func corpusObjects(t testing.TB) [][]*unstructured.Unstructured {
 		}
 		var objs []*unstructured.Unstructured
 		if f.rendered {
-			objs, err = render.ParseObjects(data)
+			objs, err = manifest.ParseObjects(data)
 		} else {
 			objs, err = DecodeObjects(f.path, data)
 		}

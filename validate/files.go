@@ -27,7 +27,7 @@ const (
 // FileTooLargeError is a file (or a folder's files together) over its
 // limit: Path, Size (bytes; when AtLeast is set the file grew while it was
 // read, and Size is Limit+1) and Limit. It is the same type as
-// prenv.dev/prenv/render.FileTooLargeError.
+// prenv.dev/prenv/spec.FileTooLargeError.
 type FileTooLargeError = bounded.TooLargeError
 
 // NotRegularFileError is a path that names a named pipe, device, socket or

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/kit"
 )
 
 // BenchmarkNew builds a Validator with the embedded schemas, as render sync
@@ -31,7 +31,7 @@ func BenchmarkNew(b *testing.B) {
 // compiled on the way.
 func BenchmarkFirstValidateObjects(b *testing.B) {
 	ctx := context.Background()
-	r, err := render.NewRenderer(render.Options{})
+	r, err := kit.LoadEnvKit(nil)
 	if err != nil {
 		b.Fatal(err)
 	}

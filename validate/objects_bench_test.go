@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/kit"
 )
 
 // BenchmarkValidateObjects validates the objects of one environment of
@@ -16,7 +16,7 @@ import (
 func BenchmarkValidateObjects(b *testing.B) {
 	ctx := context.Background()
 	v := embeddedValidator(b)
-	r, err := render.NewRenderer(render.Options{})
+	r, err := kit.LoadEnvKit(nil)
 	if err != nil {
 		b.Fatal(err)
 	}

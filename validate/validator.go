@@ -151,7 +151,7 @@ func (v *Validator) indexOld(old []*unstructured.Unstructured) map[objectKey]*un
 // normalize returns an object as the API server receives it, through
 // JSON: numbers integral in JSON text become int64 and others float64, and
 // only JSON types remain. An object that already has that form (see
-// canonical), as decoders and render.ParseObjects produce it, is returned
+// canonical), as decoders and manifest.ParseObjects produce it, is returned
 // as it is, since validation only reads the objects it is given; any other
 // is copied through JSON.
 func normalize(u *unstructured.Unstructured) (*unstructured.Unstructured, error) {

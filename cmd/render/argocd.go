@@ -13,7 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"prenv.dev/prenv/argocd"
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/kit"
+	"prenv.dev/prenv/spec"
 )
 
 // runAppSet prints what goes into the Argo CD cluster for one app: the
@@ -135,7 +136,7 @@ func runApps(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	app, err := argocd.Application(ctx, env, pr, opts)
 	if err != nil {
 		var (
-			inv    *render.InvalidError
+			inv    *spec.InvalidError
 			ng     *argocd.NotGeneratedError
 			unsafe *argocd.UnsafePathError
 		)
@@ -198,7 +199,7 @@ func runApps(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 // Application with empty ones would show what Argo CD never generates. It
 // renders the Application again with probe values for the missing flags
 // (filters ignored) and compares.
-func requireFeeding(ctx context.Context, env *render.PreviewEnvironment, pr argocd.PullRequest, opts argocd.Options, set map[string]bool, stderr io.Writer) int {
+func requireFeeding(ctx context.Context, env *spec.PreviewEnvironment, pr argocd.PullRequest, opts argocd.Options, set map[string]bool, stderr io.Writer) int {
 	opts.IgnoreFilters = true
 	base, err := argocd.Application(ctx, env, pr, opts)
 	if err != nil {
@@ -234,7 +235,7 @@ func requireFeeding(ctx context.Context, env *render.PreviewEnvironment, pr argo
 }
 
 // onlyPRErrors reports whether every problem is the pull request's.
-func onlyPRErrors(inv *render.InvalidError) bool {
+func onlyPRErrors(inv *spec.InvalidError) bool {
 	for _, e := range inv.Errs {
 		if !strings.HasPrefix(e.Field, "pullRequest.") {
 			return false
@@ -301,7 +302,7 @@ func argoOptions(cmd, templatesDir string, stderr io.Writer) (argocd.Options, in
 // reportArgoError prints err and returns its exit code: a template error is
 // the user's (1) when their templates were in play, prenv's (3) otherwise.
 func reportArgoError(stderr io.Writer, cmd, file, templatesDir string, err error) int {
-	var te *render.TemplateError
+	var te *kit.TemplateError
 	if errors.As(err, &te) && templatesDir != "" || fileRefused(err) {
 		fmt.Fprintf(stderr, "render %s: %v\n", cmd, err)
 		return exitInvalid

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/manifest"
 )
 
 // TestHelpOnStdout: help asked for goes to standard output with exit 0;
@@ -243,7 +243,7 @@ func TestOutputJSON(t *testing.T) {
 		if y.code != exitOK || j.code != exitOK {
 			t.Fatalf("%s: exit %d / %d: %s%s", name, y.code, j.code, y.stderr, j.stderr)
 		}
-		objs, err := render.ParseObjects([]byte(y.stdout))
+		objs, err := manifest.ParseObjects([]byte(y.stdout))
 		if err != nil {
 			t.Fatal(err)
 		}

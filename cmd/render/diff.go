@@ -10,7 +10,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"prenv.dev/prenv/diff"
+	"prenv.dev/prenv/kit"
 	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 	"prenv.dev/prenv/validate"
 )
 
@@ -102,14 +104,14 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 
 // renderSpec renders the spec in file for pr; it prints what went wrong
 // and returns nil and the exit code when it fails.
-func renderSpec(ctx context.Context, file string, pr int, overrides []render.Override, opts render.Options, stdin io.Reader, stderr io.Writer) ([]*unstructured.Unstructured, int) {
+func renderSpec(ctx context.Context, file string, pr int, overrides []spec.Override, opts render.Options, stdin io.Reader, stderr io.Writer) ([]*unstructured.Unstructured, int) {
 	env, code := loadSpec(file, overrides, stdin, stderr)
 	if env == nil {
 		return nil, code
 	}
-	out, err := render.Render(ctx, env, pr, opts)
+	out, err := renderObjects(ctx, env, pr, opts)
 	if err != nil {
-		var te *render.TemplateError
+		var te *kit.TemplateError
 		if errors.As(err, &te) && opts.Templates != nil || fileRefused(err) {
 			fmt.Fprintf(stderr, "render diff: %v\n", err)
 			return nil, exitInvalid
@@ -127,7 +129,7 @@ func readRender(path string, stdin io.Reader, stderr io.Writer) ([]*unstructured
 	var err error
 	if path == "-" {
 		var data []byte
-		if data, err = render.ReadAll(stdin, "<stdin>", validate.MaxFileSize); err == nil {
+		if data, err = spec.ReadAll(stdin, "<stdin>", validate.MaxFileSize); err == nil {
 			objs, err = validate.DecodeObjects("<stdin>", data)
 		}
 	} else {

@@ -9,7 +9,13 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"prenv.dev/prenv/fence"
+	"prenv.dev/prenv/kit"
+	"prenv.dev/prenv/manifest"
+	"prenv.dev/prenv/outputdir"
+	"prenv.dev/prenv/plan"
 	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 	"prenv.dev/prenv/validate"
 )
 
@@ -30,8 +36,8 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	)
 	fs.StringVar(&file, "f", "", "the spec `FILE` (prenv.yaml), or - for standard input")
 	fs.Var(&pr, "pr", "the pull-request number `N` (required): "+prRule)
-	var kit kitFlags
-	kit.register(fs, "a folder (`DIR`) whose template files override the embedded kit's by name; a file that overrides none adds a template, with a warning")
+	var kitOpts kitFlags
+	kitOpts.register(fs, "a folder (`DIR`) whose template files override the embedded kit's by name; a file that overrides none adds a template, with a warning")
 	fs.StringVar(&outDir, "output-dir", "", "write one file per object into this folder `DIR` (atomically) instead of standard output")
 	fs.StringVar(&chartDir, "chart", "", "also render this app chart (a folder or .tgz: `CHART`) in-process with Helm, the env's identity injected as values")
 	fs.Var(&valueFiles, "values", "a values `FILE` for --chart, merged in order as helm's -f (repeatable); --set changes the spec, not the chart")
@@ -63,7 +69,7 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if env == nil {
 		return code
 	}
-	opts, done, code := kit.options("env", stderr)
+	opts, done, code := kitOpts.options("env", stderr)
 	if done == nil {
 		return code
 	}
@@ -72,26 +78,26 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fmt.Fprintln(stderr, "render env: --values, --chart-allow-symlinks and --chart-allow-nondeterministic need --chart")
 		return exitUsage
 	}
-	if helmValues && (chartDir != "" || outDir != "" || kustomizeDir != "" || kit.templatesDir != "" || len(crdPaths) > 0 || previous != "") {
+	if helmValues && (chartDir != "" || outDir != "" || kustomizeDir != "" || kitOpts.templatesDir != "" || len(crdPaths) > 0 || previous != "") {
 		fmt.Fprintln(stderr, "render env: --helm-values prints only the values for an app chart; it takes none of --chart, --values, --output-dir, --kustomize, --templates, --crds, --previous")
 		return exitUsage
 	}
 	if helmValues {
-		m, err := render.Plan(env, pr.n)
+		m, err := plan.Plan(env, pr.n)
 		if err != nil {
 			return reportError(stderr, file, err)
 		}
-		y, err := render.HelmValuesYAML(m)
+		y, err := kit.HelmValuesYAML(m)
 		if err != nil {
 			return reportError(stderr, file, err)
 		}
 		stdout.Write(y)
 		return exitOK
 	}
-	out, err := render.Render(ctx, env, pr.n, opts)
+	out, err := renderObjects(ctx, env, pr.n, opts)
 	if err != nil {
-		var te *render.TemplateError
-		if errors.As(err, &te) && kit.templatesDir != "" || fileRefused(err) {
+		var te *kit.TemplateError
+		if errors.As(err, &te) && kitOpts.templatesDir != "" || fileRefused(err) {
 			fmt.Fprintf(stderr, "render env: %v\n", err)
 			return exitInvalid
 		}
@@ -100,7 +106,7 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if chartDir != "" {
 		var values [][]byte
 		for _, f := range valueFiles {
-			b, err := render.ReadFile(f, render.MaxValuesSize)
+			b, err := spec.ReadFile(f, kit.MaxValuesSize)
 			if err != nil {
 				fmt.Fprintf(stderr, "render env: --values: %v\n", err)
 				if fileRefused(err) {
@@ -110,7 +116,7 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 			}
 			values = append(values, b)
 		}
-		app, err := render.RenderChart(ctx, out.Model, render.ChartOptions{
+		app, err := kit.RenderChart(ctx, out.Model, kit.ChartOptions{
 			Dir: chartDir, Values: values,
 			AllowSymlinks: chartAllowSymlinks, AllowNondeterministic: chartAllowNondeterministic,
 		})
@@ -119,10 +125,10 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 			return exitInvalid
 		}
 		out.Objects = append(out.Objects, app...)
-		render.SortObjects(out.Objects)
+		manifest.SortObjects(out.Objects)
 	}
 	if kustomizeDir != "" {
-		objs, err := render.Kustomize(ctx, kustomizeDir, out.Objects)
+		objs, err := kit.Kustomize(ctx, kustomizeDir, out.Objects)
 		if err != nil {
 			fmt.Fprintf(stderr, "render env: %v\n", err)
 			return exitInvalid
@@ -134,8 +140,8 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	// Whatever templates, the chart or the kustomization made of them, the
 	// final objects keep the env's identity and permissions and stay inside
 	// its fence.
-	userShaped := kit.templatesDir != "" || chartDir != "" || kustomizeDir != ""
-	if problems := render.CheckObjects(out.Model, out.Objects, render.ObjectRules{AppKinds: render.AppKinds(env)}); len(problems) > 0 {
+	userShaped := kitOpts.templatesDir != "" || chartDir != "" || kustomizeDir != ""
+	if problems := fence.CheckObjects(out.Model, out.Objects, fence.ObjectRules{AppKinds: spec.AppKinds(env)}); len(problems) > 0 {
 		for _, p := range problems {
 			fmt.Fprintf(stderr, "  %s\n", p)
 		}
@@ -148,11 +154,11 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if previousMustMatch && previous == "" {
 		return usageError(stderr, "env", "--previous-must-match needs --previous")
 	}
-	if code := validateOutput(ctx, out.Objects, crdPaths, previous, previousMustMatch, kit.templatesDir != "" || chartDir != "" || kustomizeDir != "" || len(crdPaths) > 0, stderr); code != exitOK {
+	if code := validateOutput(ctx, out.Objects, crdPaths, previous, previousMustMatch, kitOpts.templatesDir != "" || chartDir != "" || kustomizeDir != "" || len(crdPaths) > 0, stderr); code != exitOK {
 		return code
 	}
 	if outDir != "" {
-		if err := render.WriteDir(outDir, out.Objects); err != nil {
+		if err := outputdir.WriteDir(outDir, out.Objects); err != nil {
 			fmt.Fprintf(stderr, "render env: --output-dir: %v\n", err)
 			return exitInvalid
 		}
@@ -192,20 +198,20 @@ func validateOutput(ctx context.Context, objs []*unstructured.Unstructured, crdP
 		return usageError(stderr, "env", "--previous: %v", err)
 	}
 	var old []*unstructured.Unstructured
-	fileOf := map[render.ObjectRef]string{}
+	fileOf := map[fence.ObjectRef]string{}
 	for _, s := range srcs {
 		o, err := validate.DecodeObjects(s.Name, s.Data)
 		if err != nil {
 			return usageError(stderr, "env", "--previous: %v", err)
 		}
 		for _, u := range o {
-			fileOf[render.RefOf(u)] = s.Name
+			fileOf[fence.RefOf(u)] = s.Name
 		}
 		old = append(old, o...)
 	}
 	matched := 0
 	for _, o := range objs {
-		if _, ok := fileOf[render.RefOf(o)]; ok {
+		if _, ok := fileOf[fence.RefOf(o)]; ok {
 			matched++
 		}
 	}
@@ -230,7 +236,7 @@ func validateOutput(ctx context.Context, objs []*unstructured.Unstructured, crdP
 	}
 	for _, p := range res.Problems {
 		line := p.String()
-		ref := render.ObjectRef{GroupKind: render.GroupKind{Group: schemaGroup(p.APIVersion), Kind: p.Kind}, Namespace: p.Namespace, Name: p.Name}
+		ref := fence.ObjectRef{GroupKind: spec.GroupKind{Group: schemaGroup(p.APIVersion), Kind: p.Kind}, Namespace: p.Namespace, Name: p.Name}
 		if f, ok := fileOf[ref]; ok {
 			line += " (previous: " + f + ")"
 		}
@@ -247,4 +253,16 @@ func schemaGroup(apiVersion string) string {
 		return ""
 	}
 	return group
+}
+
+// renderObjects runs the first stages of render.Render (check, plan, kit);
+// the commands run and report the app chart, the kustomization, the final
+// checks and the validation themselves, each with its own message and exit
+// code.
+func renderObjects(ctx context.Context, env *spec.PreviewEnvironment, pr int, opts render.Options) (*render.Output, error) {
+	r, err := render.NewRenderer(opts)
+	if err != nil {
+		return nil, err
+	}
+	return r.Objects(ctx, env, pr)
 }

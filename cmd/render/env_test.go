@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/manifest"
 )
 
 const specYAML = `apiVersion: prenv.dev/v1alpha1
@@ -73,7 +73,7 @@ func writeFile(t *testing.T, dir, name, data string) string {
 // objects parses the YAML stream render env printed.
 func objects(t *testing.T, stdout string) map[string]map[string]any {
 	t.Helper()
-	objs, err := render.ParseObjects([]byte(stdout))
+	objs, err := manifest.ParseObjects([]byte(stdout))
 	if err != nil {
 		t.Fatalf("output does not parse: %v\n%s", err, stdout)
 	}

@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/kit"
+	"prenv.dev/prenv/spec"
 	"prenv.dev/prenv/validate"
 )
 
@@ -58,7 +59,7 @@ func within(t *testing.T, f func() result) result {
 // validate: 2, unreadable input), never read without end or blocking.
 func TestFilesRefused(t *testing.T) {
 	dir := t.TempDir()
-	spec := filepath.Join("..", "..", "examples", "web", "prenv.yaml")
+	envSpec := filepath.Join("..", "..", "examples", "web", "prenv.yaml")
 	pipe := filepath.Join(dir, "pipe.yaml")
 	if err := syscall.Mkfifo(pipe, 0o644); err != nil {
 		t.Skip(err)
@@ -67,8 +68,8 @@ func TestFilesRefused(t *testing.T) {
 	if err := os.Symlink("/dev/zero", zero); err != nil {
 		t.Skip(err)
 	}
-	bigSpec := sparse(t, filepath.Join(dir, "big-spec.yaml"), render.MaxSpecSize+1)
-	bigValues := sparse(t, filepath.Join(dir, "big-values.yaml"), render.MaxValuesSize+1)
+	bigSpec := sparse(t, filepath.Join(dir, "big-spec.yaml"), spec.MaxSpecSize+1)
+	bigValues := sparse(t, filepath.Join(dir, "big-values.yaml"), kit.MaxValuesSize+1)
 	outside := writeFile(t, t.TempDir(), "secret.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: secret}\n")
 
 	templates := filepath.Join(dir, "templates")
@@ -106,15 +107,15 @@ func TestFilesRefused(t *testing.T) {
 		"spec links to /dev/zero":   {args: []string{"env", "-f", zero, "--pr", "1"}, code: exitInvalid, stderr: zero + ": not a regular file but a character device"},
 		"spec over the limit":       {args: []string{"env", "-f", bigSpec, "--pr", "1"}, code: exitInvalid, stderr: bigSpec + ": 1048577 bytes, over the limit of 1048576 bytes"},
 		"spec missing (usage)":      {args: []string{"env", "-f", filepath.Join(dir, "missing.yaml"), "--pr", "1"}, code: exitUsage, stderr: "no such file"},
-		"values is a named pipe":    {args: []string{"env", "-f", spec, "--pr", "1", "--chart", clock, "--values", pipe}, code: exitInvalid, stderr: "--values: " + pipe + ": not a regular file"},
-		"values over the limit":     {args: []string{"env", "-f", spec, "--pr", "1", "--chart", clock, "--values", bigValues}, code: exitInvalid, stderr: bigValues + ": 5242881 bytes, over the limit of 5242880 bytes"},
-		"template linked outside":   {args: []string{"env", "-f", spec, "--pr", "1", "--templates", templates}, code: exitInvalid, stderr: leak + ": symbolic link to the absolute path " + outside + "; only relative links that stay inside " + templates + " are followed"},
-		"chart linked outside":      {args: []string{"env", "-f", spec, "--pr", "1", "--chart", chart}, code: exitInvalid, stderr: chartLink + ": symbolic link to the absolute path " + outside + "; only relative links that stay inside " + chart + " are followed"},
-		"chart links allowed":       {args: []string{"env", "-f", spec, "--pr", "1", "--chart", chart, "--chart-allow-symlinks"}, code: exitOK, stdout: "kind: ConfigMap"},
-		"chart calls now":           {args: []string{"env", "-f", spec, "--pr", "1", "--chart", clock}, code: exitInvalid, stderr: "calls functions whose result changes from run to run: now at web/templates/cm.yaml:6:9, date at web/templates/cm.yaml:6:15"},
-		"chart now allowed":         {args: []string{"env", "-f", spec, "--pr", "1", "--chart", clock, "--chart-allow-nondeterministic"}, code: exitOK, stdout: "name: web-clock"},
-		"allow flags need --chart":  {args: []string{"env", "-f", spec, "--pr", "1", "--chart-allow-symlinks"}, code: exitUsage, stderr: "need --chart"},
-		"kustomize remote resource": {args: []string{"env", "-f", spec, "--pr", "1", "--kustomize", kust}, code: exitInvalid, stderr: `kustomization.yaml: resources[0]: Forbidden: "https://127.0.0.1:1/r.yaml" is a remote location`},
+		"values is a named pipe":    {args: []string{"env", "-f", envSpec, "--pr", "1", "--chart", clock, "--values", pipe}, code: exitInvalid, stderr: "--values: " + pipe + ": not a regular file"},
+		"values over the limit":     {args: []string{"env", "-f", envSpec, "--pr", "1", "--chart", clock, "--values", bigValues}, code: exitInvalid, stderr: bigValues + ": 5242881 bytes, over the limit of 5242880 bytes"},
+		"template linked outside":   {args: []string{"env", "-f", envSpec, "--pr", "1", "--templates", templates}, code: exitInvalid, stderr: leak + ": symbolic link to the absolute path " + outside + "; only relative links that stay inside " + templates + " are followed"},
+		"chart linked outside":      {args: []string{"env", "-f", envSpec, "--pr", "1", "--chart", chart}, code: exitInvalid, stderr: chartLink + ": symbolic link to the absolute path " + outside + "; only relative links that stay inside " + chart + " are followed"},
+		"chart links allowed":       {args: []string{"env", "-f", envSpec, "--pr", "1", "--chart", chart, "--chart-allow-symlinks"}, code: exitOK, stdout: "kind: ConfigMap"},
+		"chart calls now":           {args: []string{"env", "-f", envSpec, "--pr", "1", "--chart", clock}, code: exitInvalid, stderr: "calls functions whose result changes from run to run: now at web/templates/cm.yaml:6:9, date at web/templates/cm.yaml:6:15"},
+		"chart now allowed":         {args: []string{"env", "-f", envSpec, "--pr", "1", "--chart", clock, "--chart-allow-nondeterministic"}, code: exitOK, stdout: "name: web-clock"},
+		"allow flags need --chart":  {args: []string{"env", "-f", envSpec, "--pr", "1", "--chart-allow-symlinks"}, code: exitUsage, stderr: "need --chart"},
+		"kustomize remote resource": {args: []string{"env", "-f", envSpec, "--pr", "1", "--kustomize", kust}, code: exitInvalid, stderr: `kustomization.yaml: resources[0]: Forbidden: "https://127.0.0.1:1/r.yaml" is a remote location`},
 		"validate a named pipe":     {args: []string{"validate", pipe}, code: exitUsage, stderr: pipe + ": not a regular file"},
 		"validate a link outside":   {args: []string{"validate", manifests}, code: exitUsage, stderr: linked + ": symbolic link to the absolute path " + outside + "; only relative links that stay inside " + manifests + " are followed"},
 		"crds a named pipe":         {args: []string{"validate", "--crds", pipe, filepath.Join(manifests, "ok.yaml")}, code: exitUsage, stderr: "--crds: " + pipe + ": not a regular file"},
@@ -136,7 +137,7 @@ func TestFilesRefused(t *testing.T) {
 		})
 	}
 	t.Run("the linked chart file is in the output only when allowed", func(t *testing.T) {
-		r := runCLI(t, "", "env", "-f", spec, "--pr", "1", "--chart", chart, "--chart-allow-symlinks")
+		r := runCLI(t, "", "env", "-f", envSpec, "--pr", "1", "--chart", chart, "--chart-allow-symlinks")
 		if !strings.Contains(r.stdout, "name: secret") {
 			t.Errorf("stdout lacks the linked file's content:\n%s", r.stdout)
 		}

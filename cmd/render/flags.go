@@ -12,7 +12,9 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"prenv.dev/prenv/kit"
 	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 	"prenv.dev/prenv/templates"
 )
 
@@ -24,7 +26,7 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 func (l *listFlag) repeatable()        {}
 
 // overrideFlags collects --set and --set-string in command-line order.
-type overrideFlags struct{ list []render.Override }
+type overrideFlags struct{ list []spec.Override }
 
 type overrideFlag struct {
 	o      *overrideFlags
@@ -33,7 +35,7 @@ type overrideFlag struct {
 
 func (f overrideFlag) String() string { return "" }
 func (f overrideFlag) Set(v string) error {
-	f.o.list = append(f.o.list, render.Override{Expr: v, String: f.string})
+	f.o.list = append(f.o.list, spec.Override{Expr: v, String: f.string})
 	return nil
 }
 func (f overrideFlag) repeatable() {}
@@ -102,7 +104,7 @@ func splitAssignments(expr string) []string {
 type repeatableValue interface{ repeatable() }
 
 // prRule is what a pull-request number must be, wherever one is read.
-var prRule = fmt.Sprintf("a whole number from 1 to %d, without sign or leading zero", render.MaxPR)
+var prRule = fmt.Sprintf("a whole number from 1 to %d, without sign or leading zero", spec.MaxPR)
 
 // prValue is a --pr flag: a pull-request number, checked when it is
 // parsed, so that every bad value is the same usage error naming the flag.
@@ -117,7 +119,7 @@ func (p *prValue) String() string {
 
 func (p *prValue) Set(s string) error {
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > render.MaxPR || strconv.Itoa(n) != s {
+	if err != nil || n < 1 || n > spec.MaxPR || strconv.Itoa(n) != s {
 		return fmt.Errorf("not a pull-request number (%s)", prRule)
 	}
 	p.n = n
@@ -305,12 +307,12 @@ func parseNoArgs(fs *flag.FlagSet, args []string, stderr io.Writer) (int, bool) 
 }
 
 // readInput reads the spec: a file, or standard input for "-", at most
-// render.MaxSpecSize bytes, and only a regular file.
+// spec.MaxSpecSize bytes, and only a regular file.
 func readInput(name string, stdin io.Reader) ([]byte, error) {
 	if name == "-" {
-		return render.ReadAll(stdin, "<stdin>", render.MaxSpecSize)
+		return spec.ReadAll(stdin, "<stdin>", spec.MaxSpecSize)
 	}
-	return render.ReadFile(name, render.MaxSpecSize)
+	return spec.ReadFile(name, spec.MaxSpecSize)
 }
 
 // fileRefused reports whether err refuses a file for what a pull request
@@ -318,9 +320,9 @@ func readInput(name string, stdin io.Reader) ([]byte, error) {
 // exit 1, where a path that does not exist is a usage error.
 func fileRefused(err error) bool {
 	var (
-		tl *render.FileTooLargeError
-		nr *render.NotRegularFileError
-		lo *render.LinkOutsideError
+		tl *spec.FileTooLargeError
+		nr *spec.NotRegularFileError
+		lo *spec.LinkOutsideError
 	)
 	return errors.As(err, &tl) || errors.As(err, &nr) || errors.As(err, &lo)
 }
@@ -364,9 +366,9 @@ func (k *kitFlags) options(cmd string, stderr io.Writer) (opts render.Options, d
 
 // openTemplates opens a --templates folder for cmd: confined to the folder
 // (a symbolic link that leaves it is refused) and bounded
-// (render.MaxTemplateSize per file).
-func openTemplates(cmd, dir string, stderr io.Writer) (render.DirFS, int) {
-	fsys, err := render.OpenDirFS(dir, render.MaxTemplateSize)
+// (kit.MaxTemplateSize per file).
+func openTemplates(cmd, dir string, stderr io.Writer) (spec.DirFS, int) {
+	fsys, err := spec.OpenDirFS(dir, kit.MaxTemplateSize)
 	if err != nil {
 		fmt.Fprintf(stderr, "render %s: --templates %s: not a readable folder\n", cmd, dir)
 		return nil, exitUsage
@@ -401,7 +403,7 @@ func warnExtraTemplates(cmd, dir string, fsys, kit fs.FS, stderr io.Writer) {
 
 // loadSpec reads and decodes the spec named by -f, applying overrides. It
 // prints what went wrong and returns the exit code when it fails.
-func loadSpec(file string, overrides []render.Override, stdin io.Reader, stderr io.Writer) (*render.PreviewEnvironment, int) {
+func loadSpec(file string, overrides []spec.Override, stdin io.Reader, stderr io.Writer) (*spec.PreviewEnvironment, int) {
 	if file == "" {
 		fmt.Fprintln(stderr, "render: -f FILE is required (the prenv.yaml spec, or - for standard input)")
 		return nil, exitUsage
@@ -414,7 +416,7 @@ func loadSpec(file string, overrides []render.Override, stdin io.Reader, stderr 
 		}
 		return nil, exitUsage
 	}
-	env, err := render.Load(data, overrides...)
+	env, err := spec.Load(data, overrides...)
 	if err != nil {
 		return nil, reportError(stderr, file, err)
 	}
@@ -424,7 +426,7 @@ func loadSpec(file string, overrides []render.Override, stdin io.Reader, stderr 
 // reportError prints err for a user and returns its exit code: 1 for an
 // invalid spec, 3 for anything else (a bug).
 func reportError(stderr io.Writer, file string, err error) int {
-	var inv *render.InvalidError
+	var inv *spec.InvalidError
 	if errors.As(err, &inv) {
 		fmt.Fprintf(stderr, "%s: invalid spec, %d problem(s):\n", file, len(inv.Errs))
 		for _, e := range inv.Errs {

@@ -15,7 +15,7 @@ import (
 	"prenv.dev/prenv/leftovers"
 	"prenv.dev/prenv/leftovers/awsapi"
 	"prenv.dev/prenv/leftovers/kube"
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 )
 
 // Exit codes of render leftovers beyond the common ones.
@@ -128,7 +128,7 @@ func runLeftovers(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	rep := &leftovers.Report{Leftovers: []leftovers.Leftover{}, Checked: map[leftovers.Source]int{}, Skipped: []string{}}
 	if opts.Cluster != nil || opts.AWS != nil || opts.TreeDir != "" {
 		r, err := leftovers.Find(ctx, opts)
-		var inv *render.InvalidError
+		var inv *spec.InvalidError
 		switch {
 		case errors.As(err, &inv):
 			for _, e := range inv.Errs {

@@ -15,7 +15,7 @@ import (
 	"prenv.dev/prenv/internal/fakeaws"
 	"prenv.dev/prenv/internal/iamactions"
 	"prenv.dev/prenv/leftovers"
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 )
 
 const leftoversWorkerSpec = "../../examples/worker/prenv.yaml"
@@ -259,12 +259,12 @@ func TestLeftoversCronJobExample(t *testing.T) {
 		case "ClusterRole":
 			rules = o["rules"].([]any)
 		case "ConfigMap":
-			spec := o["data"].(map[string]any)["prenv.yaml"].(string)
-			env, err := render.Load([]byte(spec))
+			envSpec := o["data"].(map[string]any)["prenv.yaml"].(string)
+			env, err := spec.Load([]byte(envSpec))
 			if err != nil {
 				t.Fatalf("the CronJob's spec: %v", err)
 			}
-			if errs := render.Check(env); len(errs) > 0 {
+			if errs := spec.Check(env); len(errs) > 0 {
 				t.Errorf("the CronJob's spec: %v", errs)
 			}
 		}

@@ -39,7 +39,7 @@ func failureOutputs(t *testing.T) map[string]string {
 		outs[name] = r.stdout + r.stderr
 	}
 	prHeader := regexp.MustCompile(`(?m)^# pr: (\S+)$`)
-	specs, _ := filepath.Glob(filepath.Join(repoRoot, "render", "testdata", "invalid", "*.yaml"))
+	specs, _ := filepath.Glob(filepath.Join(repoRoot, "spec", "testdata", "invalid", "*.yaml"))
 	manifests, _ := filepath.Glob(filepath.Join(repoRoot, "validate", "testdata", "invalid", "*.yaml"))
 	if len(specs) < 50 || len(manifests) < 20 {
 		t.Fatalf("corpora not found: %d specs, %d manifests", len(specs), len(manifests))

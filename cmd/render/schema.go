@@ -4,7 +4,7 @@ import (
 	"context"
 	"io"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec/schema"
 )
 
 func runSchema(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -12,7 +12,7 @@ func runSchema(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if code, ok := parseNoArgs(fs, args, stderr); !ok {
 		return code
 	}
-	b, err := render.JSONSchema()
+	b, err := schema.JSONSchema()
 	if err != nil {
 		return reportError(stderr, "schema", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 	"prenv.dev/prenv/validate"
 )
 
@@ -198,9 +199,9 @@ func readPRInput(cmd, flagName, name string, stdin io.Reader, stderr io.Writer) 
 	var data []byte
 	var err error
 	if name == "-" {
-		data, err = render.ReadAll(stdin, "<stdin>", maxPRListSize)
+		data, err = spec.ReadAll(stdin, "<stdin>", maxPRListSize)
 	} else {
-		data, err = render.ReadFile(name, maxPRListSize)
+		data, err = spec.ReadFile(name, maxPRListSize)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "render %s: %s: %v\n", cmd, flagName, err)
@@ -213,10 +214,10 @@ func readPRInput(cmd, flagName, name string, stdin io.Reader, stderr io.Writer) 
 }
 
 // parsePR parses one pull-request number: decimal digits without sign or
-// leading zero, between 1 and render.MaxPR.
+// leading zero, between 1 and spec.MaxPR.
 func parsePR(s string) (int, error) {
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > render.MaxPR || strconv.Itoa(n) != s {
+	if err != nil || n < 1 || n > spec.MaxPR || strconv.Itoa(n) != s {
 		return 0, fmt.Errorf("%q is not a pull-request number (%s)", s, prRule)
 	}
 	return n, nil
@@ -369,8 +370,8 @@ type specDoc struct {
 // */prenv.yaml, read without leaving it). Every spec that fails is
 // reported before it returns, for the command cmd; the exit code is the
 // worst one.
-func loadSyncSpecs(cmd string, args []string, overrides []render.Override, stdin io.Reader, stderr io.Writer) ([]*render.PreviewEnvironment, int) {
-	var specs []*render.PreviewEnvironment
+func loadSyncSpecs(cmd string, args []string, overrides []spec.Override, stdin io.Reader, stderr io.Writer) ([]*spec.PreviewEnvironment, int) {
+	var specs []*spec.PreviewEnvironment
 	code := exitOK
 	worst := func(c int) {
 		if c == exitUsage || code == exitOK {
@@ -402,7 +403,7 @@ func loadSyncSpecs(cmd string, args []string, overrides []render.Override, stdin
 			docs = []specDoc{{a, data}}
 		}
 		for _, d := range docs {
-			env, err := render.Load(d.data, overrides...)
+			env, err := spec.Load(d.data, overrides...)
 			if err != nil {
 				worst(reportError(stderr, d.name, err))
 				continue
@@ -417,7 +418,7 @@ func loadSyncSpecs(cmd string, args []string, overrides []render.Override, stdin
 // order, confined to dir and bounded; a file that cannot be read is passed
 // to failed. It returns nil when dir has no spec.
 func readSpecFolder(dir string, failed func(name string, err error)) []specDoc {
-	fsys, err := render.OpenDirFS(dir, render.MaxSpecSize)
+	fsys, err := spec.OpenDirFS(dir, spec.MaxSpecSize)
 	if err != nil {
 		failed("-f "+dir, err)
 		return []specDoc{}
@@ -450,7 +451,7 @@ func readSpecFolder(dir string, failed func(name string, err error)) []specDoc {
 // unless --templates or --crds shaped the checks).
 func reportSyncError(stderr io.Writer, outDir string, err error, userShaped bool) int {
 	var se *render.SyncError
-	var inv *render.InvalidError
+	var inv *spec.InvalidError
 	switch {
 	case errors.As(err, &se):
 		code := exitInvalid

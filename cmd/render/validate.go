@@ -14,7 +14,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 	"prenv.dev/prenv/validate"
 )
 
@@ -111,7 +111,7 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	for _, p := range olds {
 		var objs []*unstructured.Unstructured
 		if p == "-" {
-			data, err := render.ReadAll(stdin, "<stdin>", validate.MaxFileSize)
+			data, err := spec.ReadAll(stdin, "<stdin>", validate.MaxFileSize)
 			if err != nil {
 				return fail("--old -: %v", err)
 			}
@@ -133,7 +133,7 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	var inputs []validate.Source
 	for _, f := range files {
 		if f == "-" {
-			data, err := render.ReadAll(stdin, "<stdin>", validate.MaxFileSize)
+			data, err := spec.ReadAll(stdin, "<stdin>", validate.MaxFileSize)
 			if err != nil {
 				return fail("reading standard input: %v", err)
 			}

@@ -10,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"prenv.dev/prenv/e2e/internal/cluster"
+	"prenv.dev/prenv/kit"
+	"prenv.dev/prenv/manifest"
 	"prenv.dev/prenv/render"
 )
 
@@ -62,17 +64,17 @@ func renderVariant(t *testing.T, example string, pr int, v variant, overlayDir s
 		if err != nil {
 			t.Fatal(err)
 		}
-		app, err := render.RenderChart(ctx, out.Model, render.ChartOptions{
+		app, err := kit.RenderChart(ctx, out.Model, kit.ChartOptions{
 			Dir: filepath.Join(root, "charts", "preview-app"), Values: [][]byte{values},
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		objs = append(objs, app...)
-		render.SortObjects(objs)
+		manifest.SortObjects(objs)
 	}
 	if v.kustomize {
-		objs, err = render.Kustomize(ctx, overlayDir, objs)
+		objs, err = kit.Kustomize(ctx, overlayDir, objs)
 		if err != nil {
 			t.Fatal(err)
 		}

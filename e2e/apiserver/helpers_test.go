@@ -15,7 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"prenv.dev/prenv/e2e/internal/cluster"
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/manifest"
+	"prenv.dev/prenv/spec"
 	"prenv.dev/prenv/validate"
 )
 
@@ -56,13 +57,13 @@ func validator(t testing.TB) *validate.Validator {
 
 // loadSpec reads examples/<name>/prenv.yaml with overrides, as
 // `render env -f ... --set ...` does.
-func loadSpec(t testing.TB, example string, overrides ...render.Override) *render.PreviewEnvironment {
+func loadSpec(t testing.TB, example string, overrides ...spec.Override) *spec.PreviewEnvironment {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(repoRoot(t), "examples", example, "prenv.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, err := render.Load(data, overrides...)
+	spec, err := spec.Load(data, overrides...)
 	if err != nil {
 		t.Fatalf("%s: %v", example, err)
 	}
@@ -73,7 +74,7 @@ func loadSpec(t testing.TB, example string, overrides ...render.Override) *rende
 // user applies.
 func printed(t testing.TB, objs []*unstructured.Unstructured) []*unstructured.Unstructured {
 	t.Helper()
-	y, err := render.Marshal(objs)
+	y, err := manifest.Marshal(objs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"prenv.dev/prenv/leftovers"
 	"prenv.dev/prenv/leftovers/kube"
 	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 	"prenv.dev/prenv/validate"
 )
 
@@ -27,9 +28,9 @@ const leftoverPRs = 6
 // leftoverSpecs are the web and worker examples under their own prefix and
 // app names, so that what other tests of this binary leave on the server
 // (envs of the examples' own apps) is neither theirs nor counted.
-func leftoverSpecs(t *testing.T) []*render.PreviewEnvironment {
+func leftoverSpecs(t *testing.T) []*spec.PreviewEnvironment {
 	t.Helper()
-	var specs []*render.PreviewEnvironment
+	var specs []*spec.PreviewEnvironment
 	for _, ex := range []string{"web", "worker"} {
 		s := loadSpec(t, ex)
 		s.Metadata.Name = "lo" + ex
@@ -167,7 +168,7 @@ func TestSyncThenLeftovers(t *testing.T) {
 	// What leftovers must report: every applied Namespace, ACK object and
 	// Application of a closed PR.
 	closed := func(o *unstructured.Unstructured) bool {
-		return !slices.Contains(open, atoi(o.GetLabels()[render.LabelPR]))
+		return !slices.Contains(open, atoi(o.GetLabels()[spec.LabelPR]))
 	}
 	var want, closedNamespaces []string
 	var closedApps []*unstructured.Unstructured
@@ -271,8 +272,8 @@ func TestSyncThenLeftovers(t *testing.T) {
 func TestLeftoversTTL(t *testing.T) {
 	cl := client(t)
 	ctx := context.Background()
-	spec := leftoverSpecs(t)[0]
-	out, err := renderEnvFor(ctx, spec, 7)
+	envSpec := leftoverSpecs(t)[0]
+	out, err := renderEnvFor(ctx, envSpec, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +319,7 @@ func TestLeftoversTTL(t *testing.T) {
 	sortLines(wantExpired)
 	kc := leftoverFinder(t)
 	expiry := created.Add(90 * time.Minute)
-	opts := leftovers.Options{Specs: []*render.PreviewEnvironment{spec}, OpenPRs: []int{7}, Cluster: kc}
+	opts := leftovers.Options{Specs: []*spec.PreviewEnvironment{envSpec}, OpenPRs: []int{7}, Cluster: kc}
 	opts.Now = expiry
 	if got := find(t, opts); len(got) != 0 {
 		t.Errorf("at the expiry instant: %v, want none", got)
@@ -335,7 +336,7 @@ func TestLeftoversTTL(t *testing.T) {
 }
 
 // renderEnvFor renders one env with the embedded kit.
-func renderEnvFor(ctx context.Context, spec *render.PreviewEnvironment, pr int) (*render.Output, error) {
+func renderEnvFor(ctx context.Context, spec *spec.PreviewEnvironment, pr int) (*render.Output, error) {
 	r, err := render.NewRenderer(render.Options{})
 	if err != nil {
 		return nil, err

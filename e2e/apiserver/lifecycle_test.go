@@ -13,6 +13,7 @@ import (
 
 	"prenv.dev/prenv/e2e/internal/cluster"
 	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 )
 
 // prsPerApp is the number of pull requests opened for each app.
@@ -69,14 +70,14 @@ var lifecycleApps = []lifecycleApp{
 var (
 	// allowedChange retags every AWS resource and changes a queue
 	// attribute: both may change on a live resource.
-	allowedChange = []render.Override{
+	allowedChange = []spec.Override{
 		{Expr: "spec.tags.stage=updated"},
 		{Expr: "spec.sqs.queues[0].visibilityTimeoutSeconds=60"},
 	}
 	// forbiddenChange renames the first table's hash key: a key schema is
 	// fixed when the table is created (the CRD's transition rule
 	// self == oldSelf, and DynamoDB's own rule).
-	forbiddenChange = []render.Override{
+	forbiddenChange = []spec.Override{
 		{Expr: "spec.dynamodb.tables[0].attributes[0].name=pk"},
 		{Expr: "spec.dynamodb.tables[0].hashKey=pk"},
 	}
@@ -111,7 +112,7 @@ func TestPRLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	renderEnv := func(t *testing.T, app string, pr int, overrides ...render.Override) []*unstructured.Unstructured {
+	renderEnv := func(t *testing.T, app string, pr int, overrides ...spec.Override) []*unstructured.Unstructured {
 		t.Helper()
 		out, err := renderer.Render(ctx, loadSpec(t, app, overrides...), pr)
 		if err != nil {

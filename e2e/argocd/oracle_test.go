@@ -27,7 +27,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"prenv.dev/prenv/argocd"
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/awsrules"
+	"prenv.dev/prenv/spec"
 )
 
 // oracleVersion is the Argo CD release the oracle must be built from
@@ -339,7 +340,7 @@ func runOracle(t *testing.T, oracle string, stream []byte, api string) map[strin
 }
 
 // loadSpec reads a spec, applies edit to its decoded form and loads it.
-func loadSpec(t *testing.T, file string, edit func(map[string]any)) *render.PreviewEnvironment {
+func loadSpec(t *testing.T, file string, edit func(map[string]any)) *spec.PreviewEnvironment {
 	t.Helper()
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -355,7 +356,7 @@ func loadSpec(t *testing.T, file string, edit func(map[string]any)) *render.Prev
 			t.Fatal(err)
 		}
 	}
-	env, err := render.Load(data)
+	env, err := spec.Load(data)
 	if err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
@@ -396,8 +397,8 @@ func without(list []int, n int) []int {
 	return slices.DeleteFunc(slices.Clone(list), func(x int) bool { return x == n })
 }
 
-func envName(env *render.PreviewEnvironment, n int) string {
-	return render.EnvName(env.Spec.Prefix, n, env.Metadata.Name)
+func envName(env *spec.PreviewEnvironment, n int) string {
+	return awsrules.EnvName(env.Spec.Prefix, n, env.Metadata.Name)
 }
 
 // pullRequest is the fixture as render apps takes it (--pr, --branch,

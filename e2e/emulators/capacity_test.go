@@ -10,6 +10,7 @@ import (
 
 	"prenv.dev/prenv/e2e/emulators"
 	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 )
 
 // TestCapacityEdges puts a table's provisioned capacity at the edges of
@@ -22,23 +23,23 @@ func TestCapacityEdges(t *testing.T) {
 	ctx := context.Background()
 	for i, c := range []int64{1, 40000, 1_000_000_000_000, 1_000_000_000_001, 1<<53 + 1, math.MaxInt64} {
 		t.Run(fmt.Sprint(c), func(t *testing.T) {
-			env := &render.PreviewEnvironment{
-				APIVersion: render.APIVersion,
-				Kind:       render.Kind,
-				Metadata:   render.Metadata{Name: "web"},
-				Spec: render.Spec{
+			env := &spec.PreviewEnvironment{
+				APIVersion: spec.APIVersion,
+				Kind:       spec.Kind,
+				Metadata:   spec.Metadata{Name: "web"},
+				Spec: spec.Spec{
 					Prefix: "e2e",
-					AWS:    render.AWS{AccountID: "123456789012", Region: "eu-west-1", OIDCProviderURL: "oidc.eks.eu-west-1.amazonaws.com/id/X"},
-					DynamoDB: &render.DynamoDB{Tables: []render.Table{{
+					AWS:    spec.AWS{AccountID: "123456789012", Region: "eu-west-1", OIDCProviderURL: "oidc.eks.eu-west-1.amazonaws.com/id/X"},
+					DynamoDB: &spec.DynamoDB{Tables: []spec.Table{{
 						Name:        "t",
-						Attributes:  []render.Attribute{{Name: "pk", Type: "S"}},
+						Attributes:  []spec.Attribute{{Name: "pk", Type: "S"}},
 						HashKey:     "pk",
 						BillingMode: "PROVISIONED",
-						Capacity:    &render.Capacity{Read: c, Write: 1},
+						Capacity:    &spec.Capacity{Read: c, Write: 1},
 					}}},
 				},
 			}
-			if errs := render.Check(env); len(errs) > 0 {
+			if errs := spec.Check(env); len(errs) > 0 {
 				t.Logf("prenv refuses: %v", errs.ToAggregate())
 				return
 			}

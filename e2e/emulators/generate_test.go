@@ -8,8 +8,9 @@ import (
 	"slices"
 	"strings"
 
+	"prenv.dev/prenv/awsrules"
 	"prenv.dev/prenv/e2e/emulators"
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 )
 
 // gen draws random specs. A clean spec (about half of them) varies only
@@ -43,17 +44,17 @@ func (g gen) partition() (string, string) {
 	}
 }
 
-func (g gen) spec() *render.PreviewEnvironment {
+func (g gen) spec() *spec.PreviewEnvironment {
 	g.noisy = g.chance(0.5)
 	part, region := g.partition()
-	env := &render.PreviewEnvironment{
-		APIVersion: render.APIVersion,
-		Kind:       render.Kind,
-		Metadata:   render.Metadata{Name: pick(g, "web", "api", "shop-api", "w", "order-service")},
-		Spec: render.Spec{
+	env := &spec.PreviewEnvironment{
+		APIVersion: spec.APIVersion,
+		Kind:       spec.Kind,
+		Metadata:   spec.Metadata{Name: pick(g, "web", "api", "shop-api", "w", "order-service")},
+		Spec: spec.Spec{
 			Prefix: pick(g, "e2e", "pr", "review-app"),
-			AWS: render.AWS{
-				AccountID:       render.AccountID(fmt.Sprintf("%012d", g.r.Int64N(1e12))),
+			AWS: spec.AWS{
+				AccountID:       spec.AccountID(fmt.Sprintf("%012d", g.r.Int64N(1e12))),
 				Region:          region,
 				Partition:       part,
 				OIDCProviderURL: pick(g, "https://", "") + "oidc.eks." + region + ".amazonaws.com/id/" + fmt.Sprintf("%032X", g.r.Uint64()),
@@ -61,20 +62,20 @@ func (g gen) spec() *render.PreviewEnvironment {
 		},
 	}
 	if g.chance(0.3) {
-		env.Spec.ServiceAccount = &render.ServiceAccount{Name: pick(g, "app", "web-api", "a.b")}
+		env.Spec.ServiceAccount = &spec.ServiceAccount{Name: pick(g, "app", "web-api", "a.b")}
 	}
 	if n := g.r.IntN(4); n > 0 {
-		env.Spec.DynamoDB = &render.DynamoDB{}
+		env.Spec.DynamoDB = &spec.DynamoDB{}
 		for j := range n {
 			env.Spec.DynamoDB.Tables = append(env.Spec.DynamoDB.Tables, g.table(j))
 		}
 	}
 	if n := g.r.IntN(3); n > 0 {
-		env.Spec.SQS = &render.SQS{}
+		env.Spec.SQS = &spec.SQS{}
 		for j := range n {
-			q := render.Queue{Name: fmt.Sprintf("q%d", j), FIFO: g.chance(0.3), Access: pick(g, "", "consume", "produce", "both")}
+			q := spec.Queue{Name: fmt.Sprintf("q%d", j), FIFO: g.chance(0.3), Access: pick(g, "", "consume", "produce", "both")}
 			if g.chance(0.5) {
-				q.DeadLetter = &render.DeadLetter{MaxReceiveCount: 1 + g.r.Int64N(10)}
+				q.DeadLetter = &spec.DeadLetter{MaxReceiveCount: 1 + g.r.Int64N(10)}
 			}
 			env.Spec.SQS.Queues = append(env.Spec.SQS.Queues, q)
 		}
@@ -106,7 +107,7 @@ func (g gen) keyAttr(not ...string) string {
 // CreateTable rules are tested against DynamoDB: "Given value ... for
 // ReadCapacityUnits is out of bounds"); accounts have lower, adjustable
 // quotas, which are not validation.
-func (g gen) capacity() *render.Capacity {
+func (g gen) capacity() *spec.Capacity {
 	v := func() int64 {
 		switch {
 		case g.bad(0.05):
@@ -119,7 +120,7 @@ func (g gen) capacity() *render.Capacity {
 			return 1 + g.r.Int64N(100)
 		}
 	}
-	return &render.Capacity{Read: v(), Write: v()}
+	return &spec.Capacity{Read: v(), Write: v()}
 }
 
 func (g gen) indexName(k int, local bool) string {
@@ -135,8 +136,8 @@ func (g gen) indexName(k int, local bool) string {
 	return fmt.Sprintf("byGlobal%d", k)
 }
 
-func (g gen) index(k int, local bool, t *render.Table, mode string) render.Index {
-	ix := render.Index{Name: g.indexName(k, local), HashKey: g.keyAttr()}
+func (g gen) index(k int, local bool, t *spec.Table, mode string) spec.Index {
+	ix := spec.Index{Name: g.indexName(k, local), HashKey: g.keyAttr()}
 	if local {
 		if !g.bad(0.1) {
 			ix.HashKey = t.HashKey
@@ -173,8 +174,8 @@ func (g gen) index(k int, local bool, t *render.Table, mode string) render.Index
 	return ix
 }
 
-func (g gen) table(j int) render.Table {
-	t := render.Table{Name: fmt.Sprintf("t%d", j), HashKey: g.keyAttr()}
+func (g gen) table(j int) spec.Table {
+	t := spec.Table{Name: fmt.Sprintf("t%d", j), HashKey: g.keyAttr()}
 	if g.bad(0.15) {
 		t.Name = pick(g, "Orders", "a--b", "t0", strings.Repeat("t", 41))
 	}
@@ -185,7 +186,7 @@ func (g gen) table(j int) render.Table {
 	if g.bad(0.04) {
 		t.BillingMode = "ON_DEMAND"
 	}
-	mode := cmpOr(t.BillingMode, render.DefaultBillingMode)
+	mode := cmpOr(t.BillingMode, spec.DefaultBillingMode)
 	if (mode == "PROVISIONED" && !g.bad(0.1)) || (mode != "PROVISIONED" && g.bad(0.1)) {
 		t.Capacity = g.capacity()
 	}
@@ -225,20 +226,20 @@ func (g gen) table(j int) render.Table {
 		use(ix.RangeKey)
 	}
 	for _, n := range names {
-		t.Attributes = append(t.Attributes, render.Attribute{Name: n, Type: types[n]})
+		t.Attributes = append(t.Attributes, spec.Attribute{Name: n, Type: types[n]})
 	}
 	if g.bad(0.3) {
 		switch g.r.IntN(5) {
 		case 0:
 			t.Attributes = t.Attributes[:len(t.Attributes)-1]
 		case 1:
-			t.Attributes = append(t.Attributes, render.Attribute{Name: "extra", Type: "S"})
+			t.Attributes = append(t.Attributes, spec.Attribute{Name: "extra", Type: "S"})
 		case 2:
-			t.Attributes = append(t.Attributes, render.Attribute{Name: t.HashKey, Type: pick(g, "S", "N")})
+			t.Attributes = append(t.Attributes, spec.Attribute{Name: t.HashKey, Type: pick(g, "S", "N")})
 		case 3:
 			t.Attributes[0].Type = pick(g, "X", "BOOL", "s")
 		case 4:
-			t.Attributes = append(t.Attributes, render.Attribute{Name: "", Type: "S"})
+			t.Attributes = append(t.Attributes, spec.Attribute{Name: "", Type: "S"})
 		}
 	}
 	t.Stream = pick(g, "", "", "", "NEW_IMAGE", "KEYS_ONLY", "NEW_AND_OLD_IMAGES", "OLD_IMAGE")
@@ -254,9 +255,9 @@ func (g gen) table(j int) render.Table {
 	return t
 }
 
-func (g gen) iam(part, region string) *render.IAM {
-	p := cmpOr(part, render.DefaultPartition)
-	iam := &render.IAM{}
+func (g gen) iam(part, region string) *spec.IAM {
+	p := cmpOr(part, spec.DefaultPartition)
+	iam := &spec.IAM{}
 	if g.chance(0.2) {
 		iam.ManagedPolicyARNs = []string{"arn:" + p + ":iam::aws:policy/ReadOnlyAccess"}
 		if g.bad(0.3) {
@@ -279,7 +280,7 @@ func (g gen) iam(part, region string) *render.IAM {
 		"ArnLike": {"arn:" + p + ":iam::123456789012:role/*"}, "DateGreaterThan": {"2030-01-01T00:00:00Z", "2030-01-31"},
 	}
 	for k := range g.r.IntN(3) {
-		st := render.Statement{Sid: pick(g, "", fmt.Sprintf("Extra%d", k)), Effect: pick(g, "Allow", "Allow", "Deny")}
+		st := spec.Statement{Sid: pick(g, "", fmt.Sprintf("Extra%d", k)), Effect: pick(g, "Allow", "Allow", "Deny")}
 		if g.bad(0.1) {
 			st.Sid = pick(g, "bad-sid", "TableT0", "Extra0")
 		}
@@ -310,7 +311,7 @@ func (g gen) iam(part, region string) *render.IAM {
 				op = pick(g, "StringEqualz", "ForAnyValue:Foo", "stringequals")
 			}
 			key := pick(g, "aws:RequestedRegion", "aws:PrincipalTag/team", "s3:prefix", "aws:SecureTransport", "aws:CurrentTime")
-			st.Conditions = map[string]map[string]render.StringList{op: {key: vals}}
+			st.Conditions = map[string]map[string]spec.StringList{op: {key: vals}}
 		}
 		iam.Statements = append(iam.Statements, st)
 	}
@@ -329,7 +330,7 @@ func cmpOr(s, def string) string {
 // templates and the ACK controller together would build it. It lets specs
 // that prenv refuses be put to dynalite too; for specs prenv accepts, the
 // property test checks that it equals the request of the rendered Table.
-func specRequest(envName string, t render.Table) *emulators.CreateTableInput {
+func specRequest(envName string, t spec.Table) *emulators.CreateTableInput {
 	keys := func(hash, rng string) []emulators.KeySchemaElement {
 		ks := []emulators.KeySchemaElement{key(hash, "HASH")}
 		if rng != "" {
@@ -337,22 +338,22 @@ func specRequest(envName string, t render.Table) *emulators.CreateTableInput {
 		}
 		return ks
 	}
-	throughput := func(c *render.Capacity) *emulators.ProvisionedThroughput {
+	throughput := func(c *spec.Capacity) *emulators.ProvisionedThroughput {
 		if c == nil {
 			return nil
 		}
 		return capacity(c.Read, c.Write)
 	}
-	projection := func(ix render.Index) *emulators.Projection {
+	projection := func(ix spec.Index) *emulators.Projection {
 		p := &emulators.Projection{ProjectionType: ptr(cmpOr(ix.Projection, "ALL"))}
 		if len(ix.NonKeyAttributes) > 0 {
 			p.NonKeyAttributes = slices.Clone(ix.NonKeyAttributes)
 		}
 		return p
 	}
-	mode := cmpOr(t.BillingMode, render.DefaultBillingMode)
+	mode := cmpOr(t.BillingMode, spec.DefaultBillingMode)
 	in := &emulators.CreateTableInput{
-		TableName:             render.TableName(envName, t.Name),
+		TableName:             awsrules.TableName(envName, t.Name),
 		AttributeDefinitions:  []emulators.AttributeDefinition{},
 		KeySchema:             keys(t.HashKey, t.RangeKey),
 		BillingMode:           ptr(mode),

@@ -6,12 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"prenv.dev/prenv/e2e/emulators"
 	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 )
 
 // repoRoot is the repository's root: the folder two levels up that holds
@@ -22,8 +24,9 @@ func repoRoot(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(root, "render", "check.go")); err != nil {
-		t.Fatalf("the repository root is not two levels up: %v", err)
+	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil || !strings.HasPrefix(string(mod), "module prenv.dev/prenv\n") {
+		t.Fatalf("the repository root is not two levels up: no go.mod of prenv.dev/prenv there (%v)", err)
 	}
 	return root
 }
@@ -57,7 +60,7 @@ func dynalite(t testing.TB) *emulators.Dynalite {
 // example is one spec of the repository, rendered.
 type example struct {
 	name string
-	env  *render.PreviewEnvironment
+	env  *spec.PreviewEnvironment
 	objs []*unstructured.Unstructured
 }
 
@@ -87,7 +90,7 @@ func examples(t testing.TB) []example {
 		if err != nil {
 			t.Fatal(err)
 		}
-		env, err := render.Load(data)
+		env, err := spec.Load(data)
 		if err != nil {
 			t.Fatalf("%s: %v", rel, err)
 		}

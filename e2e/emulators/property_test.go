@@ -18,8 +18,10 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"prenv.dev/prenv/awsrules"
 	"prenv.dev/prenv/e2e/emulators"
 	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/prenv-stricter.txt from this run")
@@ -102,19 +104,19 @@ func TestGeneratedSpecs(t *testing.T) {
 	)
 	for i := range propertyCases {
 		pr := 1000 + i
-		spec := g.spec()
-		js, err := json.Marshal(spec)
+		envSpec := g.spec()
+		js, err := json.Marshal(envSpec)
 		if err != nil {
 			t.Fatal(err)
 		}
 		input := string(js)
-		env, err := render.Load(js)
+		env, err := spec.Load(js)
 		if err != nil {
 			t.Fatalf("case %d: Load refused a spec encoded from the spec's own types: %v\n%s", i, err, input)
 		}
-		errs := render.Check(env)
-		envName := render.EnvName(env.Spec.Prefix, pr, env.Metadata.Name)
-		var specTables []render.Table
+		errs := spec.Check(env)
+		envName := awsrules.EnvName(env.Spec.Prefix, pr, env.Metadata.Name)
+		var specTables []spec.Table
 		if env.Spec.DynamoDB != nil {
 			specTables = env.Spec.DynamoDB.Tables
 		}
@@ -123,7 +125,7 @@ func TestGeneratedSpecs(t *testing.T) {
 			accepted++
 			out, err := renderer.Render(ctx, env, pr)
 			if err != nil {
-				var ie *render.InvalidError
+				var ie *spec.InvalidError
 				if errors.As(err, &ie) {
 					t.Errorf("case %d: render.Check accepts the spec but Render refuses it: %v\n%s", i, err, input)
 				} else {
@@ -284,7 +286,7 @@ var messageNoise = []struct {
 
 // statementDocument is a policy of one user statement, as prenv would
 // write it.
-func statementDocument(st render.Statement) string {
+func statementDocument(st spec.Statement) string {
 	s := map[string]any{"Effect": st.Effect, "Action": st.Actions, "Resource": st.Resources}
 	if st.Sid != "" {
 		s["Sid"] = st.Sid

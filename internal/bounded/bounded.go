@@ -4,7 +4,7 @@
 // is read through an [os.Root], so that no path or link leaves it.
 //
 // The render and validate packages re-export its errors; its limits are
-// theirs (render.MaxSpecSize, validate.MaxFileSize, ...).
+// theirs (spec.MaxSpecSize, validate.MaxFileSize, ...).
 package bounded
 
 import (

@@ -86,3 +86,27 @@ func Examples(t testing.TB) []string {
 	}
 	return names
 }
+
+// ExampleSpecs loads the spec of every example (examples/*/prenv.yaml) with
+// load (the spec package's Load), by the example's name. It fails t when a
+// spec does not load or there is none.
+func ExampleSpecs[T any](t testing.TB, load func([]byte) (T, error)) map[string]T {
+	t.Helper()
+	root := Root(t)
+	out := map[string]T{}
+	for _, name := range Examples(t) {
+		data, err := os.ReadFile(filepath.Join(root, "examples", name, "prenv.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		env, err := load(data)
+		if err != nil {
+			t.Fatalf("examples/%s: %v", name, err)
+		}
+		out[name] = env
+	}
+	if len(out) == 0 {
+		t.Fatal("no example specs")
+	}
+	return out
+}

@@ -16,7 +16,12 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"prenv.dev/prenv/internal/golden"
+	"prenv.dev/prenv/kit"
+	"prenv.dev/prenv/manifest"
+	"prenv.dev/prenv/outputdir"
+	"prenv.dev/prenv/plan"
 	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 )
 
 const pr = 123
@@ -55,7 +60,7 @@ func runTool(t testing.TB, dir, bin string, args ...string) []byte {
 
 type example struct {
 	name   string
-	model  *render.Model
+	model  *plan.Model
 	infra  []*unstructured.Unstructured
 	app    []*unstructured.Unstructured
 	values string // path of app-values.yaml
@@ -70,7 +75,7 @@ func load(t testing.TB, name string) example {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := render.Load(data)
+	env, err := spec.Load(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +89,7 @@ func load(t testing.TB, name string) example {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := render.RenderChart(ctx, out.Model, render.ChartOptions{Dir: filepath.Join(root, "charts", "preview-app"), Values: [][]byte{values}})
+	app, err := kit.RenderChart(ctx, out.Model, kit.ChartOptions{Dir: filepath.Join(root, "charts", "preview-app"), Values: [][]byte{values}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,11 +99,11 @@ func load(t testing.TB, name string) example {
 // parse parses a tool's output into objects in prenv's order.
 func parse(t testing.TB, b []byte) []*unstructured.Unstructured {
 	t.Helper()
-	objs, err := render.ParseObjects(b)
+	objs, err := manifest.ParseObjects(b)
 	if err != nil {
 		t.Fatalf("parsing tool output: %v\n%s", err, b)
 	}
-	render.SortObjects(objs)
+	manifest.SortObjects(objs)
 	return objs
 }
 
@@ -111,9 +116,9 @@ func asMaps(objs []*unstructured.Unstructured) []map[string]any {
 }
 
 // writeHelmValues writes what render env --helm-values prints.
-func writeHelmValues(t testing.TB, m *render.Model) string {
+func writeHelmValues(t testing.TB, m *plan.Model) string {
 	t.Helper()
-	b, err := render.HelmValuesYAML(m)
+	b, err := kit.HelmValuesYAML(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +163,7 @@ func TestHelmTemplateChartsMatch(t *testing.T) {
 		dir := filepath.Dir(c)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			got := runTool(t, root, helm, "template", ex.model.App, dir, "--namespace", ex.model.Namespace, "-f", writeHelmValues(t, ex.model))
-			app, err := render.RenderChart(context.Background(), ex.model, render.ChartOptions{Dir: dir})
+			app, err := kit.RenderChart(context.Background(), ex.model, kit.ChartOptions{Dir: dir})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -181,7 +186,7 @@ func TestHelmfileTemplateMatches(t *testing.T) {
 	dir := filepath.Join(root, "examples", "helmfile")
 
 	// The committed inputs are what prenv writes today.
-	wantValues, err := render.HelmValuesYAML(ex.model)
+	wantValues, err := kit.HelmValuesYAML(ex.model)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +198,7 @@ func TestHelmfileTemplateMatches(t *testing.T) {
 		t.Errorf("examples/helmfile/prenv-values.yaml is stale (-want +got); regenerate it with render env --helm-values:\n%s", diff)
 	}
 	fresh := filepath.Join(t.TempDir(), "rendered")
-	if err := render.WriteDir(fresh, ex.infra); err != nil {
+	if err := outputdir.WriteDir(fresh, ex.infra); err != nil {
 		t.Fatal(err)
 	}
 	entries, _ := os.ReadDir(fresh)
@@ -221,7 +226,7 @@ func TestHelmfileTemplateMatches(t *testing.T) {
 		}
 	}
 	want := append(append([]*unstructured.Unstructured{}, ex.infra...), ex.app...)
-	render.SortObjects(want)
+	manifest.SortObjects(want)
 	if diff := cmp.Diff(asMaps(got), asMaps(want)); diff != "" {
 		t.Errorf("helmfile template and render env --chart differ (-helmfile +prenv):\n%s", diff)
 	}
@@ -240,7 +245,7 @@ func BenchmarkChart(b *testing.B) {
 	b.Run("in-process", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := render.RenderChart(context.Background(), ex.model, render.ChartOptions{Dir: chartDir, Values: [][]byte{values}}); err != nil {
+			if _, err := kit.RenderChart(context.Background(), ex.model, kit.ChartOptions{Dir: chartDir, Values: [][]byte{values}}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -374,3 +374,21 @@ func IPBlock(cidr string, except []string, p *field.Path) field.ErrorList {
 	}
 	return errs
 }
+
+// NetworkPolicyPort is the API's form of a NetworkPolicy port: protocol
+// (TCP, UDP or SCTP), port number and, for a range, its end.
+func NetworkPolicyPort(protocol string, port int32, endPort *int32) *networkingv1.NetworkPolicyPort {
+	proto := corev1.Protocol(protocol)
+	p := intstr.FromInt32(port)
+	return &networkingv1.NetworkPolicyPort{Protocol: &proto, Port: &p, EndPort: endPort}
+}
+
+// ResourceList is a map of resource names to quantities as the API's
+// ResourceList.
+func ResourceList(m map[string]resource.Quantity) corev1.ResourceList {
+	out := corev1.ResourceList{}
+	for k, v := range m {
+		out[corev1.ResourceName(k)] = v
+	}
+	return out
+}

@@ -17,7 +17,7 @@ import (
 	"prenv.dev/prenv/internal/fakeaws"
 	"prenv.dev/prenv/leftovers"
 	"prenv.dev/prenv/leftovers/awsapi"
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 )
 
 func env(app, pr, env string) map[string]string {
@@ -210,15 +210,15 @@ func TestFindAgainstAWSAPIs(t *testing.T) {
 var fixedNow = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 
 // minimalSpec is examples/minimal: app hello, prefix pr.
-func minimalSpec(t *testing.T) []*render.PreviewEnvironment {
+func minimalSpec(t *testing.T) []*spec.PreviewEnvironment {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "..", "examples", "minimal", "prenv.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := render.Load(data)
+	s, err := spec.Load(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []*render.PreviewEnvironment{s}
+	return []*spec.PreviewEnvironment{s}
 }

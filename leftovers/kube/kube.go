@@ -27,7 +27,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"prenv.dev/prenv/leftovers"
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
 )
 
 // Bounds of a listing when [Options] leaves them 0.
@@ -97,7 +97,7 @@ func New(cfg *rest.Config, opts Options) (*Cluster, error) {
 // List lists the metadata of every object of kind matching selector, in
 // all namespaces, page by page. A kind that discovery does not know gives
 // an error wrapping [leftovers.ErrKindNotServed].
-func (c *Cluster) List(ctx context.Context, kind render.GroupKind, selector string) ([]leftovers.Object, error) {
+func (c *Cluster) List(ctx context.Context, kind spec.GroupKind, selector string) ([]leftovers.Object, error) {
 	gk := schema.GroupKind{Group: kind.Group, Kind: kind.Kind}
 	m, err := c.mapper.RESTMapping(gk)
 	if meta.IsNoMatchError(err) {

@@ -8,7 +8,7 @@
 //     a Helm chart, so that `helm template` renders with Helm's own engine
 //     exactly the templates `render` executes;
 //   - values/pr-<n>.json for n = 1..-n: the values each env's templates
-//     receive (render.Plan's model, as render gives it to the kit);
+//     receive (plan.Plan's model, as render gives it to the kit);
 //   - releases.txt: one line per PR, "<n> <release name> <namespace>", the
 //     release name and namespace render gives the kit (.Release);
 //   - schemas/: kubeconform's JSON schemas, strict (additionalProperties
@@ -46,7 +46,10 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/kit"
+	"prenv.dev/prenv/manifest"
+	"prenv.dev/prenv/plan"
+	"prenv.dev/prenv/spec"
 	"prenv.dev/prenv/templates"
 )
 
@@ -78,7 +81,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	env, err := render.Load(data)
+	env, err := spec.Load(data)
 	if err != nil {
 		return err
 	}
@@ -91,18 +94,18 @@ func run() error {
 		return err
 	}
 	ctx := context.Background()
-	r, err := render.NewRenderer(render.Options{})
+	k, err := kit.LoadEnvKit(nil)
 	if err != nil {
 		return err
 	}
 	var releases strings.Builder
 	var all []*unstructured.Unstructured
 	for pr := 1; pr <= *n; pr++ {
-		m, err := render.Plan(env, pr)
+		m, err := plan.Plan(env, pr)
 		if err != nil {
 			return err
 		}
-		values, err := render.TemplateValues(m)
+		values, err := kit.TemplateValues(m)
 		if err != nil {
 			return err
 		}
@@ -114,16 +117,16 @@ func run() error {
 			return err
 		}
 		fmt.Fprintf(&releases, "%d %s %s\n", pr, m.EnvName, m.Namespace)
-		objs, err := r.Render(ctx, env, pr)
+		objs, err := k.ExecuteModel(ctx, m)
 		if err != nil {
 			return err
 		}
-		all = append(all, objs.Objects...)
+		all = append(all, objs...)
 	}
 	if err := os.WriteFile(filepath.Join(*out, "releases.txt"), []byte(releases.String()), 0o644); err != nil {
 		return err
 	}
-	want, err := render.Marshal(all)
+	want, err := manifest.Marshal(all)
 	if err != nil {
 		return err
 	}
@@ -143,7 +146,7 @@ func compare(wantFile, gotFile string) error {
 		if err != nil {
 			return nil, 0, err
 		}
-		objs, err := render.ParseObjects(data)
+		objs, err := manifest.ParseObjects(data)
 		if err != nil {
 			return nil, 0, fmt.Errorf("%s: %w", file, err)
 		}
@@ -151,7 +154,7 @@ func compare(wantFile, gotFile string) error {
 			return o.GroupVersionKind().String() + "|" + o.GetNamespace() + "|" + o.GetName()
 		}
 		slices.SortStableFunc(objs, func(a, b *unstructured.Unstructured) int { return strings.Compare(key(a), key(b)) })
-		out, err := render.Marshal(objs)
+		out, err := manifest.Marshal(objs)
 		return out, len(objs), err
 	}
 	want, nw, err := norm(wantFile)
@@ -247,7 +250,7 @@ func writeSchemas(dir string, gvks map[schema.GroupVersionKind]bool, swaggerFile
 		if err != nil {
 			return err
 		}
-		objs, err := render.ParseObjects(data)
+		objs, err := manifest.ParseObjects(data)
 		if err != nil {
 			return nil // not a stream of objects: skip
 		}

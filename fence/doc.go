@@ -1,0 +1,18 @@
+// Package fence holds the final checks: what the objects of one env may be
+// and contain once templates, an app chart and a kustomization have shaped
+// them, checked against the env's model ([CheckObjects]). Every object must
+// stay in the env's namespace, be of a kind the env's AppProject allows,
+// keep prenv's identity (the ServiceAccount's role, the Role's trust policy,
+// the policies' statements, tags and ACK annotations) and its bounds
+// (ResourceQuota, LimitRange, NetworkPolicies exactly as planned), and its
+// databases' objects and sync waves.
+//
+//	problems := fence.CheckObjects(m, objs, fence.ObjectRules{AppKinds: spec.AppKinds(env)})
+//	for _, p := range problems { fmt.Println(p) } // *fence.ObjectError: object, field path, rule
+//	ok := len(problems) == 0
+//
+// Guaranteed: CheckObjects reports every problem, each naming the object
+// ([ObjectRef]) and the field path; it never changes the objects and never
+// panics (a nil model is a problem); prenv's own render of a model passes. Validation as the API server
+// validates (package validate) comes after it.
+package fence

@@ -1,9 +1,0 @@
-//go:build darwin || freebsd || netbsd || openbsd || dragonfly
-
-package render
-
-import "testing"
-
-// exchangeSupported is only probed on Linux; elsewhere the tests that need
-// the exchange skip.
-func exchangeSupported(t *testing.T, dir string) bool { return false }
