@@ -14,7 +14,7 @@ import (
 // is accepted without parsing either.
 func TestModelDocumentsParse(t *testing.T) {
 	docs := 0
-	for name, env := range golden.ExampleSpecs(t, loadSpec) {
+	for name, env := range golden.ExampleSpecs(t, spec.Load) {
 		for _, pr := range []int{1, 4321, spec.MaxPR} {
 			m, err := plan.Plan(env, pr)
 			if err != nil {
@@ -36,5 +36,3 @@ func TestModelDocumentsParse(t *testing.T) {
 		t.Errorf("parsed %d documents only", docs)
 	}
 }
-
-func loadSpec(data []byte) (*spec.PreviewEnvironment, error) { return spec.Load(data) }

@@ -32,7 +32,7 @@ func kitDocuments(t testing.TB) map[string][]byte {
 		t.Fatal(err)
 	}
 	docs := map[string][]byte{}
-	for name, env := range golden.ExampleSpecs(t, loadSpec) {
+	for name, env := range golden.ExampleSpecs(t, spec.Load) {
 		for _, pr := range []int{1, 7, 4321} {
 			m, err := plan.Plan(env, pr)
 			if err != nil {
@@ -55,8 +55,6 @@ func kitDocuments(t testing.TB) map[string][]byte {
 	}
 	return docs
 }
-
-func loadSpec(data []byte) (*spec.PreviewEnvironment, error) { return spec.Load(data) }
 
 // FuzzFastDocument: whatever the fast reader reads, the general reader
 // reads too, to the same value.

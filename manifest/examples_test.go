@@ -23,7 +23,7 @@ func renderedExamples(t testing.TB, pr int) map[string][]*unstructured.Unstructu
 	t.Helper()
 	root := golden.Root(t)
 	out := map[string][]*unstructured.Unstructured{}
-	for name, env := range golden.ExampleSpecs(t, loadSpec) {
+	for name, env := range golden.ExampleSpecs(t, spec.Load) {
 		o, err := render.Render(context.Background(), env, pr, render.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -117,5 +117,3 @@ func BenchmarkMarshal(b *testing.B) {
 		})
 	}
 }
-
-func loadSpec(data []byte) (*spec.PreviewEnvironment, error) { return spec.Load(data) }

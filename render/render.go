@@ -157,12 +157,7 @@ func NewRenderer(opts Options) (*Renderer, error) {
 // Render returns PR pr's environment as the function [Render] does, with
 // the renderer's options.
 func (r *Renderer) Render(ctx context.Context, env *spec.PreviewEnvironment, pr int) (*Output, error) {
-	if r == nil {
-		return nil, errors.New("render: nil Renderer (make one with NewRenderer)")
-	}
-	if ctx == nil {
-		return nil, errors.New("render: nil context")
-	}
+	// Objects refuses a nil Renderer, context or spec.
 	out, err := r.Objects(ctx, env, pr)
 	if err != nil {
 		return nil, err

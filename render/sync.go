@@ -197,9 +197,6 @@ func (r *SyncResult) Count(s FolderStatus) int {
 // of the scheduling: envs are rendered independently and collected by
 // position.
 func Sync(ctx context.Context, dir string, specs []*spec.PreviewEnvironment, prs []int, opts SyncOptions) (*SyncResult, error) {
-	if ctx == nil {
-		return nil, errors.New("render: nil context")
-	}
 	tree, err := SyncFiles(ctx, specs, prs, opts)
 	if err != nil {
 		return nil, err

@@ -1,10 +1,8 @@
 package spec
 
 import (
-	"fmt"
 	"io"
 	"io/fs"
-	"math"
 
 	"prenv.dev/prenv/internal/bounded"
 	"prenv.dev/prenv/internal/specyaml"
@@ -42,16 +40,13 @@ type LinkOutsideError = bounded.OutsideError
 // it is anything else or with a [*FileTooLargeError] when it is over limit
 // bytes (also when it grows past the limit while it is read).
 func ReadFile(name string, limit int64) ([]byte, error) {
-	return bounded.ReadFile(name, clampLimit(limit))
+	return bounded.ReadFile(name, limit)
 }
 
 // ReadAll reads r (for example standard input) to its end, or fails with a
 // [*FileTooLargeError] naming name once more than limit bytes have come.
 func ReadAll(r io.Reader, name string, limit int64) ([]byte, error) {
-	if r == nil {
-		return nil, fmt.Errorf("%s: nothing to read (nil reader)", name)
-	}
-	return bounded.ReadAll(r, name, clampLimit(limit))
+	return bounded.ReadAll(r, name, limit)
 }
 
 // DirFS is a folder opened with [OpenDirFS]. Close releases it.
@@ -70,7 +65,7 @@ type DirFS interface {
 // ([*NotRegularFileError]), and none yields more than limit bytes
 // ([*FileTooLargeError]).
 func OpenDirFS(dir string, limit int64) (DirFS, error) {
-	return bounded.OpenDir(dir, clampLimit(limit), true)
+	return bounded.OpenDir(dir, limit, true)
 }
 
 // LimitFS wraps a file system so that only its regular files and folders
@@ -78,21 +73,5 @@ func OpenDirFS(dir string, limit int64) (DirFS, error) {
 // caller's [fs.FS] is bounded; it cannot stop fsys from blocking when asked
 // to open a named pipe (an [OpenDirFS] folder does not).
 func LimitFS(fsys fs.FS, limit int64) fs.FS {
-	if fsys == nil {
-		return emptyFS{}
-	}
-	return bounded.LimitFS(fsys, clampLimit(limit))
-}
-
-// emptyFS is LimitFS of a nil file system: it holds no file.
-type emptyFS struct{}
-
-func (emptyFS) Open(name string) (fs.File, error) {
-	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
-}
-
-// clampLimit keeps a size limit where the readers can count one byte past
-// it: a negative limit reads nothing, math.MaxInt64 is one less.
-func clampLimit(limit int64) int64 {
-	return min(max(limit, 0), math.MaxInt64-1)
+	return bounded.LimitFS(fsys, limit)
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path"
 	"path/filepath"
@@ -101,6 +102,7 @@ const openFlags = os.O_RDONLY | syscall.O_NONBLOCK
 // any path given on a command line), refusing anything else with a
 // [*NotRegularError] and a file over limit bytes with a [*TooLargeError].
 func ReadFile(name string, limit int64) ([]byte, error) {
+	limit = clamp(limit)
 	st, err := os.Stat(name)
 	if err != nil {
 		return nil, err
@@ -119,6 +121,10 @@ func ReadFile(name string, limit int64) ([]byte, error) {
 // ReadAll reads r to its end, or fails with a [*TooLargeError] naming name
 // once more than limit bytes have come.
 func ReadAll(r io.Reader, name string, limit int64) ([]byte, error) {
+	if r == nil {
+		return nil, fmt.Errorf("%s: nothing to read (nil reader)", name)
+	}
+	limit = clamp(limit)
 	b, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, err
@@ -173,6 +179,7 @@ type Dir struct {
 // symbolic links are followed wherever they lead, as helm's chart loader
 // does. Close releases the folder.
 func OpenDir(dir string, limit int64, confine bool) (*Dir, error) {
+	limit = clamp(limit)
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, err
@@ -388,7 +395,25 @@ func (l *limitedFile) Read(p []byte) (int, error) {
 // can be opened through it, and no file yields more than limit bytes.
 // It cannot stop fsys itself from blocking when it opens a named pipe; a
 // folder on disk is best read with [OpenDir], which opens without blocking.
-func LimitFS(fsys fs.FS, limit int64) fs.FS { return limitFS{fsys: fsys, limit: limit} }
+func LimitFS(fsys fs.FS, limit int64) fs.FS {
+	if fsys == nil {
+		return emptyFS{}
+	}
+	return limitFS{fsys: fsys, limit: clamp(limit)}
+}
+
+// emptyFS is LimitFS of a nil file system: it holds no file.
+type emptyFS struct{}
+
+func (emptyFS) Open(name string) (fs.File, error) {
+	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+}
+
+// clamp keeps a size limit where the readers can count one byte past it: a
+// negative limit reads nothing, math.MaxInt64 is one less.
+func clamp(limit int64) int64 {
+	return min(max(limit, 0), math.MaxInt64-1)
+}
 
 type limitFS struct {
 	fsys  fs.FS

@@ -88,9 +88,9 @@ func Examples(t testing.TB) []string {
 }
 
 // ExampleSpecs loads the spec of every example (examples/*/prenv.yaml) with
-// load (the spec package's Load), by the example's name. It fails t when a
-// spec does not load or there is none.
-func ExampleSpecs[T any](t testing.TB, load func([]byte) (T, error)) map[string]T {
+// load (the spec package's Load, given no overrides), by the example's
+// name. It fails t when a spec does not load or there is none.
+func ExampleSpecs[T, O any](t testing.TB, load func([]byte, ...O) (T, error)) map[string]T {
 	t.Helper()
 	root := Root(t)
 	out := map[string]T{}
