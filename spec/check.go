@@ -309,7 +309,7 @@ func checkIAM(s *Spec, p *field.Path) field.ErrorList {
 	if n := len(iam.ManagedPolicyARNs); n > limit {
 		errs = append(errs, field.TooMany(p.Child("managedPolicyARNs"), n, limit))
 	}
-	return errs
+	return append(errs, checkEnvReach(iam, p)...)
 }
 
 // derivedSids are the statement IDs prenv generates; user statements must not reuse them.

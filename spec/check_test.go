@@ -216,7 +216,7 @@ func TestCheckRules(t *testing.T) {
 			e.Spec.IAM = &spec.IAM{Statements: []spec.Statement{{Effect: "Deny", Actions: []string{"*"}, Resources: []string{"*"}}}}
 		}, ""},
 		"empty condition": {func(e *spec.PreviewEnvironment) {
-			e.Spec.IAM = &spec.IAM{Statements: []spec.Statement{{Effect: "Allow", Actions: []string{"s3:*"}, Resources: []string{"*"}, Conditions: map[string]map[string]spec.StringList{"StringEquals": {}}}}}
+			e.Spec.IAM = &spec.IAM{Statements: []spec.Statement{{Effect: "Allow", Actions: []string{"s3:*"}, Resources: []string{"arn:aws:s3:::shared-assets/*"}, Conditions: map[string]map[string]spec.StringList{"StringEquals": {}}}}}
 		}, "spec.iam.statements[0].conditions[StringEquals]"},
 		"resource not UTF-8": {func(e *spec.PreviewEnvironment) {
 			e.Spec.IAM = &spec.IAM{Statements: []spec.Statement{{Effect: "Allow", Actions: []string{"s3:*"}, Resources: []string{"arn:aws:s3:::a\xffb"}}}}

@@ -117,7 +117,8 @@ type ServiceAccount struct {
 
 // IAM shapes the env's IAM role beyond what prenv derives.
 type IAM struct {
-	// ManagedPolicyARNs are attached to the role as they are.
+	// ManagedPolicyARNs are attached to the role as they are; never an
+	// env's own policy (named <prefix>-<pr>-<app>...).
 	ManagedPolicyARNs []string `json:"managedPolicyARNs,omitempty"`
 	// Statements are added to the generated policy after the derived ones.
 	Statements []Statement `json:"statements,omitempty"`
@@ -155,7 +156,12 @@ type Statement struct {
 	// Actions are IAM actions, service:Action, each one IAM has (* and ?
 	// allowed in the action's name), or * alone.
 	Actions []string `json:"actions"`
-	// Resources are ARNs in the env's partition, or *.
+	// Resources are ARNs in the env's partition, or *. An Allow may not
+	// name, or match by a wildcard, a resource prenv creates for an env
+	// (tables, queues, roles, policies and buckets named
+	// <prefix>-<pr>-<app>...): that is another env's; "*" only with actions
+	// that support no resource type, for services prenv creates resources
+	// in.
 	Resources []string `json:"resources"`
 	// Conditions maps a condition operator to condition keys and their values,
 	// for example {StringEquals: {"aws:RequestedRegion": ["eu-west-1"]}}.
