@@ -170,10 +170,19 @@ func RenderChart(ctx context.Context, m *plan.Model, opts ChartOptions) ([]*unst
 	if err := chartutil.ValidateReleaseName(release); err != nil {
 		return nil, &ChartError{Chart: c.Name(), Err: fmt.Errorf("release name %q: %w", release, err)}
 	}
-	top, err := chartutil.ToRenderValues(c, vals, chartutil.ReleaseOptions{
+	// Helm's schema check is replaced by validateChartValues, which reads
+	// no file and no URL a schema refers to.
+	top, err := chartutil.ToRenderValuesWithSchemaValidation(c, vals, chartutil.ReleaseOptions{
 		Name: release, Namespace: m.Namespace, Revision: 1, IsInstall: true,
-	}, caps)
+	}, caps, true)
 	if err != nil {
+		return nil, &ChartError{Chart: c.Name(), Err: err}
+	}
+	coalesced, ok := top["Values"].(chartutil.Values)
+	if !ok {
+		return nil, fmt.Errorf("chart %s: prenv bug: Helm's render values hold %T, not chartutil.Values", c.Name(), top["Values"])
+	}
+	if err := validateChartValues(c, coalesced); err != nil {
 		return nil, &ChartError{Chart: c.Name(), Err: err}
 	}
 	if !opts.AllowNondeterministic {

@@ -328,6 +328,11 @@ func (r replacer) replace(ctx context.Context, dir string, files map[string][]by
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			return DirChanges{}, &DirLockedError{Dir: dir, Lock: filepath.Join(filepath.Dir(filepath.Clean(dir)), lockName), Err: err}
 		}
+		var nr *NotRegularFileError
+		if errors.As(err, &nr) {
+			nr.Name = filepath.Join(filepath.Dir(filepath.Clean(dir)), lockName)
+			return DirChanges{}, nr
+		}
 		return DirChanges{}, fmt.Errorf("lock %s: %w", dir, err)
 	}
 	// A lock file left behind is harmless (the next run takes and removes
@@ -437,7 +442,7 @@ func prenvOwned(root *os.Root, n string) bool {
 	if len(names) == 0 {
 		return true
 	}
-	m, err := root.Open(filepath.Join(n, MarkerFile))
+	m, err := openRegular(root, filepath.Join(n, MarkerFile))
 	if err != nil {
 		return false
 	}
@@ -648,7 +653,7 @@ func (in *inspector) changes() DirChanges {
 // readMarker reads the marker name (relative to the root). ok is false
 // when it is not prenv's.
 func readMarker(root *os.Root, name string) (names []string, ok bool, err error) {
-	f, err := root.Open(name)
+	f, err := openRegular(root, name)
 	if err != nil {
 		return nil, false, err
 	}
@@ -945,10 +950,16 @@ type dirLock struct {
 	f    *os.File
 }
 
-// lockDir takes the lock, polling until ctx ends.
+// lockDir takes the lock, polling until ctx ends. A lock file that is a
+// symbolic link (or anything but a regular file) is a
+// [*NotRegularFileError] at once: prenv never makes one, and opening it
+// would lock, or create, the link's target.
 func lockDir(ctx context.Context, root *os.Root, name string) (*dirLock, error) {
 	delay := 2 * time.Millisecond
 	for {
+		if err := checkRegular(root, name); err != nil {
+			return nil, err
+		}
 		f, err := root.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
 			return nil, err
@@ -977,9 +988,11 @@ func lockDir(ctx context.Context, root *os.Root, name string) (*dirLock, error) 
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return nil, err
 			}
-			continue
+			// The name changed under the lock: try again after the wait
+			// below, never at once, so that no loop spins.
+		} else {
+			f.Close()
 		}
-		f.Close()
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -989,4 +1002,64 @@ func lockDir(ctx context.Context, root *os.Root, name string) (*dirLock, error) 
 		}
 		delay = min(2*delay, 100*time.Millisecond)
 	}
+}
+
+// NotRegularFileError is a file prenv reserves for itself (a folder's lock
+// file or a [MarkerFile]) that is a symbolic link, a folder or another
+// kind of file: prenv writes these itself, always as regular files, so
+// one that is not was put there by someone else (a pull request can add a
+// link to the repository). prenv neither follows nor replaces it.
+type NotRegularFileError struct {
+	// Name is the file, relative to the folder prenv was given.
+	Name string
+	// Mode is its type.
+	Mode fs.FileMode
+}
+
+func (e *NotRegularFileError) Error() string {
+	what := "not a regular file"
+	switch {
+	case e.Mode&fs.ModeSymlink != 0:
+		what = "a symbolic link"
+	case e.Mode.IsDir():
+		what = "a folder"
+	}
+	return fmt.Sprintf("%s is %s: prenv writes its lock and marker files itself, as regular files, and follows no link in their place; remove it", e.Name, what)
+}
+
+// checkRegular returns a [*NotRegularFileError] when name exists below
+// root and is not a regular file, and nil when it is one or is absent.
+func checkRegular(root *os.Root, name string) error {
+	fi, err := root.Lstat(name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case !fi.Mode().IsRegular():
+		return &NotRegularFileError{Name: filepath.ToSlash(name), Mode: fi.Mode().Type()}
+	}
+	return nil
+}
+
+// openRegular opens name below root for reading when it is a regular
+// file, not a link to one: a [*NotRegularFileError] otherwise, also when
+// the name was replaced between the check and the open.
+func openRegular(root *os.Root, name string) (*os.File, error) {
+	li, err := root.Lstat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !li.Mode().IsRegular() {
+		return nil, &NotRegularFileError{Name: filepath.ToSlash(name), Mode: li.Mode().Type()}
+	}
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil || !os.SameFile(fi, li) {
+		f.Close()
+		return nil, &NotRegularFileError{Name: filepath.ToSlash(name), Mode: fs.ModeSymlink}
+	}
+	return f, nil
 }
