@@ -237,6 +237,10 @@ func checkIAM(s *Spec, p *field.Path) field.ErrorList {
 			errs = append(errs, field.Invalid(fp, v, "must be an IAM policy ARN, arn:<partition>:iam::<account>:policy/<name>"))
 		case m[1] != part:
 			errs = append(errs, field.Invalid(fp, v, fmt.Sprintf("must be in partition %q", part)))
+		default:
+			if e := awsrules.CheckManagedPolicyARN(nil, v, fp); e != nil {
+				errs = append(errs, e)
+			}
 		}
 	}
 	seen := sets.New[string]()
