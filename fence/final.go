@@ -181,6 +181,7 @@ func CheckObjects(m *plan.Model, objs []*unstructured.Unstructured, rules Object
 			c.identity(o, ref)
 			c.databases(o, ref)
 			c.hosts(o, ref)
+			c.podIdentity(o, ref)
 		}
 	}
 	c.missing()

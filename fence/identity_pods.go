@@ -1,0 +1,51 @@
+package fence
+
+import (
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"prenv.dev/prenv/internal/kuberules"
+)
+
+// defaultServiceAccount is the ServiceAccount a pod runs as when its spec
+// names none (Kubernetes docs, "Configure Service Accounts for Pods").
+const defaultServiceAccount = "default"
+
+// podIdentity keeps the app's pods on the env's identity: when the env has
+// AWS permissions (a policy of its own or a managed policy attached to its
+// Role), every pod of the app runs as the env's ServiceAccount, the only one
+// whose tokens the Role trusts and the only one the EKS pod identity webhook
+// gives the role's credentials (IRSA). A pod that names no ServiceAccount
+// runs as "default", gets no AWS credentials, and every AWS call fails at
+// run time. prenv's own database objects run with identities of their own.
+//
+// automountServiceAccountToken: false is no fault: the webhook mounts a
+// projected token of its own (audience sts.amazonaws.com, volume
+// aws-iam-token), which does not depend on the API token the setting
+// leaves out (aws/amazon-eks-pod-identity-webhook README).
+func (c *objectChecker) podIdentity(o *unstructured.Unstructured, ref ObjectRef) {
+	m := c.m
+	if len(m.Policies) == 0 && len(m.Role.PolicyARNs) == 0 {
+		return
+	}
+	if _, own := c.databaseObjects()[ref]; own {
+		return
+	}
+	// A workload that does not convert to the typed API is the validate
+	// stage's to report.
+	pods, _ := kuberules.PodTemplates(o)
+	want := m.ServiceAccount.Name
+	way := fmt.Sprintf("set serviceAccountName: %s ({{ .Values.prenv.serviceAccountName }} in an app chart, {{ .Values.serviceAccount.name }} in a template of the kit)", want)
+	for _, pod := range pods {
+		p := pod.Path.Child("serviceAccountName")
+		switch got := pod.Spec.ServiceAccountName; got {
+		case want:
+		case "":
+			c.add(ref, field.Required(p, fmt.Sprintf("the env has AWS resources, and only pods that run as its ServiceAccount %q get AWS credentials (IRSA): these pods would run as %q and every AWS call would fail; %s", want, defaultServiceAccount, way)))
+		default:
+			c.add(ref, field.Invalid(p, got, fmt.Sprintf("must be the env's ServiceAccount %q: the env has AWS resources, and only pods that run as it get AWS credentials (IRSA); %s", want, way)))
+		}
+	}
+}
