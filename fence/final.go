@@ -184,6 +184,7 @@ func CheckObjects(m *plan.Model, objs []*unstructured.Unstructured, rules Object
 			c.podIdentity(o, ref)
 		}
 	}
+	c.admission(objs)
 	c.missing()
 	c.missingDatabases()
 	return c.errs

@@ -96,11 +96,13 @@ type DatabaseModel struct {
 	Storage          string                  `json:"storage"`
 	StorageClassName string                  `json:"storageClassName"`
 	Resources        spec.ContainerResources `json:"resources"`
-	SeedConfigMap    string                  `json:"seedConfigMap"`
-	SeedImage        string                  `json:"seedImage"`
-	Migrations       *MigrationsModel        `json:"migrations"`
-	UID              int                     `json:"uid"`
-	ConnectionEnv    []EnvVarModel           `json:"connectionEnv"`
+	// SeedResources are the seed image's init container's.
+	SeedResources spec.ContainerResources `json:"seedResources"`
+	SeedConfigMap string                  `json:"seedConfigMap"`
+	SeedImage     string                  `json:"seedImage"`
+	Migrations    *MigrationsModel        `json:"migrations"`
+	UID           int                     `json:"uid"`
+	ConnectionEnv []EnvVarModel           `json:"connectionEnv"`
 }
 
 // EnvVarModel is a container environment variable: a value, or a key of
@@ -120,6 +122,8 @@ type MigrationsModel struct {
 	PasswordEnv string   `json:"passwordEnv"`
 	Command     []string `json:"command"`
 	Args        []string `json:"args"`
+	// Resources are the Job's container's requests and limits.
+	Resources spec.ContainerResources `json:"resources"`
 }
 
 // DatabaseSecretsModel is the Job, with its ServiceAccount, Role and
@@ -132,6 +136,8 @@ type DatabaseSecretsModel struct {
 	// SecretLabels are the labels of the Secrets it creates, as JSON.
 	SecretLabels string `json:"secretLabels"`
 	UID          int    `json:"uid"`
+	// Resources are the Job's container's requests and limits.
+	Resources spec.ContainerResources `json:"resources"`
 }
 
 // planDatabases adds the env's databases to m and their keys to the
