@@ -2,11 +2,13 @@ package fence
 
 import (
 	"fmt"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"prenv.dev/prenv/internal/kuberules"
+	"prenv.dev/prenv/plan"
 )
 
 // defaultServiceAccount is the ServiceAccount a pod runs as when its spec
@@ -25,17 +27,34 @@ const defaultServiceAccount = "default"
 // projected token of its own (audience sts.amazonaws.com, volume
 // aws-iam-token), which does not depend on the API token the setting
 // leaves out (aws/amazon-eks-pod-identity-webhook README).
+//
+// The label [plan.LabelKubeAPIClient], which the NetworkPolicy
+// [plan.NetworkPolicyKubeAPI] lets reach the Kubernetes API, stays on the
+// password Job's pods, and on no other pod: the app's pods reach what
+// spec.networkPolicy.egress allows, no more.
 func (c *objectChecker) podIdentity(o *unstructured.Unstructured, ref ObjectRef) {
 	m := c.m
+	// A workload that does not convert to the typed API is the validate
+	// stage's to report.
+	pods, _ := kuberules.PodTemplates(o)
+	writer := m.DatabaseSecrets != nil && ref == c.own(kindJob, m.DatabaseSecrets.Name)
+	for _, pod := range pods {
+		// The template's metadata sits beside its spec.
+		p := field.NewPath(strings.TrimSuffix(pod.Path.String(), "spec")+"metadata", "labels").Key(plan.LabelKubeAPIClient)
+		v, has := pod.Meta.Labels[plan.LabelKubeAPIClient]
+		switch {
+		case writer && v != "true":
+			c.add(ref, field.Required(p, fmt.Sprintf("\"true\": the NetworkPolicy %s lets the password Job's pods reach the Kubernetes API by this label", plan.NetworkPolicyKubeAPI)))
+		case !writer && has:
+			c.add(ref, field.Forbidden(p, fmt.Sprintf("only prenv's password Job's pods reach the Kubernetes API through the NetworkPolicy %s; the app's pods reach what spec.networkPolicy.egress allows", plan.NetworkPolicyKubeAPI)))
+		}
+	}
 	if len(m.Policies) == 0 && len(m.Role.PolicyARNs) == 0 {
 		return
 	}
 	if _, own := c.databaseObjects()[ref]; own {
 		return
 	}
-	// A workload that does not convert to the typed API is the validate
-	// stage's to report.
-	pods, _ := kuberules.PodTemplates(o)
 	want := m.ServiceAccount.Name
 	way := fmt.Sprintf("set serviceAccountName: %s ({{ .Values.prenv.serviceAccountName }} in an app chart, {{ .Values.serviceAccount.name }} in a template of the kit)", want)
 	for _, pod := range pods {

@@ -138,6 +138,9 @@ type DatabaseSecretsModel struct {
 	UID          int    `json:"uid"`
 	// Resources are the Job's container's requests and limits.
 	Resources spec.ContainerResources `json:"resources"`
+	// PodLabels are the Job's pod's own labels beyond the env's:
+	// [LabelKubeAPIClient], which NetworkPolicyKubeAPI selects.
+	PodLabels map[string]string `json:"podLabels"`
 }
 
 // planDatabases adds the env's databases to m and their keys to the
@@ -167,6 +170,7 @@ func planDatabases(m *Model, dbs []spec.Database, data map[string]string) {
 		Secrets:      secrets,
 		SecretLabels: string(labels),
 		UID:          nobodyUID,
+		PodLabels:    map[string]string{LabelKubeAPIClient: "true"},
 	}
 	m.Waves["databaseSecretsAccess"] = wave(WaveDatabaseSecretsAccess)
 	m.Waves["databaseSecrets"] = wave(WaveDatabaseSecrets)
