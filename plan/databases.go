@@ -88,9 +88,13 @@ type DatabaseModel struct {
 	URL             string            `json:"url"`
 	SelectorLabels  map[string]string `json:"selectorLabels"`
 	PodLabels       map[string]string `json:"podLabels"`
-	Args            []string          `json:"args"`
-	Env             []EnvVarModel     `json:"env"`
-	DataMountPath   string            `json:"dataMountPath"`
+	// ClaimLabels label the data volume's claim: prenv's labels of the env
+	// and the database's, never spec.labels, because a StatefulSet's
+	// volumeClaimTemplates cannot change once it exists.
+	ClaimLabels   map[string]string `json:"claimLabels"`
+	Args          []string          `json:"args"`
+	Env           []EnvVarModel     `json:"env"`
+	DataMountPath string            `json:"dataMountPath"`
 	// Probe is the command of the startup, readiness and liveness probes.
 	Probe            []string                `json:"probe"`
 	Storage          string                  `json:"storage"`
@@ -207,6 +211,7 @@ func planDatabase(m *Model, d *spec.Database) DatabaseModel {
 		dm.PodLabels[k] = v
 	}
 	dm.PodLabels[LabelDatabase] = d.Name
+	dm.ClaimLabels = map[string]string{spec.LabelManagedBy: spec.ManagedByValue, spec.LabelApp: m.App, spec.LabelPR: strconv.Itoa(m.PR), spec.LabelEnv: m.EnvName, LabelDatabase: d.Name}
 	scheme := "mysql"
 	switch d.Engine {
 	case spec.EngineMySQL:
