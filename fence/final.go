@@ -181,8 +181,10 @@ func CheckObjects(m *plan.Model, objs []*unstructured.Unstructured, rules Object
 			c.identity(o, ref)
 			c.databases(o, ref)
 			c.hosts(o, ref)
+			c.podIdentity(o, ref)
 		}
 	}
+	c.admission(objs)
 	c.missing()
 	c.missingDatabases()
 	return c.errs

@@ -115,6 +115,8 @@ func planBounds(m *Model, s *spec.Spec) {
 	m.NetworkPolicies = []NetworkPolicyModel{}
 	if n := s.NetworkPolicy; n == nil || spec.Enabled(n.Enabled) {
 		m.NetworkPolicies = planNetworkPolicies(n)
+		m.NetworkPolicies = append(m.NetworkPolicies, kubeAPIPolicy(m)...)
+		slices.SortFunc(m.NetworkPolicies, func(a, b NetworkPolicyModel) int { return strings.Compare(a.Name, b.Name) })
 	}
 }
 

@@ -88,19 +88,25 @@ type DatabaseModel struct {
 	URL             string            `json:"url"`
 	SelectorLabels  map[string]string `json:"selectorLabels"`
 	PodLabels       map[string]string `json:"podLabels"`
-	Args            []string          `json:"args"`
-	Env             []EnvVarModel     `json:"env"`
-	DataMountPath   string            `json:"dataMountPath"`
+	// ClaimLabels label the data volume's claim: prenv's labels of the env
+	// and the database's, never spec.labels, because a StatefulSet's
+	// volumeClaimTemplates cannot change once it exists.
+	ClaimLabels   map[string]string `json:"claimLabels"`
+	Args          []string          `json:"args"`
+	Env           []EnvVarModel     `json:"env"`
+	DataMountPath string            `json:"dataMountPath"`
 	// Probe is the command of the startup, readiness and liveness probes.
 	Probe            []string                `json:"probe"`
 	Storage          string                  `json:"storage"`
 	StorageClassName string                  `json:"storageClassName"`
 	Resources        spec.ContainerResources `json:"resources"`
-	SeedConfigMap    string                  `json:"seedConfigMap"`
-	SeedImage        string                  `json:"seedImage"`
-	Migrations       *MigrationsModel        `json:"migrations"`
-	UID              int                     `json:"uid"`
-	ConnectionEnv    []EnvVarModel           `json:"connectionEnv"`
+	// SeedResources are the seed image's init container's.
+	SeedResources spec.ContainerResources `json:"seedResources"`
+	SeedConfigMap string                  `json:"seedConfigMap"`
+	SeedImage     string                  `json:"seedImage"`
+	Migrations    *MigrationsModel        `json:"migrations"`
+	UID           int                     `json:"uid"`
+	ConnectionEnv []EnvVarModel           `json:"connectionEnv"`
 }
 
 // EnvVarModel is a container environment variable: a value, or a key of
@@ -120,6 +126,8 @@ type MigrationsModel struct {
 	PasswordEnv string   `json:"passwordEnv"`
 	Command     []string `json:"command"`
 	Args        []string `json:"args"`
+	// Resources are the Job's container's requests and limits.
+	Resources spec.ContainerResources `json:"resources"`
 }
 
 // DatabaseSecretsModel is the Job, with its ServiceAccount, Role and
@@ -132,6 +140,11 @@ type DatabaseSecretsModel struct {
 	// SecretLabels are the labels of the Secrets it creates, as JSON.
 	SecretLabels string `json:"secretLabels"`
 	UID          int    `json:"uid"`
+	// Resources are the Job's container's requests and limits.
+	Resources spec.ContainerResources `json:"resources"`
+	// PodLabels are the Job's pod's own labels beyond the env's:
+	// [LabelKubeAPIClient], which NetworkPolicyKubeAPI selects.
+	PodLabels map[string]string `json:"podLabels"`
 }
 
 // planDatabases adds the env's databases to m and their keys to the
@@ -161,6 +174,7 @@ func planDatabases(m *Model, dbs []spec.Database, data map[string]string) {
 		Secrets:      secrets,
 		SecretLabels: string(labels),
 		UID:          nobodyUID,
+		PodLabels:    map[string]string{LabelKubeAPIClient: "true"},
 	}
 	m.Waves["databaseSecretsAccess"] = wave(WaveDatabaseSecretsAccess)
 	m.Waves["databaseSecrets"] = wave(WaveDatabaseSecrets)
@@ -197,6 +211,7 @@ func planDatabase(m *Model, d *spec.Database) DatabaseModel {
 		dm.PodLabels[k] = v
 	}
 	dm.PodLabels[LabelDatabase] = d.Name
+	dm.ClaimLabels = map[string]string{spec.LabelManagedBy: spec.ManagedByValue, spec.LabelApp: m.App, spec.LabelPR: strconv.Itoa(m.PR), spec.LabelEnv: m.EnvName, LabelDatabase: d.Name}
 	scheme := "mysql"
 	switch d.Engine {
 	case spec.EngineMySQL:

@@ -322,7 +322,7 @@ metadata: {name: web}
 spec:
   prefix: pr
   aws: {accountID: "123456789012", region: eu-west-1, oidcProviderURL: oidc.eks.eu-west-1.amazonaws.com/id/X}
-  resourceQuota: {hard: {persistentvolumeclaims: "12", pods: "13", requests.storage: 12Gi, requests.memory: 8Gi, limits.cpu: "8", limits.memory: 16Gi}}
+  resourceQuota: {hard: {persistentvolumeclaims: "12", pods: "13", services: "24", requests.storage: 12Gi, requests.memory: 8Gi, limits.cpu: "8", limits.memory: 16Gi}}
   databases:
 `)
 	for _, n := range names {
@@ -539,13 +539,19 @@ spec:
 `
 	for name, tc := range map[string]struct{ spec, want string }{
 		"storage over requests.storage": {"  databases:\n  - {name: main, engine: postgres, version: \"17\", storage: 100Gi, databaseName: app}\n",
-			"spec.databases: Forbidden: the databases' volumes add up to 100Gi, over the env's ResourceQuota requests.storage of 20Gi (spec.resourceQuota.hard)"},
+			"spec.databases: Forbidden: the databases need 100Gi of requests.storage, over the env's ResourceQuota of 20Gi (spec.resourceQuota.hard[requests.storage]); the app's objects come on top"},
 		"more claims than the quota": {"  resourceQuota: {hard: {requests.memory: 64Gi, limits.memory: 64Gi, limits.cpu: \"64\", pods: \"20\"}}\n  databases:\n" + fiveDatabases(),
-			"spec.databases: Forbidden: the databases need volume claims: 5, over the env's ResourceQuota persistentvolumeclaims of 4 (spec.resourceQuota.hard)"},
+			"spec.databases: Forbidden: the databases need 5 of persistentvolumeclaims, over the env's ResourceQuota of 4 (spec.resourceQuota.hard[persistentvolumeclaims]); the app's objects come on top"},
 		"a limit over the LimitRange max": {"  databases:\n  - {name: main, engine: postgres, version: \"17\", storage: 1Gi, databaseName: app, resources: {limits: {memory: 64Gi}}}\n",
 			"spec.databases[0].resources.limits.memory: Invalid value: \"64Gi\": is over the env's LimitRange max of 4Gi for one container (spec.limitRange.max)"},
 		"no pods left": {"  resourceQuota: {hard: {pods: \"1\"}}\n  databases:\n  - {name: main, engine: postgres, version: \"17\", storage: 1Gi, databaseName: app}\n",
-			"spec.databases: Forbidden: the databases and their password Job need pods: 2, over the env's ResourceQuota pods of 1 (spec.resourceQuota.hard)"},
+			"spec.databases: Forbidden: the databases and the password Job, which run at once at every sync, need 2 of pods, over the env's ResourceQuota of 1 (spec.resourceQuota.hard[pods]); the app's objects come on top"},
+		"a request above the limit the LimitRange defaults": {"  databases:\n  - {name: main, engine: postgres, version: \"17\", storage: 1Gi, databaseName: app, resources: {requests: {cpu: \"1\"}}}\n",
+			"spec.databases[0].resources.requests.cpu: Invalid value: \"1\": above the limit 500m that the env's LimitRange \"prenv\" defaults (spec.limitRange.default[cpu]): the API server would refuse the database's pod; set spec.databases[0].resources.limits.cpu or lower the request"},
+		"the migrations take the last of requests.cpu": {"  resourceQuota: {hard: {requests.cpu: 300m}}\n  databases:\n  - {name: a, engine: postgres, version: \"17\", storage: 1Gi, databaseName: app, migrations: {image: m:1}}\n  - {name: b, engine: postgres, version: \"17\", storage: 1Gi, databaseName: app, migrations: {image: m:1}}\n",
+			"spec.databases: Forbidden: the databases and the migrations Jobs, which run at once at every sync, need 400m of requests.cpu, over the env's ResourceQuota of 300m (spec.resourceQuota.hard[requests.cpu]); the app's objects come on top"},
+		"two Services each": {"  databases:\n" + fiveDatabases() + "  - {name: d5, engine: postgres, version: \"17\", storage: 1Gi, databaseName: app}\n  resourceQuota: {hard: {persistentvolumeclaims: \"6\"}}\n",
+			"spec.databases: Forbidden: the databases need 12 of services, over the env's ResourceQuota of 10 (spec.resourceQuota.hard[services]); the app's objects come on top"},
 		"within the defaults": {"  databases:\n  - {name: main, engine: postgres, version: \"17\", storage: 5Gi, databaseName: app}\n  - {name: other, engine: mysql, version: \"8.4\", storage: 5Gi, databaseName: app}\n", ""},
 	} {
 		t.Run(name, func(t *testing.T) {

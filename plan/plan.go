@@ -226,6 +226,7 @@ func plan(env *spec.PreviewEnvironment, pr int) (*Model, field.ErrorList) {
 	m.ConfigMap = ConfigMapModel{Name: app + "-prenv", Data: data}
 	setAdoption(m)
 	planBounds(m, s)
+	errs = append(errs, planOwnResources(m)...)
 	errs = append(errs, checkDatabasesFit(m)...)
 	return m, errs
 }

@@ -206,11 +206,14 @@ func checkAWS(a *AWS, p *field.Path) field.ErrorList {
 	}
 	op := p.Child("oidcProviderURL")
 	host := awsrules.OIDCHost(a.OIDCProviderURL)
+	notIssuer := checkIssuer(a.OIDCProviderURL, op)
 	switch {
 	case a.OIDCProviderURL == "":
 		errs = append(errs, field.Required(op, "the cluster's OIDC issuer, for example oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"))
 	case strings.Contains(host, "://"):
 		errs = append(errs, field.Invalid(op, a.OIDCProviderURL, "the issuer URL must use https"))
+	case len(notIssuer) > 0:
+		errs = append(errs, notIssuer...)
 	case !oidcRE.MatchString(host):
 		errs = append(errs, field.Invalid(op, a.OIDCProviderURL, "must be an issuer URL: https:// (optional), a host name, then an optional path"))
 	}
@@ -234,6 +237,10 @@ func checkIAM(s *Spec, p *field.Path) field.ErrorList {
 			errs = append(errs, field.Invalid(fp, v, "must be an IAM policy ARN, arn:<partition>:iam::<account>:policy/<name>"))
 		case m[1] != part:
 			errs = append(errs, field.Invalid(fp, v, fmt.Sprintf("must be in partition %q", part)))
+		default:
+			if e := awsrules.CheckManagedPolicyARN(nil, v, fp); e != nil {
+				errs = append(errs, e)
+			}
 		}
 	}
 	seen := sets.New[string]()
@@ -609,6 +616,7 @@ func checkQueue(q *Queue, p *field.Path, seen sets.Set[string]) field.ErrorList 
 		if v := dl.MessageRetentionSeconds; v != nil && (*v < MinMessageRetention || *v > MaxMessageRetention) {
 			errs = append(errs, field.Invalid(dp.Child("messageRetentionSeconds"), *v, fmt.Sprintf("must be between %d and %d", MinMessageRetention, MaxMessageRetention)))
 		}
+		errs = append(errs, checkQueuePair(q, p)...)
 	}
 	if q.Access != "" && !slices.Contains(queueAccess, q.Access) {
 		errs = append(errs, field.NotSupported(p.Child("access"), q.Access, queueAccess))

