@@ -54,7 +54,10 @@ func PluginBase(env *spec.PreviewEnvironment) (string, error) {
 // ParsePluginBase reads a [PluginEnvBase] value: at most [MaxPluginBase]
 // bytes of standard base64 of the JSON that spec.ParseTrusted reads.
 func ParsePluginBase(s string) (*spec.Trusted, error) {
-	if len(s) > MaxPluginBase {
+	switch {
+	case s == "":
+		return nil, fmt.Errorf("the base branch's trusted fields: empty (is the Application's plugin env %s set?)", PluginEnvBase)
+	case len(s) > MaxPluginBase:
 		return nil, fmt.Errorf("the base branch's trusted fields: %d bytes, more than %d", len(s), MaxPluginBase)
 	}
 	b, err := base64.StdEncoding.DecodeString(s)
