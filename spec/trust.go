@@ -118,7 +118,15 @@ var trustTable = []trustRow{
 	{path: "spec.argocd.source.repoURL", rule: trustSame, why: "the repository Argo CD reads the envs from, the AppProject's one source"},
 	{path: "spec.argocd.source.path", rule: trustSame, why: "the folder of each env's manifests, or of the app in the plugin flow"},
 	{path: "spec.argocd.source.targetRevision", rule: trustSame, why: "the revision Argo CD reads"},
-	{path: "spec.argocd.source.plugin.name", rule: trustSame, why: "the Config Management Plugin that renders the env", effective: orDefault(DefaultPluginName)},
+	{path: "spec.argocd.source.plugin.name", rule: trustSame, why: "whether Argo CD renders the env with a Config Management Plugin (the plugin flow), and which",
+		effective: func(env *PreviewEnvironment, v any) any {
+			// plugin: {} is the plugin flow with its defaults, where no
+			// plugin is the manifest flow: they differ here.
+			if a := env.Spec.ArgoCD; v == nil && a != nil && a.Source != nil && a.Source.Plugin != nil {
+				return DefaultPluginName
+			}
+			return v
+		}},
 	{path: "spec.argocd.source.plugin.image", rule: trustSame, why: "the image patched into argocd-repo-server as the plugin's sidecar"},
 	{path: "spec.argocd.source.plugin.file", rule: trustFree, why: "the app's own spec file; the base branch's Application names the one Argo CD reads"},
 	{path: "spec.argocd.source.plugin.chart", rule: trustFree, why: "the app's own chart, rendered inside the env's fence"},
@@ -320,9 +328,10 @@ func (e *TrustError) Error() string {
 //     base branch covers (same conditions, its actions and resources among
 //     that statement's); Deny statements may be added.
 //
-// The base is looked up by head's metadata.name among base; with a single
-// base of another name, head is compared with it (so a renamed app is
-// refused at metadata.name). An empty base (the base branch has no spec
+// The base is looked up by head's metadata.name among base (head must
+// keep what each base of that name says); with a single base of another
+// name, head is compared with it (so a renamed app is refused at
+// metadata.name). An empty base (the base branch has no spec
 // of the app) refuses head at metadata.name: a pull request cannot add an
 // app. Each error is field.Forbidden and ends with the way out: merge the
 // change to the base branch first.
@@ -330,7 +339,7 @@ func CheckTrusted(base []*Trusted, head *PreviewEnvironment) field.ErrorList {
 	if head == nil {
 		return field.ErrorList{field.Required(field.NewPath("spec"), "no spec was given (nil)")}
 	}
-	var b *Trusted
+	var matches, others []*Trusted
 	var apps []string
 	for _, t := range base {
 		if t == nil {
@@ -338,13 +347,15 @@ func CheckTrusted(base []*Trusted, head *PreviewEnvironment) field.ErrorList {
 		}
 		apps = append(apps, t.App())
 		if t.App() == head.Metadata.Name {
-			b = t
+			matches = append(matches, t)
+		} else {
+			others = append(others, t)
 		}
 	}
-	if b == nil && len(apps) == 1 {
-		b = base[slices.IndexFunc(base, func(t *Trusted) bool { return t != nil })]
+	if len(matches) == 0 && len(others) == 1 {
+		matches = others
 	}
-	if b == nil {
+	if len(matches) == 0 {
 		has := ""
 		if len(apps) > 0 {
 			slices.Sort(apps)
@@ -354,17 +365,29 @@ func CheckTrusted(base []*Trusted, head *PreviewEnvironment) field.ErrorList {
 			"the base branch has no spec of the app %q%s: a pull request cannot add an app or take another's name; merge its prenv.yaml to the base branch first, where the platform's reviewers see it",
 			head.Metadata.Name, has))}
 	}
+	// Should the base branch have two specs of the app, head must keep
+	// what each of them says.
 	h := TrustedOf(head)
 	root := reflect.TypeFor[PreviewEnvironment]()
 	var errs field.ErrorList
-	for _, row := range trustTable {
-		p := pathOf(row.path)
-		bv, hv := b.values[row.path], h.values[row.path]
-		switch row.rule {
-		case trustSame:
-			errs = append(errs, diffTrusted(p, typeAt(root, row.path), bv, hv)...)
-		case trustSubset:
-			errs = append(errs, subsetErrors(p, row, bv, hv)...)
+	seen := map[string]bool{}
+	for _, b := range matches {
+		for _, row := range trustTable {
+			p := pathOf(row.path)
+			bv, hv := b.values[row.path], h.values[row.path]
+			var rowErrs field.ErrorList
+			switch row.rule {
+			case trustSame:
+				rowErrs = diffTrusted(p, typeAt(root, row.path), bv, hv)
+			case trustSubset:
+				rowErrs = subsetErrors(p, row, bv, hv)
+			}
+			for _, e := range rowErrs {
+				if !seen[e.Error()] {
+					seen[e.Error()] = true
+					errs = append(errs, e)
+				}
+			}
 		}
 	}
 	return errs

@@ -184,7 +184,11 @@ func TestCheckTrusted(t *testing.T) {
 		"the plugin's sidecar image": {func(e *PreviewEnvironment) {
 			e.Spec.ArgoCD.Source.Plugin = &AppPlugin{Image: "attacker.example.com/shell:latest"}
 		}, []string{
+			`spec.argocd.source.plugin.name: Forbidden: differs from the base branch (unset there)` + same,
 			`spec.argocd.source.plugin.image: Forbidden: differs from the base branch (unset there)` + same,
+		}},
+		"the plugin flow with its defaults": {func(e *PreviewEnvironment) { e.Spec.ArgoCD.Source.Plugin = &AppPlugin{} }, []string{
+			`spec.argocd.source.plugin.name: Forbidden: differs from the base branch (unset there)` + same,
 		}},
 		"kinds of the AppProject: none there, the defaults here": {func(e *PreviewEnvironment) { e.Spec.ArgoCD.AppResources = nil }, []string{
 			`spec.argocd.appResources: Forbidden: differs from the base branch ([] there)` + same,
@@ -321,6 +325,12 @@ func TestCheckTrustedFindsTheApp(t *testing.T) {
 		if len(errs) != 1 || errs[0].Error() != tc.want {
 			t.Errorf("%s: got %v, want %s", name, errs, tc.want)
 		}
+	}
+	// Two specs of web on the base branch: the head keeps what both say.
+	other := trustBase(t)
+	other.Spec.DNS.Zone = "other.example.com"
+	if errs := CheckTrusted([]*Trusted{TrustedOf(web), TrustedOf(other)}, web); len(errs) != 1 || errs[0].Field != "spec.dns.zone" {
+		t.Errorf("two bases of web: got %v, want spec.dns.zone refused", errs)
 	}
 	if errs := CheckTrusted(bases, nil); len(errs) != 1 || errs[0].Field != "spec" {
 		t.Errorf("nil head: %v", errs)
