@@ -241,8 +241,11 @@ type trustedDoc struct {
 // "TrustedFields", "fields": {"<path>": <value>, ...}}: every field a pull
 // request may not change, by its dotted path, with its value after
 // defaults (null when unset), in a form that depends on nothing but the
-// values (keys sorted).
+// values (keys sorted). A nil Trusted is null.
 func (t *Trusted) MarshalJSON() ([]byte, error) {
+	if t == nil {
+		return []byte("null"), nil
+	}
 	doc := trustedDoc{APIVersion: APIVersion, Kind: TrustedKind, Fields: map[string]json.RawMessage{}}
 	for path, v := range t.values {
 		b, err := json.Marshal(v)
