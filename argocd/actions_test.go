@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rhysd/actionlint"
@@ -66,5 +67,42 @@ jobs:
 	}
 	if len(errs) == 0 {
 		t.Fatal("actionlint accepted a branch name expanded inside a script")
+	}
+}
+
+// TestWorkflowsPassBaseSpec: the example workflows render a pull
+// request's spec only against the trusted one (--base-spec). The preview
+// workflow reads the pull request's head under app/: every render of it
+// passes --base-spec; the render-diff workflow renders the pull request
+// with the base branch's spec whenever the base branch has one.
+func TestWorkflowsPassBaseSpec(t *testing.T) {
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(examplesDir, "github-actions", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	preview := read("prenv-preview-comment.yml")
+	renders := 0
+	for _, line := range strings.Split(preview, "\n") {
+		if strings.Contains(line, `-f "app/`) {
+			renders++
+			if !strings.Contains(line, `--base-spec "base/$PRENV_SPEC"`) {
+				t.Errorf("prenv-preview-comment.yml renders the pull request's spec without --base-spec: %s", strings.TrimSpace(line))
+			}
+		}
+	}
+	if renders < 2 {
+		t.Errorf("prenv-preview-comment.yml: %d renders of the pull request's spec found, want the env and the Application", renders)
+	}
+	if !strings.Contains(preview, "ref: ${{ github.event.repository.default_branch }}\n          path: base") {
+		t.Error("prenv-preview-comment.yml does not check out the default branch's spec under base/")
+	}
+	diff := read("prenv-render-diff.yml")
+	for _, want := range []string{`render_all "$RUNNER_TEMP/head" --base-spec "$base_spec"`, `render env -f "$PRENV_SPEC" --pr "$PR" "$@"`, `render appset -f "$PRENV_SPEC" "$@"`, `--ignore-filters "$@"`} {
+		if !strings.Contains(diff, want) {
+			t.Errorf("prenv-render-diff.yml lacks %q", want)
+		}
 	}
 }

@@ -27,6 +27,13 @@ type Options struct {
 	// (to compute its name, for example), instead of returning a
 	// *NotGeneratedError.
 	IgnoreFilters bool
+	// Base, when not nil, is the base branch's trusted fields of the app
+	// (spec.TrustedOf of its spec; render appset and apps --base-spec):
+	// a spec that differs from them where a pull request may not change
+	// it is refused with a *spec.TrustError (see spec.CheckTrusted). An
+	// empty, non-nil Base refuses every spec: the base branch has no
+	// spec of the app.
+	Base []*spec.Trusted
 }
 
 // Labels and values prenv puts on what it renders for Argo CD.
@@ -49,7 +56,11 @@ var GoTemplateOptions = []string{"missingkey=error"}
 // the app, in output order: argocd-cm with the health checks (unless
 // spec.argocd.healthChecks is false), the plugin's ConfigMap (plugin flow),
 // the AppProject and the ApplicationSet. A spec without spec.argocd is an
-// *spec.InvalidError.
+// *spec.InvalidError; with opts.Base, a spec that changes what only the
+// base branch may is a *spec.TrustError. In the plugin flow every
+// Application carries the spec's trusted fields in its plugin env
+// PRENV_BASE ([PluginBase]), for render env in the plugin to compare the
+// pull request's spec with.
 func AppSet(ctx context.Context, env *spec.PreviewEnvironment, opts Options) ([]*unstructured.Unstructured, error) {
 	objs, err := renderAll(ctx, env, opts)
 	if err != nil {
@@ -63,6 +74,9 @@ func AppSet(ctx context.Context, env *spec.PreviewEnvironment, opts Options) ([]
 // plugin (kubectl patch deployment argocd-repo-server --patch-file). It
 // needs spec.argocd.source.plugin with an image.
 func RepoServerPatch(ctx context.Context, env *spec.PreviewEnvironment, opts Options) (*unstructured.Unstructured, error) {
+	if err := checkTrust(env, opts); err != nil {
+		return nil, err
+	}
 	if err := checkSpec(env); err != nil {
 		return nil, err
 	}
@@ -105,6 +119,9 @@ func isRepoServerPatch(o *unstructured.Unstructured) bool {
 // *kit.TemplateError when the templates give no valid Application or a
 // generator render apps cannot evaluate offline.
 func Application(ctx context.Context, env *spec.PreviewEnvironment, pr PullRequest, opts Options) (*unstructured.Unstructured, error) {
+	if err := checkTrust(env, opts); err != nil {
+		return nil, err
+	}
 	errs := checkSpecErrs(env)
 	for _, e := range pr.Check() {
 		e.Field = "pullRequest." + e.Field
@@ -200,6 +217,17 @@ func checkSpecErrs(env *spec.PreviewEnvironment) field.ErrorList {
 	return errs
 }
 
+// checkTrust compares env with opts.Base, when set.
+func checkTrust(env *spec.PreviewEnvironment, opts Options) error {
+	if opts.Base == nil {
+		return nil
+	}
+	if errs := spec.CheckTrusted(opts.Base, env); len(errs) > 0 {
+		return &spec.TrustError{Errs: errs}
+	}
+	return nil
+}
+
 func checkSpec(env *spec.PreviewEnvironment) error {
 	if errs := checkSpecErrs(env); len(errs) > 0 {
 		return &spec.InvalidError{Errs: errs}
@@ -210,6 +238,9 @@ func checkSpec(env *spec.PreviewEnvironment) error {
 // renderAll checks the spec, computes the values, runs the kit and checks
 // that the ApplicationSet still names Applications after the env names.
 func renderAll(ctx context.Context, env *spec.PreviewEnvironment, opts Options) ([]*unstructured.Unstructured, error) {
+	if err := checkTrust(env, opts); err != nil {
+		return nil, err
+	}
 	if err := checkSpec(env); err != nil {
 		return nil, err
 	}

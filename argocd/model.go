@@ -115,7 +115,15 @@ func newModel(ctx context.Context, env *spec.PreviewEnvironment) (*model, error)
 		dest["server"] = spec.DefaultArgoCDServer
 	}
 
-	source, err := sourceModel(a.Source)
+	base := ""
+	if a.Source.Plugin != nil {
+		b, err := PluginBase(env)
+		if err != nil {
+			return nil, err
+		}
+		base = b
+	}
+	source, err := sourceModel(a.Source, base)
 	if err != nil {
 		return nil, err
 	}
@@ -223,8 +231,9 @@ func emittedKinds(_ context.Context, env *spec.PreviewEnvironment) ([]spec.Group
 }
 
 // sourceModel is the Application's source for the manifest flow or the
-// plugin flow, placeholders in their goTemplate form.
-func sourceModel(s *spec.AppSource) (map[string]any, error) {
+// plugin flow, placeholders in their goTemplate form; base is the plugin
+// env PRENV_BASE ([PluginBase]).
+func sourceModel(s *spec.AppSource, base string) (map[string]any, error) {
 	expand := func(v string) (string, error) { return spec.ExpandPlaceholders(v) }
 	src := map[string]any{"repoURL": literal(s.RepoURL)}
 	path, err := expand(s.Path)
@@ -262,6 +271,7 @@ func sourceModel(s *spec.AppSource) (map[string]any, error) {
 	if pl.Chart != "" {
 		envs = append(envs, map[string]any{"name": PluginEnvChart, "value": literal(pl.Chart)})
 	}
+	envs = append(envs, map[string]any{"name": PluginEnvBase, "value": base})
 	plugin := map[string]any{"name": pluginName(pl), "env": envs}
 	if len(pl.Values) > 0 {
 		vals := make([]any, len(pl.Values))

@@ -32,6 +32,16 @@ type Options struct {
 	// the cluster or reaching another env, so turning them off is the
 	// caller's decision (the CI job's flag), not the spec's alone.
 	AllowUnbounded bool
+	// Base, when not nil, is what the base branch's specs say in the
+	// fields a pull request may not change: spec.TrustedOf of each app's
+	// spec on the base branch (render env and sync --base-spec), or what
+	// the plugin flow's Application carries (--base-values). A spec that
+	// differs from its app's base there is refused with a
+	// [*spec.TrustError] listing every such field ([spec.CheckTrusted]);
+	// an empty, non-nil Base refuses every spec (the base branch has no
+	// spec of the app: a pull request cannot add one). nil trusts the
+	// spec as it is: for local use and for the base branch's own CI.
+	Base []*spec.Trusted
 	// Chart, when set, also renders this app chart with the env's identity
 	// injected as values (`render env --chart`, --values); its objects join
 	// the env's before the final checks.
@@ -66,7 +76,9 @@ type Output struct {
 // checked ([spec.Check]), planned ([plan.Plan]), rendered by the kit (with
 // opts.Templates, the app chart and the kustomization of opts), fenced by
 // the final checks ([fence.CheckObjects]) and validated with the API
-// server's code (package validate) unless opts.SkipValidation. Errors:
+// server's code (package validate) unless opts.SkipValidation. With
+// opts.Base, the spec is first compared with the base branch's. Errors:
+// [*spec.TrustError] (the spec changes what only the base branch may),
 // [*spec.InvalidError] (the spec, with field paths), [*kit.TemplateError],
 // [*kit.ChartError], [*kit.KustomizeError], [*FenceError] (the final
 // objects leave the env's identity, permissions or namespace) and
@@ -227,8 +239,9 @@ func (r *Renderer) Objects(ctx context.Context, env *spec.PreviewEnvironment, pr
 	return r.render(ctx, env, pr, false)
 }
 
-// render is [Renderer.Render]; checked says that [spec.Check] already passed
-// env (as [SyncFiles] does once per spec), so [plan.Plan]'s check is skipped.
+// render is [Renderer.Render]; checked says that [spec.Check] and
+// [spec.CheckTrusted] already passed env (as [SyncFiles] does once per
+// spec), so they are skipped.
 func (r *Renderer) render(ctx context.Context, env *spec.PreviewEnvironment, pr int, checked bool) (*Output, error) {
 	if r == nil {
 		return nil, errors.New("render: nil Renderer (make one with NewRenderer)")
@@ -238,6 +251,11 @@ func (r *Renderer) render(ctx context.Context, env *spec.PreviewEnvironment, pr 
 	}
 	if env == nil {
 		return nil, errors.New("render: nil spec")
+	}
+	if !checked {
+		if err := checkTrust(r.opts.Base, env); err != nil {
+			return nil, err
+		}
 	}
 	planFn := plan.Plan
 	if checked {
@@ -257,6 +275,18 @@ func (r *Renderer) render(ctx context.Context, env *spec.PreviewEnvironment, pr 
 		return nil, err
 	}
 	return &Output{Model: m, Objects: objs}, nil
+}
+
+// checkTrust compares env with base, when base is set: a
+// [*spec.TrustError] lists every field env may not have.
+func checkTrust(base []*spec.Trusted, env *spec.PreviewEnvironment) error {
+	if base == nil {
+		return nil
+	}
+	if errs := spec.CheckTrusted(base, env); len(errs) > 0 {
+		return &spec.TrustError{Errs: errs}
+	}
+	return nil
 }
 
 // Execute runs the template kit (the embedded one with opts.Templates; the

@@ -24,9 +24,10 @@ type SyncOptions struct {
 	// Renderer renders every env; nil means NewRenderer(Options{}). One
 	// Renderer is shared by all renders, so the kit is read and parsed
 	// once. Sync uses its first stages only ([Renderer.Objects]: its
-	// Templates and AllowUnbounded apply; Chart, Kustomize, Validator,
-	// Previous and SkipValidation do not): it runs the final checks on
-	// every env itself and validates with Validate.
+	// Templates, AllowUnbounded and Base apply; Chart, Kustomize,
+	// Validator, Previous and SkipValidation do not): it runs the final
+	// checks on every env itself and validates with Validate. With Base,
+	// each spec is compared with its app's base branch spec, once.
 	Renderer *Renderer
 	// Validate, when set, is called with every env that rendered and passed
 	// [fence.CheckObjects], and returns its problems (nil when there is none),
@@ -43,8 +44,10 @@ type SyncStage string
 
 // The stages of an env in [Sync], in order.
 const (
-	// StageSpec: the spec breaks a rule ([spec.Check]); reported once per spec,
-	// with PR 0, and none of its PRs is rendered.
+	// StageSpec: the spec breaks a rule ([spec.Check]) or changes what
+	// only the base branch may ([spec.CheckTrusted], with the Renderer's
+	// Base); reported once per spec, with PR 0, and none of its PRs is
+	// rendered.
 	StageSpec SyncStage = "spec"
 	// StageRender: [Renderer.Objects] failed for this PR
 	// ([*spec.InvalidError], [*kit.TemplateError]).
@@ -181,7 +184,8 @@ func (r *SyncResult) Count(s FolderStatus) int {
 // removed. Changing the number of specs between one and several therefore
 // moves every folder.
 //
-// Every spec is checked once ([spec.Check]); every (spec, PR) pair is then
+// Every spec is checked once ([spec.Check], and [spec.CheckTrusted] against
+// the Renderer's Base when it has one); every (spec, PR) pair is then
 // rendered with one shared [Renderer] on opts.Workers goroutines, checked
 // with [fence.CheckObjects] (with the spec's [spec.AppKinds]) and given to
 // opts.Validate. Any failure gives a [*SyncError] naming every failed env
@@ -245,7 +249,11 @@ func SyncFiles(ctx context.Context, specs []*spec.PreviewEnvironment, prs []int,
 	var jobs []job
 	for _, s := range specs {
 		app := s.Metadata.Name
-		if errs := spec.Check(s); len(errs) > 0 {
+		var errs field.ErrorList
+		if base := r.opts.Base; base != nil {
+			errs = spec.CheckTrusted(base, s)
+		}
+		if errs = append(errs, spec.Check(s)...); len(errs) > 0 {
 			failed = append(failed, &EnvError{App: app, Stage: StageSpec, Errs: fieldErrors(errs)})
 			continue
 		}

@@ -33,6 +33,8 @@ func runAppSet(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	fs.StringVar(&templatesDir, "templates", "", "a folder (`DIR`) whose template files override the embedded Argo CD kit's by name")
 	fs.Var(&crdPaths, "crds", "CRD files or folders (`PATH`) that replace or extend the embedded schemas the output is validated against (repeatable)")
 	fs.BoolVar(&sidecar, "sidecar", false, "print the argocd-repo-server patch that adds the plugin sidecar (needs spec.argocd.source.plugin.image; a patch, not validated as an object)")
+	var baseFlag baseFlags
+	baseFlag.register(fs, false, false)
 	overrides.register(fs)
 	if code, ok := parseNoArgs(fs, args, stderr); !ok {
 		return code
@@ -44,10 +46,11 @@ func runAppSet(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if code != exitOK {
 		return code
 	}
-	env, code := loadSpec(file, overrides.list, stdin, stderr)
+	env, base, code := loadWithBase("appset", file, &baseFlag, overrides.list, stdin, stderr)
 	if env == nil {
 		return code
 	}
+	opts.Base = base
 	var objs []*unstructured.Unstructured
 	if sidecar {
 		o, err := argocd.RepoServerPatch(ctx, env, opts)
@@ -96,6 +99,8 @@ func runApps(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.Var(&crdPaths, "crds", "CRD files or folders (`PATH`) that replace or extend the embedded schemas the output is validated against (repeatable)")
 	fs.StringVar(&format, "o", "yaml", "output `FORMAT`: yaml or json (the Application as one JSON object)")
 	fs.BoolVar(&ignoreFilters, "ignore-filters", false, "print the Application even when the generator's labels or filters would not list the pull request (to compute its name, for example)")
+	var baseFlag baseFlags
+	baseFlag.register(fs, false, false)
 	overrides.register(fs)
 	if code, ok := parseNoArgs(fs, args, stderr); !ok {
 		return code
@@ -129,10 +134,11 @@ func runApps(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return code
 	}
 	opts.IgnoreFilters = ignoreFilters
-	env, code := loadSpec(file, overrides.list, stdin, stderr)
+	env, base, code := loadWithBase("apps", file, &baseFlag, overrides.list, stdin, stderr)
 	if env == nil {
 		return code
 	}
+	opts.Base = base
 	app, err := argocd.Application(ctx, env, pr, opts)
 	if err != nil {
 		var (

@@ -49,6 +49,8 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.BoolVar(&previousMustMatch, "previous-must-match", false, "with --previous, fail (exit 1) when no object of the output is in the previous render, instead of warning")
 	fs.StringVar(&previous, "previous", "", "a file or folder (`PATH`) with the previous render of the same PR (for example from the base branch): immutable fields must not change")
 	fs.StringVar(&format, "o", "yaml", "output `FORMAT`: yaml (a stream of documents) or json (a v1 List of the objects)")
+	var baseFlag baseFlags
+	baseFlag.register(fs, false, true)
 	overrides.register(fs)
 	if code, ok := parseNoArgs(fs, args, stderr); !ok {
 		return code
@@ -65,7 +67,7 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if pr.n == 0 {
 		return usageError(stderr, "env", "--pr N is required (the pull-request number)")
 	}
-	env, code := loadSpec(file, overrides.list, stdin, stderr)
+	env, base, code := loadWithBase("env", file, &baseFlag, overrides.list, stdin, stderr)
 	if env == nil {
 		return code
 	}
@@ -74,6 +76,7 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return code
 	}
 	defer done()
+	opts.Base = base
 	if (len(valueFiles) > 0 || chartAllowSymlinks || chartAllowNondeterministic) && chartDir == "" {
 		fmt.Fprintln(stderr, "render env: --values, --chart-allow-symlinks and --chart-allow-nondeterministic need --chart")
 		return exitUsage

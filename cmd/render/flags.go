@@ -424,9 +424,18 @@ func loadSpec(file string, overrides []spec.Override, stdin io.Reader, stderr io
 }
 
 // reportError prints err for a user and returns its exit code: 1 for an
-// invalid spec, 3 for anything else (a bug).
+// invalid spec or one that changes what only the base branch may, 3 for
+// anything else (a bug).
 func reportError(stderr io.Writer, file string, err error) int {
 	var inv *spec.InvalidError
+	var te *spec.TrustError
+	if errors.As(err, &te) {
+		fmt.Fprintf(stderr, "%s: changes what only the base branch may change, %d problem(s):\n", file, len(te.Errs))
+		for _, e := range te.Errs {
+			fmt.Fprintf(stderr, "  %s\n", problemText(e))
+		}
+		return exitInvalid
+	}
 	if errors.As(err, &inv) {
 		fmt.Fprintf(stderr, "%s: invalid spec, %d problem(s):\n", file, len(inv.Errs))
 		for _, e := range inv.Errs {

@@ -35,6 +35,7 @@ func helps() map[string]commandHelp {
 				"render env -f prenv.yaml --pr 123 --set spec.prefix=pr --output-dir envs/pr-123",
 				"render env -f prenv.yaml --pr 123 --chart charts/preview-app --values app-values.yaml",
 				"render env -f prenv.yaml --pr 123 --previous base/pr-123   # refuse changes AWS cannot make",
+				"render env -f prenv.yaml --pr 123 --base-spec base-prenv.yaml   # refuse what only the base branch may change",
 				"render env -f prenv.yaml --pr 123 --helm-values > prenv-values.yaml",
 			},
 			exits: exitsCommon,
@@ -71,6 +72,7 @@ func helps() map[string]commandHelp {
 			examples: []string{
 				"render appset -f examples/web/prenv.yaml",
 				"render appset -f examples/previews/prenv.yaml --sidecar > repo-server-patch.yaml",
+				"render appset -f prenv.yaml --base-spec base-prenv.yaml   # a pull request's view, refused where it changes the base's wiring",
 			},
 			exits: exitsCommon,
 		},
@@ -96,6 +98,7 @@ func helps() map[string]commandHelp {
 			examples: []string{
 				"render sync -f examples/web/prenv.yaml --prs 12,15,31 --output-dir envs/web",
 				"gh pr list --json number,headRefName,headRefOid,labels | render sync -f apps/ --prs-json - --output-dir envs",
+				"render sync -f apps/ --base-spec base-apps/ --prs 12,15 --output-dir envs   # each app against the base branch's",
 			},
 			exits: []string{
 				"0  the tree is written",

@@ -58,6 +58,16 @@ func TestLibraryMatchesRenderEnv(t *testing.T) {
 			if string(got) != cli.stdout {
 				t.Errorf("render.Render and render env differ:\n--- render.Render\n%s\n--- render env\n%s", got, cli.stdout)
 			}
+			// Against the base branch's spec (here the same file), as the
+			// CI flow renders a pull request.
+			withBase := runCLI(t, "", "env", "-f", file, "--pr", "123", "--base-spec", file)
+			out, err = render.Render(context.Background(), env, 123, render.Options{Base: []*spec.Trusted{spec.TrustedOf(env)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ = out.YAML(); withBase.code != exitOK || string(got) != withBase.stdout {
+				t.Errorf("with a base, render.Render and render env --base-spec differ (exit %d: %s)", withBase.code, withBase.stderr)
+			}
 			values := filepath.Join(root, "examples", name, "app-values.yaml")
 			vb, err := os.ReadFile(values)
 			if os.IsNotExist(err) {

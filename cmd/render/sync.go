@@ -47,6 +47,8 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	kit.register(fs, "a folder (`DIR`) whose template files override the embedded kit's by name")
 	fs.Var(&crdPaths, "crds", "CRD files or folders (`PATH`) that replace or extend the embedded schemas the output is validated against (repeatable)")
 	fs.StringVar(&outputMode, "o", "text", "summary `FORMAT`: text or json")
+	var baseFlag baseFlags
+	baseFlag.register(fs, true, false)
 	overrides.register(fs)
 	if code, ok := parseNoArgs(fs, args, stderr); !ok {
 		return code
@@ -82,7 +84,7 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			stdinUses++
 		}
 	}
-	if stdinUses > 1 {
+	if stdinUses+baseFlag.stdinUses() > 1 {
 		return usageErr("standard input (-) can be read only once")
 	}
 
@@ -116,12 +118,17 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if code != exitOK {
 		return code
 	}
+	base, code := baseFlag.load("sync", overrides.list, stdin, stderr)
+	if code != exitOK {
+		return code
+	}
 
 	opts, done, code := kit.options("sync", stderr)
 	if done == nil {
 		return code
 	}
 	defer done()
+	opts.Base = base
 	renderer, err := render.NewRenderer(opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "render sync: %v\n", err)
@@ -371,6 +378,14 @@ type specDoc struct {
 // reported before it returns, for the command cmd; the exit code is the
 // worst one.
 func loadSyncSpecs(cmd string, args []string, overrides []spec.Override, stdin io.Reader, stderr io.Writer) ([]*spec.PreviewEnvironment, int) {
+	return loadSpecs(cmd, "-f", false, args, overrides, stdin, stderr)
+}
+
+// loadSpecs is loadSyncSpecs for the flag flagName. For the base
+// branch's specs (base), a path that does not exist and a folder without
+// a spec mean the base branch has no spec of the app: no spec and exit 1
+// for the first, no spec for the second, where -f makes both usage errors.
+func loadSpecs(cmd, flagName string, base bool, args []string, overrides []spec.Override, stdin io.Reader, stderr io.Writer) ([]*spec.PreviewEnvironment, int) {
 	var specs []*spec.PreviewEnvironment
 	code := exitOK
 	worst := func(c int) {
@@ -379,6 +394,11 @@ func loadSyncSpecs(cmd string, args []string, overrides []spec.Override, stdin i
 		}
 	}
 	readFailed := func(name string, err error) {
+		if base && errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(stderr, "render %s: %s: %v: %s\n", cmd, name, err, noBaseSpec)
+			worst(exitInvalid)
+			return
+		}
 		fmt.Fprintf(stderr, "render %s: %s: %v\n", cmd, name, err)
 		if fileRefused(err) {
 			worst(exitInvalid)
@@ -390,14 +410,14 @@ func loadSyncSpecs(cmd string, args []string, overrides []spec.Override, stdin i
 		var docs []specDoc
 		if fi, err := os.Stat(a); a != "-" && err == nil && fi.IsDir() {
 			docs = readSpecFolder(a, readFailed)
-			if docs == nil {
-				fmt.Fprintf(stderr, "render %s: -f %s: no prenv.yaml in this folder or its subfolders\n", cmd, a)
+			if docs == nil && !base {
+				fmt.Fprintf(stderr, "render %s: %s %s: no prenv.yaml in this folder or its subfolders\n", cmd, flagName, a)
 				worst(exitUsage)
 			}
 		} else {
 			data, err := readInput(a, stdin)
 			if err != nil {
-				readFailed("-f", err)
+				readFailed(flagName, err)
 				continue
 			}
 			docs = []specDoc{{a, data}}
@@ -405,7 +425,11 @@ func loadSyncSpecs(cmd string, args []string, overrides []spec.Override, stdin i
 		for _, d := range docs {
 			env, err := spec.Load(d.data, overrides...)
 			if err != nil {
-				worst(reportError(stderr, d.name, err))
+				name := d.name
+				if base {
+					name = flagName + " " + name
+				}
+				worst(reportError(stderr, name, err))
 				continue
 			}
 			specs = append(specs, env)
