@@ -64,7 +64,7 @@ const DatabaseSecretsImage = "python:3.14-slim"
 const databaseUID = 999
 
 // nobodyUID runs the password Job (the python image needs no user of its
-// own).
+// own) and the migrations Jobs.
 const nobodyUID = 65534
 
 // enginePorts are the engines' standard ports.
@@ -120,6 +120,11 @@ type MigrationsModel struct {
 	PasswordEnv string   `json:"passwordEnv"`
 	Command     []string `json:"command"`
 	Args        []string `json:"args"`
+	// UID runs the Job as a user that is not root, as Pod Security
+	// restricted wants ([nobodyUID]: the image's own user may be a name,
+	// which the kubelet cannot check against runAsNonRoot). The image's
+	// files must be readable by any user.
+	UID int `json:"uid"`
 }
 
 // DatabaseSecretsModel is the Job, with its ServiceAccount, Role and
@@ -259,6 +264,7 @@ func planDatabase(m *Model, d *spec.Database) DatabaseModel {
 			Image:       spec.FillPlaceholders(mg.Image, strconv.Itoa(m.PR)),
 			Command:     slices.Clone(mg.Command),
 			Args:        slices.Clone(mg.Args),
+			UID:         nobodyUID,
 		}
 		if dm.Migrations.Command == nil {
 			dm.Migrations.Command = []string{}

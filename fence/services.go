@@ -1,0 +1,92 @@
+package fence
+
+import (
+	"fmt"
+	"strconv"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// Quota resource names of Services (Kubernetes docs, "Resource Quotas",
+// "Object count quota").
+const (
+	quotaLoadBalancers = "services.loadbalancers"
+	quotaNodePorts     = "services.nodeports"
+)
+
+// services keeps a Service inside the env: no externalIPs (CVE-2020-8554:
+// kube-proxy sends every pod's traffic to those addresses, other envs'
+// included, to this Service), no ExternalName (a DNS alias to any name,
+// another env's Services included, which the env's Ingress would then
+// proxy to), and LoadBalancer and NodePort Services only within the env's
+// ResourceQuota, counted as its quota evaluator counts them
+// (kubernetes/kubernetes pkg/quota/v1/evaluator/core/services.go: a
+// LoadBalancer is one load balancer; a NodePort Service takes a node port
+// per port, a LoadBalancer too unless allocateLoadBalancerNodePorts is
+// false, then only the ports that name a nodePort). Without a quota (the
+// spec turns it off) the env may have neither: no cap means none allowed.
+func (c *objectChecker) services(o *unstructured.Unstructured, ref ObjectRef) {
+	if ref.GroupKind != kindService {
+		return
+	}
+	sp := field.NewPath("spec")
+	if ips, _, _ := unstructured.NestedSlice(o.Object, "spec", "externalIPs"); len(ips) > 0 {
+		c.add(ref, field.Forbidden(sp.Child("externalIPs"), "kube-proxy sends the traffic of every pod in the cluster, other envs' included, to these addresses into this Service (CVE-2020-8554)"))
+	}
+	t, _, _ := unstructured.NestedString(o.Object, "spec", "type")
+	ports, _, _ := unstructured.NestedSlice(o.Object, "spec", "ports")
+	var lb, np int
+	switch t {
+	case "ExternalName":
+		c.add(ref, field.Forbidden(sp.Child("type"), "an ExternalName Service is a DNS alias to any name, another env's Services included: the env's Ingress or pods would reach them through it"))
+		return
+	case "NodePort":
+		np = len(ports)
+	case "LoadBalancer":
+		lb = 1
+		if alloc, ok, _ := unstructured.NestedBool(o.Object, "spec", "allocateLoadBalancerNodePorts"); ok && !alloc {
+			for _, p := range ports {
+				if n, _ := p.(map[string]any)["nodePort"]; n != nil && fmt.Sprint(n) != "0" {
+					np++
+				}
+			}
+		} else {
+			np = len(ports)
+		}
+	default:
+		return
+	}
+	for _, q := range []struct {
+		name string
+		use  int
+		used *int
+	}{{quotaLoadBalancers, lb, &c.loadBalancers}, {quotaNodePorts, np, &c.nodePorts}} {
+		if q.use == 0 {
+			continue
+		}
+		limit, why := c.serviceQuota(q.name)
+		if *q.used+q.use > limit {
+			c.add(ref, field.Forbidden(sp.Child("type"), fmt.Sprintf("a %s Service takes %d of the env's %s, %s, and the env's Services before it take %d: load balancers and node ports are the cluster's to share; raise spec.resourceQuota.hard[%s] to allow them", t, q.use, q.name, why, *q.used, q.name)))
+		}
+		*q.used += q.use
+	}
+}
+
+// serviceQuota is the env quota's cap on a Service resource, and how the
+// spec sets it.
+func (c *objectChecker) serviceQuota(name string) (int, string) {
+	q := c.m.ResourceQuota
+	if q == nil {
+		return 0, "which no quota caps (spec.resourceQuota.enabled is false), so none are allowed"
+	}
+	v, ok := q.Hard[name]
+	if !ok {
+		return 0, "which the quota does not cap, so none are allowed"
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Sprintf("which the quota caps at %s, not a whole number", v)
+	}
+	return n, fmt.Sprintf("which spec.resourceQuota.hard caps at %d", n)
+}
