@@ -28,9 +28,6 @@ const (
 	// ServiceAccount: role-arn, audience, token-expiration,
 	// sts-regional-endpoints (aws/amazon-eks-pod-identity-webhook README).
 	eksAnnotationPrefix = "eks.amazonaws.com/"
-	// podSecurityLabelPrefix labels set a namespace's Pod Security
-	// Admission level (kubernetes.io/docs/concepts/security/pod-security-admission).
-	podSecurityLabelPrefix = "pod-security.kubernetes.io/"
 )
 
 // ObjectRef names one object: its API group and kind, namespace and name.
@@ -286,7 +283,7 @@ func (c *objectChecker) podSecurityLabels(o *unstructured.Unstructured, ref Obje
 	why := func(string) string {
 		return "the env's Pod Security Admission labels are prenv's: the namespace enforces Pod Security baseline, so that no pod of the env reaches the node or other envs"
 	}
-	isPodSecurity := func(k string) bool { return strings.HasPrefix(k, podSecurityLabelPrefix) }
+	isPodSecurity := func(k string) bool { return strings.HasPrefix(k, spec.PodSecurityLabelPrefix) }
 	c.keepKeys(ref, field.NewPath("metadata", "labels"), o.GetLabels(), c.m.NamespaceLabels, true, isPodSecurity, why)
 }
 

@@ -43,10 +43,10 @@ var (
 // ([controllerAnnotations]).
 func (c *objectChecker) hosts(o *unstructured.Unstructured, ref ObjectRef) {
 	why := fmt.Sprintf("an env may only claim its own hostname %q and names under it; external-dns or the shared ingress controller would send another name's traffic to this env", c.m.Hostname)
-	catchAll := fmt.Sprintf("without a hostname it takes every hostname the shared ingress controller or gateway serves: name the env's own, %q or a name under it", c.m.Hostname)
+	catchAll := fmt.Sprintf("takes every hostname the shared ingress controller or gateway serves: name the env's own, %q or a name under it", c.m.Hostname)
 	if c.m.Hostname == "" {
 		why = "the spec has no spec.dns, so the env has no hostname; external-dns or the shared ingress controller would send another name's traffic to this env"
-		catchAll = "without a hostname it takes every hostname the shared ingress controller or gateway serves, and the env has none to name (spec.dns is not set)"
+		catchAll = "takes every hostname the shared ingress controller or gateway serves, and the env has none to name (spec.dns is not set)"
 	}
 	claim := func(p *field.Path, h string) {
 		if !c.ownHostname(h) {
@@ -66,14 +66,14 @@ func (c *objectChecker) hosts(o *unstructured.Unstructured, ref ObjectRef) {
 	switch {
 	case ref.GroupKind == kindIngress:
 		if s, _ := o.Object["spec"].(map[string]any); s["defaultBackend"] != nil {
-			c.add(ref, field.Forbidden(sp.Child("defaultBackend"), "a default backend takes every request no rule matches, for every hostname: "+catchAll))
+			c.add(ref, field.Forbidden(sp.Child("defaultBackend"), "a default backend serves the requests no rule matches, so it "+catchAll))
 		}
 		rules, _, _ := unstructured.NestedSlice(o.Object, "spec", "rules")
 		for i, r := range rules {
 			rm, _ := r.(map[string]any)
 			hp := sp.Child("rules").Index(i).Child("host")
 			if h, _ := rm["host"].(string); h == "" {
-				c.add(ref, field.Required(hp, "a rule "+catchAll))
+				c.add(ref, field.Required(hp, "a rule without host "+catchAll))
 			} else {
 				claim(hp, h)
 			}
@@ -89,7 +89,7 @@ func (c *objectChecker) hosts(o *unstructured.Unstructured, ref ObjectRef) {
 	case ref.Group == gatewayGroup && hostnameRoute[ref.Kind]:
 		hs, _, _ := unstructured.NestedSlice(o.Object, "spec", "hostnames")
 		if len(hs) == 0 {
-			c.add(ref, field.Required(sp.Child("hostnames"), "a route "+catchAll))
+			c.add(ref, field.Required(sp.Child("hostnames"), "a route without hostnames "+catchAll))
 		}
 		for i, h := range hs {
 			s, _ := h.(string)
@@ -102,7 +102,7 @@ func (c *objectChecker) hosts(o *unstructured.Unstructured, ref ObjectRef) {
 		for i, l := range ls {
 			lp := sp.Child("listeners").Index(i).Child("hostname")
 			if h, _ := l.(map[string]any)["hostname"].(string); h == "" {
-				c.add(ref, field.Required(lp, "a listener "+catchAll))
+				c.add(ref, field.Required(lp, "a listener without hostname "+catchAll))
 			} else {
 				claim(lp, h)
 			}

@@ -18,7 +18,7 @@ const PodSecurityLabelPrefix = "pod-security.kubernetes.io/"
 func checkPodSecurityLabels(labels map[string]string, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	for _, k := range sortedKeys(labels) {
-		if strings.HasPrefix(strings.ToLower(k), PodSecurityLabelPrefix) {
+		if strings.HasPrefix(k, PodSecurityLabelPrefix) {
 			errs = append(errs, field.Forbidden(p.Key(k), "sets the env Namespace's Pod Security Admission level, which prenv sets itself (enforce baseline); a spec may not lower it"))
 		}
 	}

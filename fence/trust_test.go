@@ -1,0 +1,173 @@
+package fence_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"prenv.dev/prenv/fence"
+	"prenv.dev/prenv/render"
+	"prenv.dev/prenv/spec"
+)
+
+// objectsOf parses YAML documents into objects.
+func objectsOf(t *testing.T, docs ...string) []*unstructured.Unstructured {
+	t.Helper()
+	var out []*unstructured.Unstructured
+	for _, d := range docs {
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(d), &u.Object); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
+// problemLines are the problems as "object field: message" lines.
+func problemLines(got []*fence.ObjectError) []string {
+	var lines []string
+	for _, p := range got {
+		lines = append(lines, p.Error())
+	}
+	return lines
+}
+
+func wantLines(t *testing.T, got []*fence.ObjectError, want ...string) {
+	t.Helper()
+	lines := problemLines(got)
+	if len(lines) != len(want) {
+		t.Fatalf("got %d problems, want %d:\n%s", len(lines), len(want), strings.Join(lines, "\n"))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("problem %d:\n got %s\nwant %s…", i, lines[i], w)
+		}
+	}
+}
+
+// TestCheckObjectsGatewayRoutes: Gateway API routes and listeners claim
+// hostnames as an Ingress does: only the env's own, and none means every
+// hostname; a TCPRoute takes a whole listener port.
+func TestCheckObjectsGatewayRoutes(t *testing.T) {
+	env, m, objs := finalObjects(t, "web", "", false, "")
+	gw := "gateway.networking.k8s.io"
+	kinds := append(spec.AppKinds(env), spec.GroupKind{Group: gw, Kind: "HTTPRoute"}, spec.GroupKind{Group: gw, Kind: "GRPCRoute"}, spec.GroupKind{Group: gw, Kind: "Gateway"}, spec.GroupKind{Group: gw, Kind: "TCPRoute"})
+	objs = append(objs, objectsOf(t, `
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: own, namespace: test-123-web}
+spec:
+  parentRefs: [{name: shared, namespace: gateways}]
+  hostnames: [test-123-web.preview.example.com, "*.test-123-web.preview.example.com"]
+`, `
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: steal, namespace: test-123-web}
+spec:
+  parentRefs: [{name: shared, namespace: gateways}]
+  hostnames: [test-5-payments.preview.example.com]
+`, `
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: everything, namespace: test-123-web}
+spec:
+  parentRefs: [{name: shared, namespace: gateways}]
+`, `
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: own, namespace: test-123-web}
+spec:
+  gatewayClassName: shared
+  listeners:
+  - {name: http, port: 80, protocol: HTTP}
+  - {name: other, port: 80, protocol: HTTP, hostname: payments.example.com}
+`, `
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TCPRoute
+metadata: {name: port, namespace: test-123-web}
+spec:
+  parentRefs: [{name: shared, namespace: gateways}]
+`)...)
+	wantLines(t, fence.CheckObjects(m, objs, fence.ObjectRules{AppKinds: kinds}),
+		`gateway.networking.k8s.io/HTTPRoute/test-123-web/steal: spec.hostnames[0]: Forbidden: "test-5-payments.preview.example.com": an env may only claim its own hostname "test-123-web.preview.example.com"`,
+		`gateway.networking.k8s.io/GRPCRoute/test-123-web/everything: spec.hostnames: Required value: a route without hostnames takes every hostname the shared ingress controller or gateway serves`,
+		`gateway.networking.k8s.io/Gateway/test-123-web/own: spec.listeners[0].hostname: Required value: a listener without hostname takes every hostname`,
+		`gateway.networking.k8s.io/Gateway/test-123-web/own: spec.listeners[1].hostname: Forbidden: "payments.example.com": an env may only claim its own hostname`,
+		`gateway.networking.k8s.io/TCPRoute/test-123-web/port: kind: Forbidden: a TCPRoute has no hostnames: it takes every connection to a gateway's listener port`,
+	)
+}
+
+// TestWriteNamespaces: every namespaced object without a namespace gets
+// the env's; cluster-scoped objects and objects of another namespace stay
+// as they are, and CheckObjects refuses a namespaced object that has none.
+func TestWriteNamespaces(t *testing.T) {
+	env, m, objs := finalObjects(t, "web", "", false, "")
+	extra := objectsOf(t, `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+`, `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: elsewhere, namespace: test-5-payments}
+`, `
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: reader}
+`)
+	rules := fence.ObjectRules{AppKinds: append(spec.AppKinds(env), spec.GroupKind{Kind: "ConfigMap"})}
+	wantLines(t, fence.CheckObjects(m, append(objs, extra[0]), rules),
+		"ConfigMap/settings: metadata.namespace: Required value: the env's namespace test-123-web: kubectl and helm would put the object into their current namespace (fence.WriteNamespaces writes it)")
+	fence.WriteNamespaces(m, extra)
+	for i, want := range []string{"test-123-web", "test-5-payments", ""} {
+		if got := extra[i].GetNamespace(); got != want {
+			t.Errorf("%s %s: namespace %q, want %q", extra[i].GetKind(), extra[i].GetName(), got, want)
+		}
+	}
+	wantLines(t, fence.CheckObjects(m, append(objs, extra[0]), rules))
+}
+
+// TestCheckObjectsServiceQuota: LoadBalancer Services are allowed up to
+// the quota the spec raises, counted across the env's Services.
+func TestCheckObjectsServiceQuota(t *testing.T) {
+	env, m, _ := finalObjects(t, "web", "", false, "")
+	m.ResourceQuota.Hard["services.loadbalancers"] = "1"
+	m.ResourceQuota.Hard["services.nodeports"] = "3"
+	objs, err := render.Execute(context.Background(), m, render.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb := func(name string, ports string) string {
+		return "apiVersion: v1\nkind: Service\nmetadata: {name: " + name + ", namespace: test-123-web}\nspec:\n  type: LoadBalancer\n  ports: " + ports + "\n"
+	}
+	objs = append(objs, objectsOf(t, lb("a", "[{port: 80}, {port: 443}]"), lb("b", "[{port: 80}]"))...)
+	wantLines(t, fence.CheckObjects(m, objs, fence.ObjectRules{AppKinds: spec.AppKinds(env)}),
+		"Service/test-123-web/b: spec.type: Forbidden: a LoadBalancer Service takes 1 of the env's services.loadbalancers, which spec.resourceQuota.hard caps at 1, and the env's Services before it take 1")
+}
+
+// TestCheckObjectsOwnGivenOrRendered: CheckObjects finds the same problems
+// with prenv's own objects given (as render passes them) and rendered by
+// itself.
+func TestCheckObjectsOwnGivenOrRendered(t *testing.T) {
+	env, m, objs := finalObjects(t, "databases", "", false, "")
+	for _, o := range objs {
+		if o.GetKind() == "Queue" || o.GetKind() == "StatefulSet" {
+			a := o.GetAnnotations()
+			a["helm.sh/resource-policy"] = "keep"
+			o.SetAnnotations(a)
+		}
+	}
+	own, err := fence.OwnObjects(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	given := problemLines(fence.CheckObjects(m, objs, fence.ObjectRules{AppKinds: spec.AppKinds(env), Own: own}))
+	rendered := problemLines(fence.CheckObjects(m, objs, fence.ObjectRules{AppKinds: spec.AppKinds(env)}))
+	if len(given) == 0 || strings.Join(given, "\n") != strings.Join(rendered, "\n") {
+		t.Fatalf("given:\n%s\nrendered:\n%s", strings.Join(given, "\n"), strings.Join(rendered, "\n"))
+	}
+}
