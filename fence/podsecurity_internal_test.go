@@ -42,7 +42,7 @@ func TestPodChecksAgreeWithTheEvaluator(t *testing.T) {
 	}
 	good := &corev1.PodSpec{
 		SecurityContext: &corev1.PodSecurityContext{RunAsNonRoot: &yes, SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},
-		Containers: []corev1.Container{{Name: "a", SecurityContext: &corev1.SecurityContext{AllowPrivilegeEscalation: &no, Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}}}},
+		Containers:      []corev1.Container{{Name: "a", SecurityContext: &corev1.SecurityContext{AllowPrivilegeEscalation: &no, Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}}}},
 	}
 	c := &objectChecker{}
 	for _, level := range []psaapi.Level{psaapi.LevelBaseline, psaapi.LevelRestricted} {

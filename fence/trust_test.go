@@ -56,27 +56,13 @@ func TestCheckObjectsGatewayRoutes(t *testing.T) {
 	env, m, objs := finalObjects(t, "web", "", false, "")
 	gw := "gateway.networking.k8s.io"
 	kinds := append(spec.AppKinds(env), spec.GroupKind{Group: gw, Kind: "HTTPRoute"}, spec.GroupKind{Group: gw, Kind: "GRPCRoute"}, spec.GroupKind{Group: gw, Kind: "Gateway"}, spec.GroupKind{Group: gw, Kind: "TCPRoute"})
-	objs = append(objs, objectsOf(t, `
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: own, namespace: test-123-web}
-spec:
-  parentRefs: [{name: shared, namespace: gateways}]
-  hostnames: [test-123-web.preview.example.com, "*.test-123-web.preview.example.com"]
-`, `
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: steal, namespace: test-123-web}
-spec:
-  parentRefs: [{name: shared, namespace: gateways}]
-  hostnames: [test-5-payments.preview.example.com]
-`, `
-apiVersion: gateway.networking.k8s.io/v1
-kind: GRPCRoute
-metadata: {name: everything, namespace: test-123-web}
-spec:
-  parentRefs: [{name: shared, namespace: gateways}]
-`, `
+	route := func(version, kind, name, hostnames string) string {
+		return "apiVersion: gateway.networking.k8s.io/" + version + "\nkind: " + kind + "\nmetadata: {name: " + name + ", namespace: test-123-web}\nspec:\n  parentRefs: [{name: shared, namespace: gateways}]\n" + hostnames
+	}
+	objs = append(objs, objectsOf(t,
+		route("v1", "HTTPRoute", "own", "  hostnames: [test-123-web.preview.example.com, \"*.test-123-web.preview.example.com\"]\n"),
+		route("v1", "HTTPRoute", "steal", "  hostnames: [test-5-payments.preview.example.com]\n"),
+		route("v1", "GRPCRoute", "everything", ""), `
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: {name: own, namespace: test-123-web}
@@ -85,13 +71,7 @@ spec:
   listeners:
   - {name: http, port: 80, protocol: HTTP}
   - {name: other, port: 80, protocol: HTTP, hostname: payments.example.com}
-`, `
-apiVersion: gateway.networking.k8s.io/v1alpha2
-kind: TCPRoute
-metadata: {name: port, namespace: test-123-web}
-spec:
-  parentRefs: [{name: shared, namespace: gateways}]
-`)...)
+`, route("v1alpha2", "TCPRoute", "port", ""))...)
 	wantLines(t, fence.CheckObjects(m, objs, fence.ObjectRules{AppKinds: kinds}),
 		`gateway.networking.k8s.io/HTTPRoute/test-123-web/steal: spec.hostnames[0]: Forbidden: "test-5-payments.preview.example.com": an env may only claim its own hostname "test-123-web.preview.example.com"`,
 		`gateway.networking.k8s.io/GRPCRoute/test-123-web/everything: spec.hostnames: Required value: a route without hostnames takes every hostname the shared ingress controller or gateway serves`,
