@@ -5,8 +5,13 @@
 // keep prenv's identity (the ServiceAccount's role, the Role's trust policy,
 // the policies' statements, tags and ACK annotations) and its bounds
 // (ResourceQuota, LimitRange, NetworkPolicies exactly as planned), and its
-// databases' objects and sync waves.
+// databases' objects and sync waves; every pod meets the Pod Security
+// Standards (Kubernetes' own checks), Services stay off other envs'
+// traffic, hostnames and ingress controller annotations stay the env's
+// own, and prenv's own objects keep their life-cycle annotations, labels
+// and data stores' specs.
 //
+//	fence.WriteNamespaces(m, objs)
 //	problems := fence.CheckObjects(m, objs, fence.ObjectRules{AppKinds: spec.AppKinds(env)})
 //	for _, p := range problems { fmt.Println(p) } // *fence.ObjectError: object, field path, rule
 //	ok := len(problems) == 0

@@ -142,10 +142,37 @@ type ObjectRules struct {
 // kinds the AppProject allows; any other kind is refused, whatever its
 // scope, and cluster-scoped kinds ([spec.IsClusterScoped]) are refused even when
 // listed. Namespaced objects
-// are in m.Namespace (an empty namespace is the destination's, which is the
-// env's). The only cluster-scoped object is the Namespace m.Namespace, and
-// it keeps m's pod-security.kubernetes.io/ labels. No two objects share a
-// group, kind, namespace and name.
+// are in m.Namespace: an object without namespace is refused, as kubectl and
+// helm would put it in their current namespace ([WriteNamespaces] writes
+// the env's first). An object with a top-level items list (kind List) is
+// refused: Argo CD and kubectl unwrap it. The only cluster-scoped object is
+// the Namespace m.Namespace, and it keeps exactly m's
+// pod-security.kubernetes.io/ labels (m.NamespaceLabels). No two objects
+// share a group, kind, namespace and name.
+//
+// Pods (podsecurity.go). Every pod template of a workload kind is checked
+// with Pod Security Admission's own checks at their latest version: at
+// Pod Security restricted for prenv's own pods, at baseline for the app's.
+//
+// Services (services.go). No externalIPs, no type ExternalName; LoadBalancer
+// and NodePort Services only within the ResourceQuota's
+// services.loadbalancers and services.nodeports (none without a quota).
+//
+// Hostnames (hostnames.go, controllers.go). Ingress rules, TLS hosts,
+// Gateway API routes' hostnames and Gateway listeners, and external-dns's
+// hostname annotations name only m.Hostname or names under it; a rule,
+// route or listener without one, an Ingress default backend and a
+// TCPRoute or UDPRoute are refused. The AWS Load Balancer Controller's and
+// ingress-nginx's annotations come from an allow list.
+//
+// prenv's own objects (ownmeta.go). The objects prenv's embedded kit renders
+// for m (rules.Own) keep their Argo CD and Helm life-cycle annotations
+// (hook, hook-delete-policy, sync-options, compare-options, sync-wave,
+// helm.sh/hook*, helm.sh/resource-policy) and their prenv.dev/ and
+// managed-by labels and annotations exactly, absent staying absent; a
+// Table's and a Queue's spec stay exactly prenv's, compared as JSON. The
+// app's objects carry prenv.dev/ labels and annotations only with the env's
+// values.
 //
 // Semantic equality of policy documents: the JSON is parsed; a string and a
 // one-element list are the same; Action, NotAction, Resource, NotResource,

@@ -28,6 +28,10 @@ var (
 	gatewayGroup  = "gateway.networking.k8s.io"
 	kindGateway   = spec.GroupKind{Group: gatewayGroup, Kind: "Gateway"}
 	hostnameRoute = map[string]bool{"HTTPRoute": true, "GRPCRoute": true, "TLSRoute": true}
+	// kindTargetGroupBinding is the AWS Load Balancer Controller's
+	// binding of a Service to an existing target group
+	// (docs/guide/targetgroupbinding/targetgroupbinding.md).
+	kindTargetGroupBinding = spec.GroupKind{Group: "elbv2.k8s.aws", Kind: "TargetGroupBinding"}
 	// portRoutes attach to a listener by port alone: they take every
 	// connection to it (Gateway API docs, "TCPRoute and UDPRoute").
 	portRoutes = map[string]bool{"TCPRoute": true, "UDPRoute": true}
@@ -97,6 +101,8 @@ func (c *objectChecker) hosts(o *unstructured.Unstructured, ref ObjectRef) {
 		}
 	case ref.Group == gatewayGroup && portRoutes[ref.Kind]:
 		c.add(ref, field.Forbidden(field.NewPath("kind"), fmt.Sprintf("a %s has no hostnames: it takes every connection to a gateway's listener port, which gateways other envs share may serve", ref.Kind)))
+	case ref.GroupKind == kindTargetGroupBinding:
+		c.add(ref, field.Forbidden(field.NewPath("kind"), "a TargetGroupBinding registers the env's pods in a load balancer's target group named by ARN, another env's included: let the env's Ingress or Service make its own"))
 	case ref.GroupKind == kindGateway:
 		ls, _, _ := unstructured.NestedSlice(o.Object, "spec", "listeners")
 		for i, l := range ls {

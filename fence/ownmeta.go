@@ -114,6 +114,17 @@ func (c *objectChecker) ownMetadata(o *unstructured.Unstructured, ref ObjectRef)
 	c.keepKeys(ref, lp, o.GetLabels(), own.GetLabels(), true, func(k string) bool {
 		return (strings.HasPrefix(k, prenvPrefix) || k == spec.LabelManagedBy) && !skip[lp.Key(k).String()]
 	}, lifecycleWhy)
+	// An owner reference makes the garbage collector delete the object
+	// with its owner, at once when no owner of that UID exists; a
+	// finalizer nobody removes keeps it, and the Namespace, from ever
+	// going (Kubernetes docs, "Owners and Dependents", "Finalizers").
+	for _, k := range []string{"ownerReferences", "finalizers"} {
+		got, _, _ := unstructured.NestedFieldNoCopy(o.Object, "metadata", k)
+		want, _, _ := unstructured.NestedFieldNoCopy(own.Object, "metadata", k)
+		if !reflect.DeepEqual(normJSON(got), normJSON(want)) {
+			c.add(ref, field.Forbidden(field.NewPath("metadata", k), "prenv's own objects have none: the garbage collector would delete the object with an owner (at once, when no owner of that UID exists), and a finalizer nobody removes keeps it and the env's Namespace from ever going"))
+		}
+	}
 }
 
 // keepKeys keeps the keys of got that keep selects as want has them: a key

@@ -6,6 +6,15 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"prenv.dev/prenv/spec"
+)
+
+// Kinds that name a Service's backends by address (Kubernetes docs,
+// "Services without selectors").
+var (
+	kindEndpoints     = spec.GroupKind{Group: "", Kind: "Endpoints"}
+	kindEndpointSlice = spec.GroupKind{Group: "discovery.k8s.io", Kind: "EndpointSlice"}
 )
 
 // Quota resource names of Services (Kubernetes docs, "Resource Quotas",
@@ -15,7 +24,9 @@ const (
 	quotaNodePorts     = "services.nodeports"
 )
 
-// services keeps a Service inside the env: no externalIPs (CVE-2020-8554:
+// services keeps a Service inside the env: no Endpoints or EndpointSlices
+// of the app's (a Service without selector would reach any address through
+// them), no externalIPs (CVE-2020-8554:
 // kube-proxy sends every pod's traffic to those addresses, other envs'
 // included, to this Service), no ExternalName (a DNS alias to any name,
 // another env's Services included, which the env's Ingress would then
@@ -27,6 +38,10 @@ const (
 // false, then only the ports that name a nodePort). Without a quota (the
 // spec turns it off) the env may have neither: no cap means none allowed.
 func (c *objectChecker) services(o *unstructured.Unstructured, ref ObjectRef) {
+	if ref.GroupKind == kindEndpoints || ref.GroupKind == kindEndpointSlice {
+		c.add(ref, field.Forbidden(field.NewPath("kind"), fmt.Sprintf("%s written by hand can name any address, other envs' pods included, and the env's Ingress would proxy to them past their NetworkPolicies: give the Service a selector instead", ref.Kind)))
+		return
+	}
 	if ref.GroupKind != kindService {
 		return
 	}

@@ -151,3 +151,59 @@ func TestCheckObjectsOwnGivenOrRendered(t *testing.T) {
 		t.Fatalf("given:\n%s\nrendered:\n%s", strings.Join(given, "\n"), strings.Join(rendered, "\n"))
 	}
 }
+
+// TestCheckObjectsBackendsByAddress: even when the AppProject allows them,
+// hand-written Endpoints and EndpointSlices (which can name another env's
+// pods) and a TargetGroupBinding (which joins a load balancer by ARN) are
+// refused.
+func TestCheckObjectsBackendsByAddress(t *testing.T) {
+	env, m, objs := finalObjects(t, "web", "", false, "")
+	kinds := append(spec.AppKinds(env), spec.GroupKind{Kind: "Endpoints"}, spec.GroupKind{Group: "discovery.k8s.io", Kind: "EndpointSlice"}, spec.GroupKind{Group: "elbv2.k8s.aws", Kind: "TargetGroupBinding"})
+	objs = append(objs, objectsOf(t, `
+apiVersion: v1
+kind: Endpoints
+metadata: {name: payments, namespace: test-123-web}
+subsets: [{addresses: [{ip: 10.1.2.3}], ports: [{port: 8080}]}]
+`, `
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: payments-1, namespace: test-123-web}
+addressType: IPv4
+endpoints: [{addresses: [10.1.2.3]}]
+`, `
+apiVersion: elbv2.k8s.aws/v1beta1
+kind: TargetGroupBinding
+metadata: {name: join, namespace: test-123-web}
+spec:
+  serviceRef: {name: web, port: 80}
+  targetGroupARN: arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:targetgroup/test-5-payments/0123456789abcdef
+`)...)
+	wantLines(t, fence.CheckObjects(m, objs, fence.ObjectRules{AppKinds: kinds}),
+		"Endpoints/test-123-web/payments: kind: Forbidden: Endpoints written by hand can name any address, other envs' pods included",
+		"discovery.k8s.io/EndpointSlice/test-123-web/payments-1: kind: Forbidden: EndpointSlice written by hand can name any address",
+		"elbv2.k8s.aws/TargetGroupBinding/test-123-web/join: kind: Forbidden: a TargetGroupBinding registers the env's pods in a load balancer's target group named by ARN",
+	)
+}
+
+// TestCheckObjectsOwnOwnersAndFinalizers: an owner reference (the garbage
+// collector deletes the env's NetworkPolicy at once when no owner has that
+// UID) or a finalizer nobody removes (the Namespace never goes) on prenv's
+// own objects is refused.
+func TestCheckObjectsOwnOwnersAndFinalizers(t *testing.T) {
+	env, m, objs := finalObjects(t, "web", "", false, "")
+	for _, o := range objs {
+		switch o.GetKind() {
+		case "NetworkPolicy":
+			if o.GetName() == "prenv-default-deny" {
+				_ = unstructured.SetNestedSlice(o.Object, []any{map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "name": "gone", "uid": "00000000-0000-0000-0000-000000000000"}}, "metadata", "ownerReferences")
+			}
+		case "Namespace":
+			o.SetFinalizers([]string{"example.com/never"})
+		}
+	}
+	const why = "Forbidden: prenv's own objects have none: the garbage collector would delete the object with an owner"
+	wantLines(t, fence.CheckObjects(m, objs, fence.ObjectRules{AppKinds: spec.AppKinds(env)}),
+		"Namespace/test-123-web: metadata.finalizers: "+why,
+		"networking.k8s.io/NetworkPolicy/test-123-web/prenv-default-deny: metadata.ownerReferences: "+why,
+	)
+}

@@ -265,11 +265,12 @@ func TestEnvTemplatesOverride(t *testing.T) {
 
 	t.Run("by name", func(t *testing.T) {
 		dir := t.TempDir()
+		// prenv's own ConfigMap keeps prenv's metadata (its sync wave and
+		// labels): the override takes it from the kit's helper.
 		writeFile(t, dir, "configmap.yaml", `apiVersion: v1
 kind: ConfigMap
 metadata:
-  name: {{ .Values.configMap.name | toJson }}
-  namespace: {{ .Values.namespace | toJson }}
+  {{- include "prenv.metadata" (dict "root" $ "name" .Values.configMap.name "wave" .Values.waves.configMap "namespaced" true "ack" false "annotations" dict) | nindent 2 }}
 data:
   OVERRIDDEN: "yes"
   APP: {{ .Values.app | toJson }}
