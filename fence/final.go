@@ -10,6 +10,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	psaapi "k8s.io/pod-security-admission/api"
 	"prenv.dev/prenv/internal/kinds"
 	"prenv.dev/prenv/plan"
 	"prenv.dev/prenv/spec"
@@ -27,9 +28,6 @@ const (
 	// ServiceAccount: role-arn, audience, token-expiration,
 	// sts-regional-endpoints (aws/amazon-eks-pod-identity-webhook README).
 	eksAnnotationPrefix = "eks.amazonaws.com/"
-	// podSecurityLabelPrefix labels set a namespace's Pod Security
-	// Admission level (kubernetes.io/docs/concepts/security/pod-security-admission).
-	podSecurityLabelPrefix = "pod-security.kubernetes.io/"
 )
 
 // ObjectRef names one object: its API group and kind, namespace and name.
@@ -90,6 +88,12 @@ type ObjectRules struct {
 	// nil means [spec.DefaultAppResources]; an empty list allows none. [spec.AppKinds]
 	// returns the spec's.
 	AppKinds []spec.GroupKind
+	// Own are prenv's own objects of the model as prenv's embedded kit
+	// renders them ([OwnObjects]): the final objects of the same
+	// references keep their life-cycle annotations and prenv.dev/ labels,
+	// a Table's and a Queue's spec, and their pods meet Pod Security
+	// restricted. nil: CheckObjects renders them itself.
+	Own []*unstructured.Unstructured
 }
 
 // CheckObjects checks the final objects of m's env, after user templates,
@@ -138,10 +142,37 @@ type ObjectRules struct {
 // kinds the AppProject allows; any other kind is refused, whatever its
 // scope, and cluster-scoped kinds ([spec.IsClusterScoped]) are refused even when
 // listed. Namespaced objects
-// are in m.Namespace (an empty namespace is the destination's, which is the
-// env's). The only cluster-scoped object is the Namespace m.Namespace, and
-// it keeps m's pod-security.kubernetes.io/ labels. No two objects share a
-// group, kind, namespace and name.
+// are in m.Namespace: an object without namespace is refused, as kubectl and
+// helm would put it in their current namespace ([WriteNamespaces] writes
+// the env's first). An object with a top-level items list (kind List) is
+// refused: Argo CD and kubectl unwrap it. The only cluster-scoped object is
+// the Namespace m.Namespace, and it keeps exactly m's
+// pod-security.kubernetes.io/ labels (m.NamespaceLabels). No two objects
+// share a group, kind, namespace and name.
+//
+// Pods (podsecurity.go). Every pod template of a workload kind is checked
+// with Pod Security Admission's own checks at their latest version: at
+// Pod Security restricted for prenv's own pods, at baseline for the app's.
+//
+// Services (services.go). No externalIPs, no type ExternalName; LoadBalancer
+// and NodePort Services only within the ResourceQuota's
+// services.loadbalancers and services.nodeports (none without a quota).
+//
+// Hostnames (hostnames.go, controllers.go). Ingress rules, TLS hosts,
+// Gateway API routes' hostnames and Gateway listeners, and external-dns's
+// hostname annotations name only m.Hostname or names under it; a rule,
+// route or listener without one, an Ingress default backend and a
+// TCPRoute or UDPRoute are refused. The AWS Load Balancer Controller's and
+// ingress-nginx's annotations come from an allow list.
+//
+// prenv's own objects (ownmeta.go). The objects prenv's embedded kit renders
+// for m (rules.Own) keep their Argo CD and Helm life-cycle annotations
+// (hook, hook-delete-policy, sync-options, compare-options, sync-wave,
+// helm.sh/hook*, helm.sh/resource-policy) and their prenv.dev/ and
+// managed-by labels and annotations exactly, absent staying absent; a
+// Table's and a Queue's spec stay exactly prenv's, compared as JSON. The
+// app's objects carry prenv.dev/ labels and annotations only with the env's
+// values.
 //
 // Semantic equality of policy documents: the JSON is parsed; a string and a
 // one-element list are the same; Action, NotAction, Resource, NotResource,
@@ -153,7 +184,7 @@ func CheckObjects(m *plan.Model, objs []*unstructured.Unstructured, rules Object
 	if m == nil {
 		return []*ObjectError{{Err: field.Required(field.NewPath("model"), "no env model was given (nil): the final checks compare the objects with it")}}
 	}
-	c := &objectChecker{m: m, found: map[ObjectRef]bool{}}
+	c := &objectChecker{m: m, rules: rules, found: map[ObjectRef]bool{}}
 	c.allowed = map[spec.GroupKind]bool{}
 	for _, gk := range plan.EnvKinds(m) {
 		c.allowed[gk] = true
@@ -177,11 +208,17 @@ func CheckObjects(m *plan.Model, objs []*unstructured.Unstructured, rules Object
 			continue
 		}
 		seen[ref] = true
+		if c.items(o, ref) {
+			continue
+		}
 		if c.fence(o, ref) {
 			c.identity(o, ref)
 			c.databases(o, ref)
+			c.ownMetadata(o, ref)
 			c.hosts(o, ref)
 			c.podIdentity(o, ref)
+			c.services(o, ref)
+			c.podSecurity(o, ref)
 		}
 	}
 	c.admission(objs)
@@ -190,58 +227,19 @@ func CheckObjects(m *plan.Model, objs []*unstructured.Unstructured, rules Object
 	return c.errs
 }
 
-// annotationExternalDNSHostname is external-dns's annotation that names
-// hostnames for an object (external-dns docs, "Annotations").
-const annotationExternalDNSHostname = "external-dns.alpha.kubernetes.io/hostname"
-
-// hosts keeps the hostnames an object claims within the env's own: the
-// env's hostname or names under it. external-dns creates the records an
-// Ingress's hosts and the hostname annotation name, so another env's
-// hostname would take its traffic.
-func (c *objectChecker) hosts(o *unstructured.Unstructured, ref ObjectRef) {
-	own := func(h string) bool {
-		h = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
-		return c.m.Hostname != "" && (h == c.m.Hostname || strings.HasSuffix(h, "."+c.m.Hostname))
-	}
-	why := fmt.Sprintf("an env may only claim its own hostname %q and names under it; external-dns would point another name at this env", c.m.Hostname)
-	if c.m.Hostname == "" {
-		why = "the spec has no spec.dns, so the env has no hostname; external-dns would point a name at this env"
-	}
-	if v, ok := o.GetAnnotations()[annotationExternalDNSHostname]; ok {
-		for _, h := range strings.Split(v, ",") {
-			if !own(h) {
-				c.add(ref, field.Forbidden(field.NewPath("metadata", "annotations").Key(annotationExternalDNSHostname), fmt.Sprintf("%q: %s", strings.TrimSpace(h), why)))
-			}
-		}
-	}
-	if ref.GroupKind != (spec.GroupKind{Group: "networking.k8s.io", Kind: "Ingress"}) {
-		return
-	}
-	rules, _, _ := unstructured.NestedSlice(o.Object, "spec", "rules")
-	for i, r := range rules {
-		if h, _ := r.(map[string]any)["host"].(string); h != "" && !own(h) {
-			c.add(ref, field.Forbidden(field.NewPath("spec", "rules").Index(i).Child("host"), fmt.Sprintf("%q: %s", h, why)))
-		}
-	}
-	tls, _, _ := unstructured.NestedSlice(o.Object, "spec", "tls")
-	for i, t := range tls {
-		hs, _ := t.(map[string]any)["hosts"].([]any)
-		for j, h := range hs {
-			if h, _ := h.(string); !own(h) {
-				c.add(ref, field.Forbidden(field.NewPath("spec", "tls").Index(i).Child("hosts").Index(j), fmt.Sprintf("%q: %s", h, why)))
-			}
-		}
-	}
-}
-
 type objectChecker struct {
 	m       *plan.Model
+	rules   ObjectRules
 	allowed map[spec.GroupKind]bool
 	// found are the env's own objects seen, by reference.
 	found map[ObjectRef]bool
 	errs  []*ObjectError
 	// bounds caches boundsSpecs.
 	bounds map[ObjectRef]boundSpec
+	// ownCache caches ownObjects; podChecks caches the Pod Security checks
+	// by level.
+	ownCache      map[ObjectRef]*unstructured.Unstructured
+	podCheckCache map[psaapi.Level][]podCheck
 }
 
 func (c *objectChecker) add(ref ObjectRef, errs ...*field.Error) {
@@ -278,7 +276,10 @@ func (c *objectChecker) fence(o *unstructured.Unstructured, ref ObjectRef) bool 
 	case !c.allowed[gk]:
 		c.add(ref, field.Forbidden(kindPath, fmt.Sprintf("%s is not among the kinds the env's AppProject allows (%s); list the app's namespaced kinds in spec.argocd.appResources", kindName(gk), c.allowedList())))
 		return false
-	case ref.Namespace != "" && ref.Namespace != c.m.Namespace:
+	case ref.Namespace == "":
+		c.add(ref, field.Required(field.NewPath("metadata", "namespace"), fmt.Sprintf("the env's namespace %s: kubectl and helm would put the object into their current namespace (fence.WriteNamespaces writes it)", c.m.Namespace)))
+		return false
+	case ref.Namespace != c.m.Namespace:
 		c.add(ref, field.Forbidden(field.NewPath("metadata", "namespace"), fmt.Sprintf("must be the env's namespace %s: a preview may only create objects in its own namespace", c.m.Namespace)))
 		return false
 	}
@@ -302,28 +303,14 @@ func (c *objectChecker) allowedList() string {
 }
 
 // podSecurityLabels keeps the env Namespace's Pod Security Admission
-// labels as the spec sets them: another level would let the app's pods
-// escape to the node.
+// labels exactly prenv's (m.NamespaceLabels): another level, or none,
+// would let the app's pods escape to the node.
 func (c *objectChecker) podSecurityLabels(o *unstructured.Unstructured, ref ObjectRef) {
-	p := field.NewPath("metadata", "labels")
-	got := o.GetLabels()
-	for _, k := range slices.Sorted(maps.Keys(got)) {
-		if !strings.HasPrefix(k, podSecurityLabelPrefix) {
-			continue
-		}
-		want, ok := c.m.Labels[k]
-		switch {
-		case !ok:
-			c.add(ref, field.Forbidden(p.Key(k), "sets the namespace's Pod Security Admission level; only spec.labels may"))
-		case got[k] != want:
-			c.add(ref, field.Invalid(p.Key(k), got[k], fmt.Sprintf("must be %q as spec.labels sets it", want)))
-		}
+	why := func(string) string {
+		return "the env's Pod Security Admission labels are prenv's: the namespace enforces Pod Security baseline, so that no pod of the env reaches the node or other envs"
 	}
-	for _, k := range slices.Sorted(maps.Keys(c.m.Labels)) {
-		if _, ok := got[k]; strings.HasPrefix(k, podSecurityLabelPrefix) && !ok {
-			c.add(ref, field.Required(p.Key(k), fmt.Sprintf("spec.labels sets it to %q", c.m.Labels[k])))
-		}
-	}
+	isPodSecurity := func(k string) bool { return strings.HasPrefix(k, spec.PodSecurityLabelPrefix) }
+	c.keepKeys(ref, field.NewPath("metadata", "labels"), o.GetLabels(), c.m.NamespaceLabels, true, isPodSecurity, why)
 }
 
 // identity checks o when it is, or claims to be, one of the env's own
@@ -385,11 +372,7 @@ func (c *objectChecker) identity(o *unstructured.Unstructured, ref ObjectRef) {
 		c.awsName(o, ref, "tableName", m.Tables[i].Name)
 		c.absent(o, ref, "the env's policy grants the app access; a resource-based policy could grant anyone", "resourcePolicy")
 		c.tags(o, ref)
-		if m.DeletionPolicy == "delete" {
-			if v, _, _ := unstructured.NestedBool(o.Object, "spec", "deletionProtectionEnabled"); v {
-				c.add(ref, field.Forbidden(field.NewPath("spec", "deletionProtectionEnabled"), "with spec.deletionPolicy delete the table goes with the PR; deletion protection would keep it"))
-			}
-		}
+		c.ownSpec(o, ref, "a Table's spec comes from spec.dynamodb.tables alone: replicas in other regions, another account's KMS key or deletion protection would take it out of the env (deletion protection would keep it when the PR closes)", "tableName", "resourcePolicy", "tags")
 	case kinds.Queue:
 		i := slices.IndexFunc(m.Queues, func(q plan.QueueModel) bool { return is(kinds.Queue, q.ObjectName) })
 		if i < 0 {
@@ -400,7 +383,7 @@ func (c *objectChecker) identity(o *unstructured.Unstructured, ref ObjectRef) {
 		c.awsName(o, ref, "queueName", m.Queues[i].Name)
 		c.absent(o, ref, "the env's policy grants the app access; a queue policy could grant anyone", "policy", "policyRef")
 		c.tags(o, ref)
-		c.queueSpec(o, ref, m.Queues[i])
+		c.ownSpec(o, ref, "the queue's attributes come from spec.sqs.queues, and the redrive policies fence the env's queues in", "queueName", "policy", "policyRef", "tags")
 	case kinds.ResourceQuota, kinds.LimitRange, kinds.NetworkPolicy:
 		if c.isBoundKind(ref.GroupKind) {
 			c.bound(o, ref)
@@ -698,26 +681,6 @@ func (c *objectChecker) specValue(o *unstructured.Unstructured, ref ObjectRef, k
 		c.add(ref, field.Required(p, fmt.Sprintf("%v as prenv renders it", want)))
 	case want != nil && fmt.Sprint(got) != fmt.Sprint(want):
 		c.add(ref, field.Invalid(p, got, fmt.Sprintf("must be %v as prenv renders it from the spec: %s", want, why)))
-	}
-}
-
-// queueSpec keeps a Queue's attributes prenv's: the redrive policies decide
-// which queues may move messages into which, so a changed one could send
-// this env's messages into another env's queue or let another env's queues
-// use this one.
-func (c *objectChecker) queueSpec(o *unstructured.Unstructured, ref ObjectRef, q plan.QueueModel) {
-	spec, _, _ := unstructured.NestedMap(o.Object, "spec")
-	for _, k := range slices.Sorted(maps.Keys(spec)) {
-		switch k {
-		case "queueName", "tags", "policy", "policyRef":
-			continue
-		}
-		if _, ok := q.Attributes[k]; !ok {
-			c.specValue(o, ref, k, nil, "the queue's attributes come from spec.sqs.queues, and the redrive policies fence the env's queues in")
-		}
-	}
-	for _, k := range slices.Sorted(maps.Keys(q.Attributes)) {
-		c.specValue(o, ref, k, q.Attributes[k], "the queue's attributes come from spec.sqs.queues, and the redrive policies fence the env's queues in")
 	}
 }
 

@@ -93,6 +93,7 @@ type PortModel struct {
 // The spec has passed [spec.Check].
 func planBounds(m *Model, s *spec.Spec) {
 	m.NamespaceAnnotations = map[string]string{}
+	m.NamespaceLabels = podSecurityLabels()
 	if s.TTL != "" {
 		m.NamespaceAnnotations[spec.AnnotationTTL] = s.TTL
 	}

@@ -64,7 +64,7 @@ const DatabaseSecretsImage = "python:3.14-slim"
 const databaseUID = 999
 
 // nobodyUID runs the password Job (the python image needs no user of its
-// own).
+// own) and the migrations Jobs.
 const nobodyUID = 65534
 
 // enginePorts are the engines' standard ports.
@@ -128,6 +128,11 @@ type MigrationsModel struct {
 	Args        []string `json:"args"`
 	// Resources are the Job's container's requests and limits.
 	Resources spec.ContainerResources `json:"resources"`
+	// UID runs the Job as a user that is not root, as Pod Security
+	// restricted wants ([nobodyUID]: the image's own user may be a name,
+	// which the kubelet cannot check against runAsNonRoot). The image's
+	// files must be readable by any user.
+	UID int `json:"uid"`
 }
 
 // DatabaseSecretsModel is the Job, with its ServiceAccount, Role and
@@ -274,6 +279,7 @@ func planDatabase(m *Model, d *spec.Database) DatabaseModel {
 			Image:       spec.FillPlaceholders(mg.Image, strconv.Itoa(m.PR)),
 			Command:     slices.Clone(mg.Command),
 			Args:        slices.Clone(mg.Args),
+			UID:         nobodyUID,
 		}
 		if dm.Migrations.Command == nil {
 			dm.Migrations.Command = []string{}

@@ -56,6 +56,10 @@ type Model struct {
 	// NamespaceAnnotations are the Namespace's own annotations: the time
 	// to live ([spec.AnnotationTTL]) when the spec has one.
 	NamespaceAnnotations map[string]string `json:"namespaceAnnotations"`
+	// NamespaceLabels go on the Namespace only, besides Labels: its Pod
+	// Security Admission labels (see podsecurity.go), which the spec cannot
+	// set.
+	NamespaceLabels map[string]string `json:"namespaceLabels"`
 	// ResourceQuota and LimitRange are nil when the spec turns them off.
 	ResourceQuota *ResourceQuotaModel `json:"resourceQuota"`
 	LimitRange    *LimitRangeModel    `json:"limitRange"`

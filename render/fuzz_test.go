@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -194,8 +195,14 @@ func checkFuzzOutput(t *testing.T, in fuzzInput, out *render.Output) {
 	}
 	wantTags := map[string]string{spec.LabelApp: in.app, spec.LabelPR: prs, spec.LabelEnv: ns, fuzzTagKey: in.tagValue}
 	for _, o := range out.Objects {
-		if l := o.GetLabels(); !reflect.DeepEqual(l, wantLabels) {
-			t.Errorf("%s %s labels %q, want %q", o.GetKind(), o.GetName(), l, wantLabels)
+		want := wantLabels
+		if o.GetKind() == "Namespace" {
+			// The Namespace also carries its Pod Security Admission labels.
+			want = maps.Clone(wantLabels)
+			maps.Copy(want, out.Model.NamespaceLabels)
+		}
+		if l := o.GetLabels(); !reflect.DeepEqual(l, want) {
+			t.Errorf("%s %s labels %q, want %q", o.GetKind(), o.GetName(), l, want)
 		}
 		switch o.GetKind() {
 		case "Policy", "Role", "Table", "Queue":

@@ -70,6 +70,11 @@ type Output struct {
 	// Objects in output order: by kind (Helm's install order, then prenv's
 	// custom kinds), then namespace and name.
 	Objects []*unstructured.Unstructured
+	// Own are prenv's own objects as the embedded kit renders Model
+	// (without Options.Templates), apart from Objects: what the final
+	// checks keep the final objects of the same references to
+	// ([fence.ObjectRules].Own).
+	Own []*unstructured.Unstructured
 }
 
 // Render returns what `render env` prints for PR pr of env: the spec is
@@ -146,8 +151,11 @@ func (e *ValidationError) Error() string {
 // Renderer renders environments with one template kit, which it reads and
 // checks once. It is safe for concurrent use.
 type Renderer struct {
-	kit  *kit.Kit
-	opts Options
+	kit *kit.Kit
+	// ownKit is the embedded kit when opts.Templates overrides it, to
+	// render prenv's own objects for the final checks; nil otherwise.
+	ownKit *kit.Kit
+	opts   Options
 	// validator is opts.Validator, or the embedded schemas' one, made on
 	// first use.
 	validatorOnce sync.Once
@@ -163,7 +171,13 @@ func NewRenderer(opts Options) (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Renderer{kit: k, opts: opts, validator: opts.Validator}, nil
+	r := &Renderer{kit: k, opts: opts, validator: opts.Validator}
+	if opts.Templates != nil {
+		if r.ownKit, err = kit.LoadEnvKit(nil); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
 }
 
 // Render returns PR pr's environment as the function [Render] does, with
@@ -189,7 +203,8 @@ func (r *Renderer) Render(ctx context.Context, env *spec.PreviewEnvironment, pr 
 		}
 		out.Objects = objs
 	}
-	if problems := fence.CheckObjects(out.Model, out.Objects, fence.ObjectRules{AppKinds: spec.AppKinds(env)}); len(problems) > 0 {
+	fence.WriteNamespaces(out.Model, out.Objects)
+	if problems := fence.CheckObjects(out.Model, out.Objects, out.Rules(env)); len(problems) > 0 {
 		return nil, &FenceError{Problems: problems}
 	}
 	if r.opts.SkipValidation {
@@ -234,7 +249,8 @@ func (r *Renderer) validatorFor(ctx context.Context) (*validate.Validator, error
 // model: the first stages of [Renderer.Render], without the app chart, the
 // kustomization, the final checks or the validation. It is for callers that
 // run and report those stages themselves, as the command line and [Sync]
-// do; what it returns is not yet fenced.
+// do; what it returns is not yet fenced, but every namespaced object has
+// a namespace ([fence.WriteNamespaces]) and Output.Own is set.
 func (r *Renderer) Objects(ctx context.Context, env *spec.PreviewEnvironment, pr int) (*Output, error) {
 	return r.render(ctx, env, pr, false)
 }
@@ -274,7 +290,25 @@ func (r *Renderer) render(ctx context.Context, env *spec.PreviewEnvironment, pr 
 	if err != nil {
 		return nil, err
 	}
-	return &Output{Model: m, Objects: objs}, nil
+	fence.WriteNamespaces(m, objs)
+	var own []*unstructured.Unstructured
+	if r.ownKit != nil {
+		if own, err = r.ownKit.ExecuteModel(ctx, m); err != nil {
+			return nil, err
+		}
+	} else {
+		own = make([]*unstructured.Unstructured, len(objs))
+		for i, o := range objs {
+			own[i] = o.DeepCopy()
+		}
+	}
+	return &Output{Model: m, Objects: objs, Own: own}, nil
+}
+
+// Rules are the final checks' rules for o's env: env's app kinds
+// ([spec.AppKinds]) and o.Own.
+func (o *Output) Rules(env *spec.PreviewEnvironment) fence.ObjectRules {
+	return fence.ObjectRules{AppKinds: spec.AppKinds(env), Own: o.Own}
 }
 
 // checkTrust compares env with base, when base is set: a

@@ -363,7 +363,7 @@ func syncEnv(ctx context.Context, r *Renderer, envSpec *spec.PreviewEnvironment,
 		}
 		return nil, fail(StageRender, []error{err})
 	}
-	if problems := fence.CheckObjects(out.Model, out.Objects, fence.ObjectRules{AppKinds: spec.AppKinds(envSpec)}); len(problems) > 0 {
+	if problems := fence.CheckObjects(out.Model, out.Objects, out.Rules(envSpec)); len(problems) > 0 {
 		errs := make([]error, len(problems))
 		for i, p := range problems {
 			errs[i] = p

@@ -144,6 +144,7 @@ func Check(env *PreviewEnvironment) field.ErrorList {
 		}
 	}
 	errs = append(errs, checkLabels(s.Labels, sp.Child("labels"))...)
+	errs = append(errs, checkPodSecurityLabels(s.Labels, sp.Child("labels"))...)
 	errs = append(errs, checkTags(s.Tags, sp.Child("tags"))...)
 	if s.DeletionPolicy != "" && !slices.Contains(deletionModes, s.DeletionPolicy) {
 		errs = append(errs, field.NotSupported(sp.Child("deletionPolicy"), s.DeletionPolicy, deletionModes))

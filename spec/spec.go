@@ -43,7 +43,8 @@ type Spec struct {
 	// Databases are database servers in the env's namespace, one
 	// StatefulSet each.
 	Databases []Database `json:"databases,omitempty"`
-	// Labels are added to every Kubernetes object.
+	// Labels are added to every Kubernetes object; pod-security.kubernetes.io/
+	// keys are refused (the Namespace's Pod Security level is prenv's).
 	Labels map[string]string `json:"labels,omitempty"`
 	// Tags are added to every AWS resource.
 	Tags map[string]string `json:"tags,omitempty"`

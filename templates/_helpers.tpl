@@ -1,7 +1,8 @@
 {{- /*
 prenv.metadata renders an object's metadata.
 Arguments (a dict): root ($), name, wave, namespaced (bool), ack (bool),
-annotations (a map of extra annotations, may be empty).
+annotations (a map of extra annotations, may be empty), and optionally
+labels (a map of extra labels: the Namespace's own).
 Every value goes through toJson: a JSON string is a valid YAML scalar, so no
 input can break out of its field.
 */ -}}
@@ -13,6 +14,11 @@ namespace: {{ .root.Values.namespace | toJson }}
 labels:
 {{- range $k, $v := .root.Values.labels }}
   {{ $k | toJson }}: {{ $v | toJson }}
+{{- end }}
+{{- if hasKey . "labels" }}
+{{- range $k, $v := .labels }}
+  {{ $k | toJson }}: {{ $v | toJson }}
+{{- end }}
 {{- end }}
 annotations:
   "argocd.argoproj.io/sync-wave": {{ .wave | toJson }}

@@ -144,7 +144,8 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	// final objects keep the env's identity and permissions and stay inside
 	// its fence.
 	userShaped := kitOpts.templatesDir != "" || chartDir != "" || kustomizeDir != ""
-	if problems := fence.CheckObjects(out.Model, out.Objects, fence.ObjectRules{AppKinds: spec.AppKinds(env)}); len(problems) > 0 {
+	fence.WriteNamespaces(out.Model, out.Objects)
+	if problems := fence.CheckObjects(out.Model, out.Objects, out.Rules(env)); len(problems) > 0 {
 		for _, p := range problems {
 			fmt.Fprintf(stderr, "  %s\n", p)
 		}

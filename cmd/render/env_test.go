@@ -265,11 +265,12 @@ func TestEnvTemplatesOverride(t *testing.T) {
 
 	t.Run("by name", func(t *testing.T) {
 		dir := t.TempDir()
+		// prenv's own ConfigMap keeps prenv's metadata (its sync wave and
+		// labels): the override takes it from the kit's helper.
 		writeFile(t, dir, "configmap.yaml", `apiVersion: v1
 kind: ConfigMap
 metadata:
-  name: {{ .Values.configMap.name | toJson }}
-  namespace: {{ .Values.namespace | toJson }}
+  {{- include "prenv.metadata" (dict "root" $ "name" .Values.configMap.name "wave" .Values.waves.configMap "namespaced" true "ack" false "annotations" dict) | nindent 2 }}
 data:
   OVERRIDDEN: "yes"
   APP: {{ .Values.app | toJson }}
@@ -390,5 +391,30 @@ func TestEnvOutputDir(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "namespace_pr-8-shop.yaml")); err != nil {
 		t.Error("the refused run changed the folder")
+	}
+}
+
+// TestEnvWritesNamespaceAfterKustomize: an object that a kustomization
+// adds without metadata.namespace comes out in the env's namespace, and one
+// of another namespace is refused (exit 1) at metadata.namespace.
+func TestEnvWritesNamespaceAfterKustomize(t *testing.T) {
+	spec := writeFile(t, t.TempDir(), "prenv.yaml", specYAML)
+	for name, c := range map[string]struct {
+		extra string
+		code  int
+		want  string
+	}{
+		"no namespace":      {"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n", exitOK, "name: settings\n  namespace: pr-3-shop\n"},
+		"another namespace": {"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: pr-5-pay}\n", exitInvalid, "ConfigMap/pr-5-pay/settings: metadata.namespace: Forbidden: must be the env's namespace pr-3-shop"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, dir, "kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [extra.yaml]\n")
+			writeFile(t, dir, "extra.yaml", c.extra)
+			r := runCLI(t, "", "env", "-f", spec, "--pr", "3", "--kustomize", dir)
+			if r.code != c.code || !strings.Contains(r.stdout+r.stderr, c.want) {
+				t.Fatalf("exit %d, want %d and %q:\n%s%s", r.code, c.code, c.want, r.stdout, r.stderr)
+			}
+		})
 	}
 }
