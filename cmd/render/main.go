@@ -85,9 +85,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitUsage
 	}
 	if con, ok := stderr.(console); ok {
+		con.cmd = args[0]
 		return c.run(ctx, args[1:], stdin, stdout, con)
 	}
-	return c.run(ctx, args[1:], stdin, stdout, console{Writer: stderr, stdout: stdout})
+	return c.run(ctx, args[1:], stdin, stdout, console{Writer: stderr, stdout: stdout, cmd: args[0]})
 }
 
 // runHelp implements "render help [COMMAND]": the list of commands, or

@@ -204,7 +204,7 @@ func readPRInput(cmd, flagName, name string, stdin io.Reader, stderr io.Writer) 
 		data, err = spec.ReadFile(name, maxPRListSize)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "render %s: %s: %v\n", cmd, flagName, err)
+		fmt.Fprintf(stderr, "render %s: %s: %v\n", cmd, flagName, pathError(err))
 		return nil, exitUsage
 	}
 	if data == nil {
@@ -379,7 +379,7 @@ func loadSyncSpecs(cmd string, args []string, overrides []spec.Override, stdin i
 		}
 	}
 	readFailed := func(name string, err error) {
-		fmt.Fprintf(stderr, "render %s: %s: %v\n", cmd, name, err)
+		fmt.Fprintf(stderr, "render %s: %s: %v\n", cmd, name, pathError(err))
 		if fileRefused(err) {
 			worst(exitInvalid)
 		} else {
@@ -403,7 +403,7 @@ func loadSyncSpecs(cmd string, args []string, overrides []spec.Override, stdin i
 			docs = []specDoc{{a, data}}
 		}
 		for _, d := range docs {
-			env, err := spec.Load(d.data, overrides...)
+			env, err := spec.LoadNamed(d.name, d.data, overrides...)
 			if err != nil {
 				worst(reportError(stderr, d.name, err))
 				continue
