@@ -276,13 +276,24 @@ func parsePRLines(data []byte) ([]int, error) {
 	return prs, sc.Err()
 }
 
+// ghPRFields are the JSON fields of `gh pr list --json` (GitHub CLI manual,
+// gh pr list, "JSON Fields", gh 2.8x).
+var ghPRFields = []string{
+	"additions", "assignees", "author", "autoMergeRequest", "baseRefName", "baseRefOid", "body",
+	"changedFiles", "closed", "closedAt", "closingIssuesReferences", "comments", "commits", "createdAt",
+	"deletions", "files", "fullDatabaseId", "headRefName", "headRefOid", "headRepository",
+	"headRepositoryOwner", "id", "isCrossRepository", "isDraft", "labels", "latestReviews",
+	"maintainerCanModify", "mergeCommit", "mergeStateStatus", "mergeable", "mergedAt", "mergedBy",
+	"milestone", "number", "potentialMergeCommit", "projectCards", "projectItems", "reactionGroups",
+	"reviewDecision", "reviewRequests", "reviews", "state", "statusCheckRollup", "title", "updatedAt", "url",
+}
+
 // parsePRJSON parses --prs-json: the array of objects that
-// `gh pr list --json number,headRefName,headRefOid,labels` prints. Only
-// number is used; the shape is checked strictly, so that other JSON (an
-// object, a field gh does not print for these names, a number that is not
-// a whole one) is refused with its path. Field names as gh prints them
-// (GitHub CLI manual, gh pr list, JSON fields; labels as id, name,
-// description, color).
+// `gh pr list --json number,headRefName,headRefOid,labels` prints, with any
+// other field gh prints. Only number is used; the shape is checked
+// strictly, so that other JSON (an object, a field gh does not print, a
+// number that is not a whole one) is refused with its path. Field names
+// as gh prints them (labels as id, name, description, color).
 func parsePRJSON(data []byte) ([]int, error) {
 	var items []map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -345,7 +356,9 @@ func parsePRJSON(data []byte) ([]int, error) {
 					}
 				}
 			default:
-				return nil, fmt.Errorf("[%d]: unknown field %q (expected number, headRefName, headRefOid and labels)", i, k)
+				if !slices.Contains(ghPRFields, k) {
+					return nil, fmt.Errorf("[%d]: unknown field %q (not a field of gh pr list --json; prenv reads number, and checks headRefName, headRefOid and labels)", i, k)
+				}
 			}
 		}
 		if prs, err = addPR(prs, seen, pr, at("number")); err != nil {
