@@ -13,14 +13,17 @@ FUZZ_MARSHAL ?= 4000x
 FUZZ_READ ?= 10000x
 FUZZ_JSON ?= 20000x
 FUZZ_CRDHEADER ?= 300x
+FUZZ_PRUNES ?= 2000x
+FUZZ_DECODE ?= 2000x
+FUZZ_CANONICAL ?= 5000x
 EXAMPLE ?= web
 PR ?= 123
 
 .PHONY: render install test check lint fuzz golden bench tools
 
-## render: print PR $(PR)'s environment of examples/$(EXAMPLE)
+## render: print PR $(PR)'s environment of examples/$(EXAMPLE) (-trimpath, as make install builds, so the two share the build cache)
 render:
-	$(GO) run ./cmd/render env -f examples/$(EXAMPLE)/prenv.yaml --pr $(PR)
+	$(GO) run -trimpath ./cmd/render env -f examples/$(EXAMPLE)/prenv.yaml --pr $(PR)
 
 ## install: build render into $(go env GOBIN), or $(go env GOPATH)/bin when GOBIN is unset (-trimpath: no machine paths in the binary)
 install:
@@ -33,7 +36,7 @@ test: lint
 	$(MAKE) fuzz
 	@bash tools/test-tiers.sh
 
-## tiers: which tiers of tests make test runs here, which skip, and why (helm/helmfile built, ../shared/crds present, PRENV_REQUIRE_TOOLS)
+## tiers: which tiers of tests make test runs here, which skip, and why (helm/helmfile built, ../shared/crds or $$PRENV_SHARED_CRDS present, PRENV_REQUIRE_TOOLS)
 .PHONY: tiers
 tiers:
 	@bash tools/test-tiers.sh
@@ -54,6 +57,9 @@ fuzz:
 	$(GO) test ./kit -run '^$$' -fuzz '^FuzzFastDocument$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_READ))
 	$(GO) test ./kit -run '^$$' -fuzz '^FuzzJSONString$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_JSON))
 	$(GO) test ./validate -run '^$$' -fuzz '^FuzzCRDHeader$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_CRDHEADER))
+	$(GO) test ./validate -run '^$$' -fuzz '^FuzzPrunes$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_PRUNES))
+	$(GO) test ./validate -run '^$$' -fuzz '^FuzzDecodeTyped$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_DECODE))
+	$(GO) test ./validate -run '^$$' -fuzz '^FuzzCanonical$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_CANONICAL))
 
 ## e2e: end-to-end tests on a real kube-apiserver (needs bash tools/kube/build.sh and etcd; skips without them unless PRENV_REQUIRE_TOOLS=1)
 .PHONY: e2e

@@ -244,19 +244,19 @@ func TestLoadStatementFields(t *testing.T) {
 		want  string // the whole error
 	}{
 		"principal": {`      principal: {AWS: "*"}` + "\n",
-			"spec.iam.statements[0].principal: Forbidden: an identity-based policy has no Principal (IAM refuses one): the statements of spec.iam.statements[0] apply to the env's Role, whose trust policy names the one principal, the env's ServiceAccount"},
+			"spec.iam.statements[0].principal: Forbidden: line 19, column 7: an identity-based policy has no Principal (IAM refuses one): the statements of spec.iam.statements[0] apply to the env's Role, whose trust policy names the one principal, the env's ServiceAccount"},
 		"notPrincipal": {`      notPrincipal: {AWS: "*"}` + "\n",
-			"spec.iam.statements[0].notPrincipal: Forbidden: an identity-based policy has no Principal (IAM refuses one): the statements of spec.iam.statements[0] apply to the env's Role, whose trust policy names the one principal, the env's ServiceAccount"},
+			"spec.iam.statements[0].notPrincipal: Forbidden: line 19, column 7: an identity-based policy has no Principal (IAM refuses one): the statements of spec.iam.statements[0] apply to the env's Role, whose trust policy names the one principal, the env's ServiceAccount"},
 		"Principal as IAM spells it": {`      Principal: "*"` + "\n",
-			"spec.iam.statements[0].Principal: Forbidden: an identity-based policy has no Principal (IAM refuses one): the statements of spec.iam.statements[0] apply to the env's Role, whose trust policy names the one principal, the env's ServiceAccount"},
+			"spec.iam.statements[0].Principal: Forbidden: line 19, column 7: an identity-based policy has no Principal (IAM refuses one): the statements of spec.iam.statements[0] apply to the env's Role, whose trust policy names the one principal, the env's ServiceAccount"},
 		"notActions": {"      notActions: [s3:DeleteObject]\n",
-			"spec.iam.statements[0].notActions: Forbidden: NotAction is not supported: with Allow it grants every action of every AWS service that it does not list; list the actions to allow or deny in actions"},
+			"spec.iam.statements[0].notActions: Forbidden: line 19, column 7: NotAction is not supported: with Allow it grants every action of every AWS service that it does not list; list the actions to allow or deny in actions"},
 		"notResources": {`      notResources: ["arn:aws:s3:::private/*"]` + "\n",
-			"spec.iam.statements[0].notResources: Forbidden: NotResource is not supported: with Allow it grants the actions on every resource it does not list, in any account; list the resources in resources"},
+			"spec.iam.statements[0].notResources: Forbidden: line 19, column 7: NotResource is not supported: with Allow it grants the actions on every resource it does not list, in any account; list the resources in resources"},
 		"IAM's name of a field": {"      Action: [s3:GetObject]\n",
-			"spec.iam.statements[0].Action: Forbidden: unknown field: a statement's field is actions (prenv's fields are sid, effect, actions, resources and conditions)"},
+			"spec.iam.statements[0].Action: Forbidden: line 19, column 7: unknown field: a statement's field is actions (prenv's fields are sid, effect, actions, resources and conditions)"},
 		"misspelt field": {"      actons: [s3:GetObject]\n",
-			"spec.iam.statements[0].actons: Forbidden: unknown field (misspelt, or not in prenv.dev/v1alpha1)"},
+			"spec.iam.statements[0].actons: Forbidden: line 19, column 7: unknown field; did you mean \"actions\"?"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -339,7 +339,7 @@ func TestLoadTypeErrorPaths(t *testing.T) {
 				"spec.iam.statements[0].resources: Invalid value: must be of type list, not string",
 				"spec.iam.statements[0].sid: Invalid value: must be of type string, not number",
 				"spec.labels.team: Invalid value: must be of type string, not number",
-				"spec.sqs.queues[0].fifoo: Forbidden: unknown field (misspelt, or not in prenv.dev/v1alpha1)",
+				"spec.sqs.queues[0].fifoo: Forbidden: line 23, column 7: unknown field; did you mean \"fifo\"?",
 				"spec.tags.cost: Invalid value: must be of type string, not list",
 			},
 		},

@@ -35,8 +35,10 @@ func noBlock(t *testing.T, f func() error) error {
 	}
 }
 
-// TestReadFile: only a regular file is read, and never more than the
-// limit; anything else is refused before it is read, without blocking.
+// TestReadFile: only a regular file is read, or a pipe the command line
+// names directly (never one reached through a symbolic link), and never
+// more than the limit; anything else is refused before it is read,
+// without blocking.
 func TestReadFile(t *testing.T) {
 	dir := t.TempDir()
 	testkit.WriteTree(t, dir, map[string]string{"spec.yaml": "apiVersion: prenv.dev/v1alpha1\n"})
@@ -55,7 +57,7 @@ func TestReadFile(t *testing.T) {
 		path string
 		want error
 	}{
-		"named pipe":          {pipe, &spec.NotRegularFileError{Path: pipe, Mode: fs.ModeNamedPipe | 0o644}},
+		"named pipe (read)":   {pipe, nil},
 		"link to a pipe":      {linkedPipe, &spec.NotRegularFileError{Path: linkedPipe, Mode: fs.ModeNamedPipe | 0o644}},
 		"folder":              {dir, &spec.NotRegularFileError{Path: dir}},
 		"over the limit":      {big, &spec.FileTooLargeError{Path: big, Size: spec.MaxSpecSize + 1, Limit: spec.MaxSpecSize}},
@@ -63,6 +65,14 @@ func TestReadFile(t *testing.T) {
 		"regular file (read)": {filepath.Join(dir, "spec.yaml"), nil},
 	} {
 		t.Run(name, func(t *testing.T) {
+			if tc.path == pipe {
+				go func() {
+					if f, err := os.OpenFile(pipe, os.O_WRONLY, 0); err == nil {
+						f.WriteString("apiVersion: prenv.dev/v1alpha1\n")
+						f.Close()
+					}
+				}()
+			}
 			var data []byte
 			err := noBlock(t, func() error {
 				var err error
@@ -88,8 +98,8 @@ func TestReadFile(t *testing.T) {
 		})
 	}
 	t.Run("messages", func(t *testing.T) {
-		_, err := spec.ReadFile(pipe, spec.MaxSpecSize)
-		if want := pipe + ": not a regular file but a named pipe (FIFO); only regular files are read"; err == nil || err.Error() != want {
+		_, err := spec.ReadFile(linkedPipe, spec.MaxSpecSize)
+		if want := linkedPipe + ": not a regular file but a named pipe (FIFO); only regular files are read, and a pipe only when the command line names it directly (/dev/fd/N, as <(command) gives, or its own path with no symbolic link on the way)"; err == nil || err.Error() != want {
 			t.Errorf("got %v, want %s", err, want)
 		}
 		_, err = spec.ReadFile(zero, spec.MaxSpecSize)

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -28,10 +30,12 @@ type Override struct {
 // Load decodes a spec strictly from YAML or JSON and applies the overrides in
 // order. Unknown, misspelt or duplicate fields and values of the wrong type
 // are errors that name the field, list indexes and map keys included; all of
-// them are reported at once. Load does not check the values: [render.Render] and
-// [Check] do.
+// them are reported at once; an unknown field also gets the line and
+// column where it is written and the closest field of its object
+// ("did you mean"). Load does not check the values: [render.Render] and
+// [Check] do. [LoadNamed] also names the file in the error.
 func Load(data []byte, overrides ...Override) (*PreviewEnvironment, error) {
-	js, err := specJSON(data)
+	js, pos, err := specJSON(data)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +72,7 @@ func Load(data []byte, overrides ...Override) (*PreviewEnvironment, error) {
 	// at its own path, list indexes and map keys included, before the strict
 	// decoder runs: a type error of the decoder names one problem only, and
 	// neither the list index nor the map key it is under.
-	if errs := specTypeErrors(js); len(errs) > 0 {
+	if errs := specTypeErrors(js, pos); len(errs) > 0 {
 		return nil, &InvalidError{Errs: setStringHints(errs, overrides)}
 	}
 	var env PreviewEnvironment
@@ -139,16 +143,16 @@ func checkOverrideIndexes(expr string) string {
 // specJSON turns one YAML (or JSON) spec document into JSON: see
 // [specyaml.Document]. It reads YAML 1.2, where only true and false are booleans:
 // under YAML 1.1 an attribute "type: N" would turn into false.
-func specJSON(data []byte) ([]byte, error) {
-	m, errs := specyaml.Document(data)
+func specJSON(data []byte) ([]byte, specyaml.Positions, error) {
+	m, pos, errs := specyaml.DocumentPositions(data)
 	if len(errs) > 0 {
-		return nil, &InvalidError{Errs: errs}
+		return nil, nil, &InvalidError{Errs: errs}
 	}
 	js, err := json.Marshal(m)
 	if err != nil {
-		return nil, &InvalidError{Errs: field.ErrorList{specyaml.FileError(0, 0, field.Invalid(nil, field.OmitValueType{}, "not representable as JSON: "+err.Error()))}}
+		return nil, nil, &InvalidError{Errs: field.ErrorList{specyaml.FileError(0, 0, field.Invalid(nil, field.OmitValueType{}, "not representable as JSON: "+err.Error()))}}
 	}
-	return js, nil
+	return js, pos, nil
 }
 
 // strictError turns sigs.k8s.io/json's strict error ("unknown field \"spec.x\"",
@@ -159,7 +163,7 @@ func strictError(err error) *field.Error {
 		if rest, ok := strings.CutPrefix(msg, kind); ok {
 			path := strings.Trim(rest, `"`)
 			if kind == "unknown field " {
-				return unknownFieldError(pathOf(path))
+				return unknownFieldError(pathOf(path), nil)
 			}
 			return field.Duplicate(pathOf(path), nil)
 		}
@@ -260,16 +264,25 @@ func pathOf(dotted string) *field.Path {
 }
 
 // InvalidError is returned for a spec that breaks one or more rules. Errs
-// lists every problem, each with its field path.
+// lists every problem, each with its field path; File names the spec file
+// when it was read with [LoadNamed] ("" otherwise).
 type InvalidError struct {
 	Errs field.ErrorList
+	File string
 }
 
-func (e *InvalidError) Error() string { return errlist.Format("invalid spec", e.Errs) }
+func (e *InvalidError) Error() string {
+	if e.File != "" {
+		return errlist.Format(e.File+": invalid spec", e.Errs)
+	}
+	return errlist.Format("invalid spec", e.Errs)
+}
 
-// unknownFieldError is the error for a field the spec's types do not have.
-// Fields of IAM's policy grammar that prenv leaves out on purpose say why.
-func unknownFieldError(p *field.Path) *field.Error {
+// unknownFieldError is the error for a field the spec's types do not have;
+// known are the fields of its object. Fields of IAM's policy grammar that
+// prenv leaves out on purpose say why; a misspelling of a known field
+// names it.
+func unknownFieldError(p *field.Path, known []string) *field.Error {
 	if stmt, name, ok := statementField(p); ok {
 		switch strings.ToLower(name) {
 		case "principal", "principals", "notprincipal", "notprincipals":
@@ -287,6 +300,9 @@ func unknownFieldError(p *field.Path) *field.Error {
 		if want, ok := statementFieldNames[strings.ToLower(name)]; ok && want != name {
 			return field.Forbidden(p, fmt.Sprintf("unknown field: a statement's field is %s (prenv's fields are sid, effect, actions, resources and conditions)", want))
 		}
+	}
+	if want := closestField(p, known); want != "" {
+		return field.Forbidden(p, fmt.Sprintf("unknown field; did you mean %q?", want))
 	}
 	return field.Forbidden(p, "unknown field (misspelt, or not in "+APIVersion+")")
 }
@@ -325,14 +341,14 @@ func statementField(p *field.Path) (stmt, name string, ok bool) {
 // (spec.iam.statements[1].conditions.StringEquals), as the API server names
 // them in a custom resource. Values that pass decode as they are; what they
 // mean is for [Check].
-func specTypeErrors(js []byte) field.ErrorList {
+func specTypeErrors(js []byte, pos specyaml.Positions) field.ErrorList {
 	dec := json.NewDecoder(bytes.NewReader(js))
 	dec.UseNumber()
 	var doc any
 	if err := dec.Decode(&doc); err != nil {
 		return nil // the decoder that follows reports it
 	}
-	return typeErrors(doc, reflect.TypeFor[PreviewEnvironment](), nil)
+	return withPositions(typeErrors(doc, reflect.TypeFor[PreviewEnvironment](), nil), pos)
 }
 
 var (
@@ -414,7 +430,7 @@ func typeErrors(v any, t reflect.Type, p *field.Path) field.ErrorList {
 		for _, k := range sortedKeys(m) {
 			f, ok := fields[k]
 			if !ok {
-				errs = append(errs, unknownFieldError(childPath(p, k)))
+				errs = append(errs, unknownFieldError(childPath(p, k), slices.Collect(maps.Keys(fields))))
 				continue
 			}
 			errs = append(errs, typeErrors(m[k], f.Type, childPath(p, k))...)

@@ -89,7 +89,7 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		"bad --set expression": {testkit.MinimalYAML, []spec.Override{{Expr: "spec.prefix"}}, "--set[0]: Invalid value"},
 		"--set unknown field": {testkit.MinimalYAML, []spec.Override{{Expr: "spec.prefx=pr"}},
-			"spec.prefx: Forbidden: unknown field (misspelt, or not in prenv.dev/v1alpha1)"},
+			"spec.prefx: Forbidden: unknown field; did you mean \"prefix\"?"},
 		"--set number where a string is wanted": {testkit.MinimalYAML, []spec.Override{{Expr: "spec.prefix=12"}},
 			"spec.prefix: Invalid value: must be of type string, not number; " + spec.SetStringHint},
 		"--set number as a tag value": {testkit.MinimalYAML, []spec.Override{{Expr: "spec.tags.cost=1234"}},
@@ -108,9 +108,15 @@ func TestLoadErrors(t *testing.T) {
 		"negative account ID": {strings.Replace(testkit.MinimalYAML, `"123456789012"`, "-1", 1), nil,
 			"spec.aws.accountID: Invalid value"},
 		"unknown field in a list": {testkit.MinimalYAML + "    - name: b\n      fifoo: true\n", nil,
-			"spec.sqs.queues[1].fifoo: Forbidden: unknown field (misspelt, or not in prenv.dev/v1alpha1)"},
+			"spec.sqs.queues[1].fifoo: Forbidden: line 15, column 7: unknown field; did you mean \"fifo\"?"},
+		"misspelt field: its line, column and the field it likely meant": {testkit.MinimalYAML + "    - name: b\n      visibiltyTimeoutSeconds: 30\n", nil,
+			"spec.sqs.queues[1].visibiltyTimeoutSeconds: Forbidden: line 15, column 7: unknown field; did you mean \"visibilityTimeoutSeconds\"?"},
+		"unknown field far from every field": {testkit.MinimalYAML + "    - name: b\n      retries: 3\n", nil,
+			"spec.sqs.queues[1].retries: Forbidden: line 15, column 7: unknown field (misspelt, or not in prenv.dev/v1alpha1)"},
+		"unknown field in flow style": {strings.Replace(testkit.MinimalYAML, "prefix: pr", "prefix: pr\n  dns: {zone: a.example, txtPrefx: x}", 1), nil,
+			"spec.dns.txtPrefx: Forbidden: line 7, column 26: unknown field; did you mean \"txtPrefix\"?"},
 		"case matters": {strings.Replace(testkit.MinimalYAML, "prefix:", "Prefix:", 1), nil,
-			"spec.Prefix: Forbidden: unknown field (misspelt, or not in prenv.dev/v1alpha1)"},
+			"spec.Prefix: Forbidden: line 6, column 3: unknown field; did you mean \"prefix\"?"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -302,5 +308,27 @@ func TestLoadSyntaxErrorPosition(t *testing.T) {
 				t.Errorf("error prints <nil>: %v", err)
 			}
 		})
+	}
+}
+
+// TestLoadNamed: the error of LoadNamed names the file, in its message and
+// in InvalidError.File; Load's names none.
+func TestLoadNamed(t *testing.T) {
+	bad := []byte(strings.Replace(testkit.MinimalYAML, "prefix:", "prefx:", 1))
+	_, err := spec.LoadNamed("web/prenv.yaml", bad)
+	inv, ok := errors.AsType[*spec.InvalidError](err)
+	if !ok || inv.File != "web/prenv.yaml" {
+		t.Fatalf("LoadNamed: got %#v, want an *InvalidError with File web/prenv.yaml", err)
+	}
+	want := "web/prenv.yaml: invalid spec: 1 problem\n" +
+		"  spec.prefx: Forbidden: line 6, column 3: unknown field; did you mean \"prefix\"?"
+	if got := err.Error(); got != want {
+		t.Errorf("LoadNamed: got %q, want %q", got, want)
+	}
+	if _, err := spec.Load(bad); err == nil || strings.Contains(err.Error(), "web/prenv.yaml") || !strings.HasPrefix(err.Error(), "invalid spec: ") {
+		t.Errorf("Load: got %v, want an error that names no file", err)
+	}
+	if env, err := spec.LoadNamed("prenv.yaml", []byte(testkit.MinimalYAML)); err != nil || env.Metadata.Name != "shop" {
+		t.Errorf("LoadNamed of a valid spec: %v, %v", env, err)
 	}
 }

@@ -86,7 +86,7 @@ func TestTestTiers(t *testing.T) {
 		"tools built": {[]string{"PRENV_TOOLS_BIN=" + built},
 			"tier helm/helmfile integration:   ran (internal/integration, with helm and helmfile from " + built + ")\n"},
 		"fuzz time": {[]string{"FUZZTIME=5m"},
-			"tier fuzz:                        ran (make fuzz: FuzzRender, FuzzLoad, FuzzNames, FuzzGenerate, FuzzMarshalYAML, FuzzFastDocument, FuzzJSONString, FuzzCRDHeader, FUZZTIME=5m each)\n"},
+			"tier fuzz:                        ran (make fuzz: FuzzRender, FuzzLoad, FuzzNames, FuzzGenerate, FuzzMarshalYAML, FuzzFastDocument, FuzzJSONString, FuzzCRDHeader, FuzzPrunes, FuzzDecodeTyped, FuzzCanonical, FUZZTIME=5m each)\n"},
 	} {
 		out := tiers(tc.env...)
 		if !strings.Contains(out, tc.want) {
@@ -97,5 +97,51 @@ func TestTestTiers(t *testing.T) {
 				t.Errorf("%s: no line for tier %s:\n%s", name, tier, out)
 			}
 		}
+	}
+}
+
+// TestMakeFuzzRunsEveryTarget: every fuzz target of the library's module
+// is run by make fuzz, in its package, and named by test-tiers.sh.
+func TestMakeFuzzRunsEveryTarget(t *testing.T) {
+	root := repoRoot(t)
+	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tiers, err := os.ReadFile(filepath.Join(root, "tools", "test-tiers.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fuzzFunc := regexp.MustCompile(`(?m)^func (Fuzz[A-Za-z0-9]+)\(`)
+	found := 0
+	err = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && p != root && (d.Name() == "e2e" || d.Name() == "tools" || strings.HasPrefix(d.Name(), ".")) {
+			return filepath.SkipDir // other modules
+		}
+		if d.IsDir() || !strings.HasSuffix(p, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		pkg, _ := filepath.Rel(root, filepath.Dir(p))
+		for _, m := range fuzzFunc.FindAllSubmatch(b, -1) {
+			found++
+			name := string(m[1])
+			if !strings.Contains(string(makefile), "$(GO) test ./"+filepath.ToSlash(pkg)+" -run '^$$' -fuzz '^"+name+"$$'") {
+				t.Errorf("make fuzz does not run %s (./%s)", name, pkg)
+			}
+			if !strings.Contains(string(tiers), name+",") {
+				t.Errorf("tools/test-tiers.sh does not name %s", name)
+			}
+		}
+		return nil
+	})
+	if err != nil || found < 10 {
+		t.Fatalf("%d fuzz targets found: %v", found, err)
 	}
 }

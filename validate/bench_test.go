@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"testing"
+
+	"prenv.dev/prenv/internal/upstream"
 )
 
 // largeManifest repeats the valid fixtures (ACK, Argo CD and built-in kinds)
@@ -84,10 +86,11 @@ func BenchmarkValidateLargeExample(b *testing.B) {
 // the API server's CRD validation and structural schemas (done once per
 // process).
 func BenchmarkLoadUpstream(b *testing.B) {
-	if _, err := os.Stat(upstreamDir); err != nil {
-		b.Skipf("upstream CRDs not found at %s: %v", upstreamDir, err)
+	dir, ok := upstream.CRDs(b, "")
+	if !ok {
+		b.Skip("this benchmark loads the upstream CRDs")
 	}
-	srcs, err := LoadCRDFiles(upstreamDir)
+	srcs, err := LoadCRDFiles(dir)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -15,11 +15,9 @@ import (
 
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-)
 
-// upstreamDir is where the upstream ACK and Argo CD CRDs are kept: the
-// shared/crds folder beside the repository (../shared/crds from its root).
-const upstreamDir = "../../shared/crds"
+	"prenv.dev/prenv/internal/upstream"
+)
 
 // Validators are built once per test binary: loading the upstream set takes
 // a noticeable part of a second, and a Validator is safe to share.
@@ -47,11 +45,12 @@ func embeddedValidator(t testing.TB) *Validator {
 // the upstream CRDs are not there.
 func upstreamValidator(t testing.TB) *Validator {
 	t.Helper()
-	if _, err := os.Stat(upstreamDir); err != nil {
-		t.Skipf("upstream CRDs not found at %s (the repository's ../shared/crds): %v", upstreamDir, err)
+	dir, ok := upstream.CRDs(t, "")
+	if !ok {
+		t.Skip("this test compares with the upstream CRDs")
 	}
 	upstreamOnce.Do(func() {
-		srcs, err := LoadCRDFiles(upstreamDir)
+		srcs, err := LoadCRDFiles(dir)
 		if err != nil {
 			upstreamErr = err
 			return

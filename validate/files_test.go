@@ -16,7 +16,7 @@ import (
 // TestReadFolderConfined: the manifests of a folder are read through the
 // folder: a link out of it is refused with the file named (unless it is
 // not a manifest, or hidden, and so never read), links inside are followed
-// (to files; a link to a folder is not entered), a named pipe is refused without blocking, and files
+// (to files; a link to a folder is not entered), a named pipe is refused without blocking (read when named directly, as a command line names <(command)), and files
 // over MaxFileSize are refused.
 func TestReadFolderConfined(t *testing.T) {
 	outside := t.TempDir()
@@ -100,9 +100,21 @@ func TestReadFolderConfined(t *testing.T) {
 		if !errors.As(err, &nr) || nr.Path != pipe {
 			t.Fatalf("error %v, want a *NotRegularFileError for %s", err, pipe)
 		}
-		_, err = read(t, pipe)
-		if !errors.As(err, &nr) || nr.Path != pipe {
-			t.Fatalf("given as a file: error %v, want a *NotRegularFileError", err)
+		// Named directly, as a command line names <(command): read.
+		go func() {
+			if f, err := os.OpenFile(pipe, os.O_WRONLY, 0); err == nil {
+				f.WriteString(cm)
+				f.Close()
+			}
+		}()
+		if srcs, err := read(t, pipe); err != nil || len(srcs) != 1 || string(srcs[0].Data) != cm {
+			t.Fatalf("given as a file: %v, %v; want it read", srcs, err)
+		}
+		// Through a symbolic link, as a checkout could point at one: refused.
+		linked := filepath.Join(t.TempDir(), "linked.yaml")
+		link(t, pipe, linked)
+		if _, err = read(t, linked); !errors.As(err, &nr) || nr.Path != linked {
+			t.Fatalf("given through a link: error %v, want a *NotRegularFileError", err)
 		}
 	})
 	t.Run("file over the limit", func(t *testing.T) {

@@ -125,23 +125,29 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 	}
 }
 
-// TestREADMENamesEveryFlag: README.md names every flag of every command.
-func TestREADMENamesEveryFlag(t *testing.T) {
-	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
+// TestDocsNameEveryFlag: the README or a page of docs/ names every flag
+// of every command.
+func TestDocsNameEveryFlag(t *testing.T) {
+	pages, _ := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
+	var docs []byte
+	for _, p := range append([]string{filepath.Join("..", "..", "README.md")}, pages...) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, b...)
 	}
 	var missing []string
 	for name, c := range commandFlags(t) {
 		for _, f := range c.flags {
-			if !regexp.MustCompile(regexp.QuoteMeta(flagName(f)) + `\b`).Match(readme) {
+			if !regexp.MustCompile(regexp.QuoteMeta(flagName(f)) + `\b`).Match(docs) {
 				missing = append(missing, "render "+name+" "+flagName(f))
 			}
 		}
 	}
 	slices.Sort(missing)
 	if len(missing) > 0 {
-		t.Errorf("README.md does not name these flags:\n%s", strings.Join(missing, "\n"))
+		t.Errorf("neither README.md nor docs/ names these flags:\n%s", strings.Join(missing, "\n"))
 	}
 }
 

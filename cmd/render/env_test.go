@@ -129,7 +129,7 @@ func TestEnvInvalid(t *testing.T) {
 		wantPaths []string
 	}{
 		"invalid values": {[]string{"env", "-f", bad, "--pr", "5"}, "", []string{"metadata.name", "spec.aws.accountID", "spec.aws.oidcProviderURL"}},
-		"unknown field":  {[]string{"env", "-f", "-", "--pr", "5"}, specYAML + "  dns:\n    zones: x\n", []string{"spec.dns.zones: Forbidden: unknown field"}},
+		"unknown field":  {[]string{"env", "-f", "-", "--pr", "5"}, specYAML + "  dns:\n    zones: x\n", []string{"spec.dns.zones: Forbidden: line 21, column 5: unknown field; did you mean \"zone\"?"}},
 		"bad --set":      {[]string{"env", "-f", "-", "--pr", "5", "--set", "spec.prefix"}, specYAML, []string{"--set[0]"}},
 		"--set breaks a rule": {[]string{"env", "-f", "-", "--pr", "5", "--set", "spec.sqs.queues[0].delaySeconds=901"}, specYAML,
 			[]string{"spec.sqs.queues[0].delaySeconds: Invalid value: 901"}},

@@ -169,8 +169,19 @@ func (flagSink) Write(p []byte) (int, error) { return len(p), nil }
 type console struct {
 	io.Writer           // standard error
 	stdout    io.Writer // where help goes
+	cmd       string    // the command run ("env"), for messages
+
 	// flagSets, when set, is given every flag set parsed (for tests).
 	flagSets func(*flag.FlagSet)
+}
+
+// prefix is how messages to stderr start: "render env" for the command
+// run gave stderr to, "render" otherwise.
+func prefix(stderr io.Writer) string {
+	if c, ok := stderr.(console); ok && c.cmd != "" {
+		return "render " + c.cmd
+	}
+	return "render"
 }
 
 // helpOut is where help asked for goes: standard output when stderr came
@@ -317,14 +328,26 @@ func readInput(name string, stdin io.Reader) ([]byte, error) {
 
 // fileRefused reports whether err refuses a file for what a pull request
 // can change (its size, its kind, where its link leads): invalid input,
-// exit 1, where a path that does not exist is a usage error.
+// exit 1, where a path that does not exist, or names a folder where a
+// file is read, is a usage error (exit 2).
 func fileRefused(err error) bool {
 	var (
 		tl *spec.FileTooLargeError
 		nr *spec.NotRegularFileError
 		lo *spec.LinkOutsideError
 	)
-	return errors.As(err, &tl) || errors.As(err, &nr) || errors.As(err, &lo)
+	return errors.As(err, &tl) || errors.As(err, &nr) && !nr.Mode.IsDir() || errors.As(err, &lo)
+}
+
+// pathError words an error of the file system for a user: the path and
+// what is wrong ("prenv.yaml: no such file or directory"), without the
+// system call that found it.
+func pathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+	}
+	return err
 }
 
 // allowUnboundedUsage is the help of --allow-unbounded, for every command
@@ -405,18 +428,18 @@ func warnExtraTemplates(cmd, dir string, fsys, kit fs.FS, stderr io.Writer) {
 // prints what went wrong and returns the exit code when it fails.
 func loadSpec(file string, overrides []spec.Override, stdin io.Reader, stderr io.Writer) (*spec.PreviewEnvironment, int) {
 	if file == "" {
-		fmt.Fprintln(stderr, "render: -f FILE is required (the prenv.yaml spec, or - for standard input)")
+		fmt.Fprintf(stderr, "%s: -f FILE is required (the prenv.yaml spec, or - for standard input)\n", prefix(stderr))
 		return nil, exitUsage
 	}
 	data, err := readInput(file, stdin)
 	if err != nil {
-		fmt.Fprintf(stderr, "render: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", prefix(stderr), pathError(err))
 		if fileRefused(err) {
 			return nil, exitInvalid
 		}
 		return nil, exitUsage
 	}
-	env, err := spec.Load(data, overrides...)
+	env, err := spec.LoadNamed(file, data, overrides...)
 	if err != nil {
 		return nil, reportError(stderr, file, err)
 	}
@@ -459,6 +482,6 @@ func problemText(err error) string {
 // internalError reports a bug in prenv, one whose input is not to blame,
 // and returns its exit code.
 func internalError(stderr io.Writer, format string, args ...any) int {
-	fmt.Fprintf(stderr, "render: internal error (this is a bug in prenv; please report it with the spec): "+format+"\n", args...)
+	fmt.Fprintf(stderr, prefix(stderr)+": internal error (this is a bug in prenv; please report it with the spec): "+format+"\n", args...)
 	return exitInternal
 }

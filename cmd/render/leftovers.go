@@ -6,11 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"net"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/logging"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"prenv.dev/prenv/leftovers"
 	"prenv.dev/prenv/leftovers/awsapi"
@@ -111,7 +115,17 @@ func runLeftovers(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		}
 	}
 	if useAWS {
-		cfg, err := config.LoadDefaultConfig(ctx)
+		// The SDK's own log lines (WARN falling back to IMDSv1) would say
+		// less than the failure reported below.
+		cfg, err := config.LoadDefaultConfig(ctx, config.WithLogger(logging.Nop{}))
+		if err == nil {
+			// Credentials first: without them every call fails with the
+			// whole chain's story, once per API.
+			_, err = cfg.Credentials.Retrieve(ctx)
+			if err != nil {
+				err = errNoAWSCredentials
+			}
+		}
 		if err != nil {
 			setupFailures = append(setupFailures, &leftovers.SourceError{Source: leftovers.SourceAWS, What: "configuration", Err: err})
 		} else {
@@ -144,16 +158,24 @@ func runLeftovers(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	}
 	rep.Failures = append(setupFailures, rep.Failures...)
 
-	sources := readSources(opts)
 	if outputMode == "json" {
-		if err := writeLeftoversJSON(stdout, rep, sources); err != nil {
+		if err := writeLeftoversJSON(stdout, rep, readSources(opts)); err != nil {
 			return internalError(stderr, "%v", err)
 		}
 	} else {
-		io.WriteString(stdout, leftoversText(rep, sources))
+		var asked []leftovers.Source
+		for _, a := range []struct {
+			on  bool
+			src leftovers.Source
+		}{{!noCluster, leftovers.SourceCluster}, {useAWS, leftovers.SourceAWS}, {treeDir != "", leftovers.SourceTree}} {
+			if a.on {
+				asked = append(asked, a.src)
+			}
+		}
+		io.WriteString(stdout, leftoversText(rep, asked))
 	}
-	for _, f := range rep.Failures {
-		fmt.Fprintf(stderr, "render leftovers: cannot read %s\n", f.Error())
+	for _, line := range failureLines(rep.Failures, kubeconfig) {
+		fmt.Fprintf(stderr, "render leftovers: %s\n", line)
 	}
 	switch {
 	case len(rep.Failures) > 0:
@@ -282,8 +304,10 @@ func writeLeftoversJSON(w io.Writer, rep *leftovers.Report, sources []leftovers.
 	return enc.Encode(out)
 }
 
-// leftoversText is the text output: one line per leftover, then a summary.
-func leftoversText(rep *leftovers.Report, sources []leftovers.Source) string {
+// leftoversText is the text output: one line per leftover, then a
+// summary of what was checked in the sources asked for, and which of them
+// could not be read (in full or in part).
+func leftoversText(rep *leftovers.Report, asked []leftovers.Source) string {
 	var b strings.Builder
 	for _, l := range rep.Leftovers {
 		id := l.Name
@@ -299,14 +323,109 @@ func leftoversText(rep *leftovers.Report, sources []leftovers.Source) string {
 		fmt.Fprintf(&b, "skipped %s: the cluster does not serve this kind\n", k)
 	}
 	what := map[leftovers.Source]string{leftovers.SourceCluster: "cluster object", leftovers.SourceAWS: "AWS resource", leftovers.SourceTree: "PR folder"}
-	var checked []string
-	for _, s := range sources {
-		checked = append(checked, validatePlural(rep.Checked[s], what[s]))
+	failed := map[leftovers.Source]bool{}
+	for _, f := range rep.Failures {
+		failed[f.Source] = true
 	}
-	if len(rep.Leftovers) == 0 {
-		fmt.Fprintf(&b, "no leftovers (checked %s)\n", strings.Join(checked, ", "))
-	} else {
-		fmt.Fprintf(&b, "%s (checked %s)\n", validatePlural(len(rep.Leftovers), "leftover"), strings.Join(checked, ", "))
+	var checked, notRead []string
+	for _, s := range asked {
+		if !failed[s] || rep.Checked[s] > 0 {
+			checked = append(checked, validatePlural(rep.Checked[s], what[s]))
+		}
+		if failed[s] {
+			notRead = append(notRead, sourceName(s))
+		}
+	}
+	found := "no leftovers"
+	if len(rep.Leftovers) > 0 {
+		found = validatePlural(len(rep.Leftovers), "leftover")
+	}
+	switch {
+	case len(notRead) == 0:
+		fmt.Fprintf(&b, "%s (checked %s)\n", found, strings.Join(checked, ", "))
+	case len(checked) == 0:
+		fmt.Fprintf(&b, "nothing checked: could not read %s (see above)\n", strings.Join(notRead, " or "))
+	default:
+		fmt.Fprintf(&b, "%s in what could be read (checked %s); could not read %s (see above)\n", found, strings.Join(checked, ", "), strings.Join(notRead, " or "))
 	}
 	return b.String()
+}
+
+// sourceName names a source in a sentence.
+func sourceName(s leftovers.Source) string {
+	switch s {
+	case leftovers.SourceCluster:
+		return "the cluster"
+	case leftovers.SourceAWS:
+		return "AWS"
+	case leftovers.SourceTree:
+		return "the sync tree"
+	}
+	return string(s)
+}
+
+// errNoAWSCredentials is --aws without credentials: the default chain
+// (AWS SDK for Go v2, "Specifying Credentials") found none.
+var errNoAWSCredentials = errors.New("no AWS credentials found by the default chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws, a web identity token as IRSA gives, a container or instance role); give credentials, or leave out --aws")
+
+// failureLines words what could not be read, one line per cause: the
+// failures of one source with the same cause (the cluster unreachable for
+// every kind) are one line naming what was not read. kubeconfig is the
+// --kubeconfig given.
+func failureLines(failures []*leftovers.SourceError, kubeconfig string) []string {
+	type group struct {
+		src   leftovers.Source
+		cause string
+		whats []string
+	}
+	var groups []*group
+	for _, f := range failures {
+		cause := strings.TrimPrefix(f.Err.Error(), f.What+": ")
+		switch {
+		case f.Source == leftovers.SourceCluster && f.What == "kubeconfig":
+			cause = kubeconfigProblem(f.Err, kubeconfig)
+		case f.Source == leftovers.SourceCluster && unreachable(f.Err):
+			cause += "; check --kubeconfig and --context, or give --no-cluster to leave the cluster out"
+		}
+		i := slices.IndexFunc(groups, func(g *group) bool { return g.src == f.Source && g.cause == cause })
+		if i < 0 {
+			groups = append(groups, &group{src: f.Source, cause: cause})
+			i = len(groups) - 1
+		}
+		if f.What != "kubeconfig" && f.What != "configuration" {
+			groups[i].whats = append(groups[i].whats, f.What)
+		}
+	}
+	lines := make([]string, 0, len(groups))
+	for _, g := range groups {
+		switch len(g.whats) {
+		case 0:
+			lines = append(lines, fmt.Sprintf("cannot read %s: %s", sourceName(g.src), g.cause))
+		case 1:
+			lines = append(lines, fmt.Sprintf("cannot read %s: %s: %s", sourceName(g.src), g.whats[0], g.cause))
+		default:
+			lines = append(lines, fmt.Sprintf("cannot read %s (%s): %s", sourceName(g.src), strings.Join(g.whats, ", "), g.cause))
+		}
+	}
+	return lines
+}
+
+// kubeconfigProblem words why no cluster configuration was found.
+func kubeconfigProblem(err error, kubeconfig string) string {
+	var pe *fs.PathError
+	switch {
+	case clientcmd.IsEmptyConfig(err):
+		return "no kubeconfig: $KUBECONFIG is unset, ~/.kube/config does not exist and this is not a pod in a cluster; give --kubeconfig FILE (and --context NAME), or --no-cluster to leave the cluster out"
+	case kubeconfig != "" && errors.As(err, &pe) && errors.Is(err, fs.ErrNotExist):
+		return fmt.Sprintf("--kubeconfig %s: no such file", kubeconfig)
+	}
+	return "kubeconfig: " + err.Error()
+}
+
+// unreachable reports an error of a connection that could not be made
+// (refused, no route, a name that does not resolve, a timeout).
+func unreachable(err error) bool {
+	var ne net.Error
+	var oe *net.OpError
+	return errors.As(err, &oe) || errors.As(err, &ne) && ne.Timeout()
 }

@@ -189,10 +189,79 @@ func TestLeftoversSourceFailed(t *testing.T) {
 		got.Failures[1].Source != "aws" || got.Failures[1].What != "IAM roles" || !strings.Contains(got.Failures[1].Error, "AccessDenied") {
 		t.Errorf("failures %+v, want the kubeconfig's and IAM roles' AccessDenied", got.Failures)
 	}
-	for _, frag := range []string{"render leftovers: cannot read cluster: kubeconfig: ", "render leftovers: cannot read aws: IAM roles: "} {
+	for _, frag := range []string{"render leftovers: cannot read the cluster: --kubeconfig " + missing + ": no such file\n", "render leftovers: cannot read AWS: IAM roles: "} {
 		if !strings.Contains(r.stderr, frag) {
 			t.Errorf("stderr lacks %q:\n%s", frag, r.stderr)
 		}
+	}
+}
+
+// noAWSEnv leaves the AWS SDK's default chain without credentials and
+// without instance metadata.
+func noAWSEnv(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "",
+		"AWS_WEB_IDENTITY_TOKEN_FILE": "", "AWS_ROLE_ARN": "", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "",
+		"AWS_CONTAINER_CREDENTIALS_FULL_URI": "", "AWS_REGION": "us-east-1",
+		"AWS_CONFIG_FILE": filepath.Join(dir, "config"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
+		"AWS_EC2_METADATA_DISABLED": "true",
+	} {
+		t.Setenv(k, v)
+	}
+}
+
+// TestLeftoversMessages: without a cluster or AWS credentials, render
+// leftovers says what could not be read and how to go on, once per cause,
+// and its summary does not claim that nothing was left over; exactly.
+func TestLeftoversMessages(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("KUBECONFIG", "")
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	noAWSEnv(t)
+	missing := filepath.Join(home, "none")
+	unreachable := writeFile(t, home, "kubeconfig", `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+users: [{name: u, user: {token: x}}]
+`)
+	tree := syncTree(t)
+	const prefix = "render leftovers: cannot read "
+	refused := "Get \"https://127.0.0.1:1/api?timeout=32s\": dial tcp 127.0.0.1:1: connect: connection refused; check --kubeconfig and --context, or give --no-cluster to leave the cluster out\n"
+	noCreds := prefix + "AWS: no AWS credentials found by the default chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws, a web identity token as IRSA gives, a container or instance role); give credentials, or leave out --aws\n"
+	for name, tc := range map[string]struct {
+		args           []string
+		stdout, stderr string
+	}{
+		"no kubeconfig": {nil, "nothing checked: could not read the cluster (see above)\n",
+			prefix + "the cluster: no kubeconfig: $KUBECONFIG is unset, ~/.kube/config does not exist and this is not a pod in a cluster; give --kubeconfig FILE (and --context NAME), or --no-cluster to leave the cluster out\n"},
+		"--kubeconfig missing": {[]string{"--kubeconfig", missing}, "nothing checked: could not read the cluster (see above)\n",
+			prefix + "the cluster: --kubeconfig " + missing + ": no such file\n"},
+		"cluster unreachable": {[]string{"--kubeconfig", unreachable}, "nothing checked: could not read the cluster (see above)\n",
+			prefix + "the cluster (Application.argoproj.io, Namespace, Policy.iam.services.k8s.aws, Queue.sqs.services.k8s.aws, Role.iam.services.k8s.aws, Table.dynamodb.services.k8s.aws): " + refused},
+		"no AWS credentials": {[]string{"--no-cluster", "--aws"}, "nothing checked: could not read AWS (see above)\n", noCreds},
+		"no AWS credentials, a tree read": {[]string{"--no-cluster", "--aws", "--output-dir", tree},
+			"tree    folder                            web/pr-12: pr-closed: pull request 12 is not open\n" +
+				"tree    folder                            worker/pr-12: pr-closed: pull request 12 is not open\n" +
+				"2 leftovers in what could be read (checked 4 PR folders); could not read AWS (see above)\n", noCreds},
+	} {
+		t.Run(name, func(t *testing.T) {
+			args := append([]string{"leftovers", "-f", syncWebSpec, "-f", leftoversWorkerSpec, "--prs", "15"}, tc.args...)
+			r := runCLI(t, "", args...)
+			if r.code != exitSourceFailed {
+				t.Errorf("exit %d, want %d", r.code, exitSourceFailed)
+			}
+			if d := cmp.Diff(tc.stdout, r.stdout); d != "" {
+				t.Errorf("stdout (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tc.stderr, r.stderr); d != "" {
+				t.Errorf("stderr (-want +got):\n%s", d)
+			}
+		})
 	}
 }
 

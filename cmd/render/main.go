@@ -26,6 +26,9 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+
+	"github.com/go-logr/logr"
+	"k8s.io/klog/v2"
 )
 
 // Exit codes.
@@ -57,6 +60,10 @@ func commands() map[string]command {
 }
 
 func main() {
+	// client-go logs through klog to standard error (six lines of
+	// "Couldn't get current server API group list" for a cluster that
+	// cannot be reached); render leftovers reports each failure itself.
+	klog.SetLogger(logr.Discard())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
@@ -85,9 +92,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitUsage
 	}
 	if con, ok := stderr.(console); ok {
+		con.cmd = args[0]
 		return c.run(ctx, args[1:], stdin, stdout, con)
 	}
-	return c.run(ctx, args[1:], stdin, stdout, console{Writer: stderr, stdout: stdout})
+	return c.run(ctx, args[1:], stdin, stdout, console{Writer: stderr, stdout: stdout, cmd: args[0]})
 }
 
 // runHelp implements "render help [COMMAND]": the list of commands, or

@@ -152,3 +152,48 @@ func TestErrorWording(t *testing.T) {
 		}
 	}
 }
+
+// TestMessagePrefixes: every message a command prints that starts with
+// "render" names the command ("render env: ..."), never plain "render:".
+func TestMessagePrefixes(t *testing.T) {
+	cmds := commands()
+	bad := regexp.MustCompile(`(?m)^render( [a-z]+)?:`)
+	for name, out := range failureOutputs(t) {
+		cmd, _, _ := strings.Cut(name, " ")
+		if _, ok := cmds[cmd]; !ok {
+			cmd = "env" // templates, chart, kustomize, ... cases
+		}
+		for _, m := range bad.FindAllString(out, -1) {
+			if m != "render "+cmd+":" {
+				t.Errorf("%s: a message starts %q, not %q:\n%s", name, m, "render "+cmd+":", out)
+			}
+		}
+	}
+}
+
+// TestSpecFileMessages: the spec of -f missing or a folder is a usage
+// error (exit 2), each message exact and under the command's prefix; a
+// misspelt field names its line, column and the field it likely meant.
+func TestSpecFileMessages(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.yaml")
+	misspelt := writeFile(t, dir, "prenv.yaml", strings.Replace(readFile(t, filepath.Join(repoRoot, "examples", "web", "prenv.yaml")),
+		"visibilityTimeoutSeconds:", "visibiltyTimeoutSeconds:", 1))
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"env", "-f", missing, "--pr", "1"}, exitUsage, "render env: " + missing + ": no such file or directory\n"},
+		{[]string{"env", "-f", dir, "--pr", "1"}, exitUsage, "render env: " + dir + ": not a regular file but a folder; only regular files are read\n"},
+		{[]string{"appset", "-f", dir}, exitUsage, "render appset: " + dir + ": not a regular file but a folder; only regular files are read\n"},
+		{[]string{"diff", "--base-spec", missing, "-f", misspelt, "--pr", "1"}, exitUsage, "render diff: " + missing + ": no such file or directory\n"},
+		{[]string{"env", "-f", misspelt, "--pr", "1"}, exitInvalid, misspelt + ": invalid spec, 1 problem(s):\n" +
+			"  spec.sqs.queues[0].visibiltyTimeoutSeconds: Forbidden: line 35, column 7: unknown field; did you mean \"visibilityTimeoutSeconds\"?\n"},
+	} {
+		r := runCLI(t, "", tc.args...)
+		if r.code != tc.code || r.stderr != tc.stderr || r.stdout != "" {
+			t.Errorf("%q: exit %d, stderr %q; want exit %d, %q", tc.args, r.code, r.stderr, tc.code, tc.stderr)
+		}
+	}
+}

@@ -211,7 +211,7 @@ func readPRInput(cmd, flagName, name string, stdin io.Reader, stderr io.Writer) 
 		data, err = spec.ReadFile(name, maxPRListSize)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "render %s: %s: %v\n", cmd, flagName, err)
+		fmt.Fprintf(stderr, "render %s: %s: %v\n", cmd, flagName, pathError(err))
 		return nil, exitUsage
 	}
 	if data == nil {
@@ -283,13 +283,24 @@ func parsePRLines(data []byte) ([]int, error) {
 	return prs, sc.Err()
 }
 
+// ghPRFields are the JSON fields of `gh pr list --json` (GitHub CLI manual,
+// gh pr list, "JSON Fields", gh 2.8x).
+var ghPRFields = []string{
+	"additions", "assignees", "author", "autoMergeRequest", "baseRefName", "baseRefOid", "body",
+	"changedFiles", "closed", "closedAt", "closingIssuesReferences", "comments", "commits", "createdAt",
+	"deletions", "files", "fullDatabaseId", "headRefName", "headRefOid", "headRepository",
+	"headRepositoryOwner", "id", "isCrossRepository", "isDraft", "labels", "latestReviews",
+	"maintainerCanModify", "mergeCommit", "mergeStateStatus", "mergeable", "mergedAt", "mergedBy",
+	"milestone", "number", "potentialMergeCommit", "projectCards", "projectItems", "reactionGroups",
+	"reviewDecision", "reviewRequests", "reviews", "state", "statusCheckRollup", "title", "updatedAt", "url",
+}
+
 // parsePRJSON parses --prs-json: the array of objects that
-// `gh pr list --json number,headRefName,headRefOid,labels` prints. Only
-// number is used; the shape is checked strictly, so that other JSON (an
-// object, a field gh does not print for these names, a number that is not
-// a whole one) is refused with its path. Field names as gh prints them
-// (GitHub CLI manual, gh pr list, JSON fields; labels as id, name,
-// description, color).
+// `gh pr list --json number,headRefName,headRefOid,labels` prints, with any
+// other field gh prints. Only number is used; the shape is checked
+// strictly, so that other JSON (an object, a field gh does not print, a
+// number that is not a whole one) is refused with its path. Field names
+// as gh prints them (labels as id, name, description, color).
 func parsePRJSON(data []byte) ([]int, error) {
 	var items []map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -352,7 +363,9 @@ func parsePRJSON(data []byte) ([]int, error) {
 					}
 				}
 			default:
-				return nil, fmt.Errorf("[%d]: unknown field %q (expected number, headRefName, headRefOid and labels)", i, k)
+				if !slices.Contains(ghPRFields, k) {
+					return nil, fmt.Errorf("[%d]: unknown field %q (not a field of gh pr list --json; prenv reads number, and checks headRefName, headRefOid and labels)", i, k)
+				}
 			}
 		}
 		if prs, err = addPR(prs, seen, pr, at("number")); err != nil {
@@ -395,11 +408,11 @@ func loadSpecs(cmd, flagName string, base bool, args []string, overrides []spec.
 	}
 	readFailed := func(name string, err error) {
 		if base && errors.Is(err, fs.ErrNotExist) {
-			fmt.Fprintf(stderr, "render %s: %s: %v: %s\n", cmd, name, err, noBaseSpec)
+			fmt.Fprintf(stderr, "render %s: %s: %v: %s\n", cmd, name, pathError(err), noBaseSpec)
 			worst(exitInvalid)
 			return
 		}
-		fmt.Fprintf(stderr, "render %s: %s: %v\n", cmd, name, err)
+		fmt.Fprintf(stderr, "render %s: %s: %v\n", cmd, name, pathError(err))
 		if fileRefused(err) {
 			worst(exitInvalid)
 		} else {
@@ -423,7 +436,7 @@ func loadSpecs(cmd, flagName string, base bool, args []string, overrides []spec.
 			docs = []specDoc{{a, data}}
 		}
 		for _, d := range docs {
-			env, err := spec.Load(d.data, overrides...)
+			env, err := spec.LoadNamed(d.name, d.data, overrides...)
 			if err != nil {
 				name := d.name
 				if base {

@@ -292,7 +292,7 @@ func TestSyncPRInput(t *testing.T) {
 		{"json: no number", `[{"headRefName": "x"}]`, []string{"--prs-json", "-"}, "render sync: --prs-json -: [0]: number is required"},
 		{"json: string number", `[{"number": "12"}]`, []string{"--prs-json", "-"}, `render sync: --prs-json -: [0].number: must be a number, got "12"`},
 		{"json: fraction", `[{"number": 1}, {"number": 1.5}]`, []string{"--prs-json", "-"}, `render sync: --prs-json -: [1].number: "1.5" is not a pull-request number`},
-		{"json: unknown field", `[{"number": 1, "title": "x"}]`, []string{"--prs-json", "-"}, `render sync: --prs-json -: [0]: unknown field "title" (expected number, headRefName, headRefOid and labels)`},
+		{"json: unknown field", `[{"number": 1, "titel": "x"}]`, []string{"--prs-json", "-"}, `render sync: --prs-json -: [0]: unknown field "titel" (not a field of gh pr list --json; prenv reads number, and checks headRefName, headRefOid and labels)`},
 		{"json: bad ref", `[{"number": 1, "headRefOid": 5}]`, []string{"--prs-json", "-"}, "render sync: --prs-json -: [0].headRefOid: must be a string, got 5"},
 		{"json: labels not a list", `[{"number": 1, "labels": "preview"}]`, []string{"--prs-json", "-"}, `render sync: --prs-json -: [0].labels: must be an array of label objects, got "preview"`},
 		{"json: label field", `[{"number": 1, "labels": [{"name": "a", "url": "u"}]}]`, []string{"--prs-json", "-"}, `render sync: --prs-json -: [0].labels[0]: unknown field "url" (a label has id, name, description and color)`},
@@ -326,6 +326,7 @@ func TestSyncPRInput(t *testing.T) {
 		{"json []", " [ ]\n", []string{"--prs-json", "-"}},
 		{"spaces", "", []string{"--prs", " 1, 2 "}},
 		{"gh shape", `[{"number":3,"headRefName":"a/b","headRefOid":"abc","labels":[]}]`, []string{"--prs-json", "-"}},
+		{"gh with more fields", `[{"number":3,"headRefName":"a/b","headRefOid":"abc","labels":[],"title":"Add login","isDraft":false,"author":{"login":"octocat"}}]`, []string{"--prs-json", "-"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runCLI(t, tc.stdin, append([]string{"sync", "-f", syncWebSpec, "--output-dir", filepath.Join(t.TempDir(), "x")}, tc.args...)...)

@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/yaml"
+
+	"prenv.dev/prenv/internal/upstream"
 )
 
 const (
@@ -237,16 +239,16 @@ func TestRunValidateJSONValid(t *testing.T) {
 // dump has them (kubectl get crd -o yaml: one v1 List, with status) and
 // validates the golden files against them alone.
 func TestRunValidateClusterCRDList(t *testing.T) {
-	const upstream = "../../../shared/crds" // ../shared/crds from the repository root
-	if _, err := os.Stat(upstream); err != nil {
-		t.Skipf("upstream CRDs not found at %s (the repository's ../shared/crds): %v", upstream, err)
+	crds, ok := upstream.CRDs(t, "")
+	if !ok {
+		t.Skip("this test reads the upstream CRDs")
 	}
 	goldens, _ := filepath.Glob("../../golden/*/*.yaml")
 	if len(goldens) == 0 {
 		t.Skip("no golden files (golden/*/*.yaml) yet")
 	}
 	var items []any
-	err := filepath.WalkDir(upstream, func(p string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(crds, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || filepath.Ext(p) != ".yaml" {
 			return err
 		}

@@ -50,6 +50,9 @@ type NotRegularError struct {
 }
 
 func (e *NotRegularError) Error() string {
+	if e.Mode&fs.ModeNamedPipe != 0 {
+		return fmt.Sprintf("%s: not a regular file but %s; only regular files are read, and a pipe only when the command line names it directly (/dev/fd/N, as <(command) gives, or its own path with no symbolic link on the way)", e.Path, kindOf(e.Mode))
+	}
 	return fmt.Sprintf("%s: not a regular file but %s; only regular files are read", e.Path, kindOf(e.Mode))
 }
 
@@ -101,11 +104,16 @@ const openFlags = os.O_RDONLY | syscall.O_NONBLOCK
 // ReadFile reads the regular file at name (symbolic links followed, as for
 // any path given on a command line), refusing anything else with a
 // [*NotRegularError] and a file over limit bytes with a [*TooLargeError].
+// A pipe is read too, up to limit bytes, when name names it directly (see
+// [PipeNamedDirectly]): `--values <(command)` on a command line.
 func ReadFile(name string, limit int64) ([]byte, error) {
 	limit = clamp(limit)
 	st, err := os.Stat(name)
 	if err != nil {
 		return nil, err
+	}
+	if st.Mode()&fs.ModeNamedPipe != 0 && PipeNamedDirectly(name) {
+		return readPipe(name, limit)
 	}
 	if err := check(name, st, limit); err != nil {
 		return nil, err
@@ -116,6 +124,45 @@ func ReadFile(name string, limit int64) ([]byte, error) {
 	}
 	defer f.Close()
 	return readOpen(f, name, limit)
+}
+
+// PipeNamedDirectly reports whether name, a path that leads to a pipe, is
+// one that only the command line can have chosen: a descriptor of this
+// process (/dev/fd/N, /proc/self/fd/N, /dev/stdin: what a shell's <(command)
+// gives), or the pipe's own path with no symbolic link on the way. A
+// symbolic link in a checkout (prenv.yaml -> /run/some.fifo) is not: git
+// stores no pipes, so a pipe reached through a link is one a pull request
+// pointed at, and reading it could wait for ever.
+func PipeNamedDirectly(name string) bool {
+	for _, fd := range []string{"/dev/fd/", "/proc/self/fd/"} {
+		if rest, ok := strings.CutPrefix(name, fd); ok && rest != "" && !strings.ContainsRune(rest, '/') {
+			return true
+		}
+	}
+	if name == "/dev/stdin" {
+		return true
+	}
+	real, err := filepath.EvalSymlinks(name)
+	return err == nil && real == filepath.Clean(name)
+}
+
+// readPipe reads the pipe name to its end, at most limit bytes. It waits,
+// as cat does, until the pipe has a writer.
+func readPipe(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Mode()&fs.ModeNamedPipe == 0 {
+		// Swapped for something else since it was looked at.
+		return readOpen(f, name, limit)
+	}
+	return ReadAll(f, name, limit)
 }
 
 // ReadAll reads r to its end, or fails with a [*TooLargeError] naming name

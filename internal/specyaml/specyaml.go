@@ -62,14 +62,24 @@ const (
 // fields the file does not spell out), duplicate keys and keys that are not
 // strings, each at its field path. Aliases are expanded within
 // [MaxNodes]. It is linear in the size of the document.
-func specValue(n *yaml3.Node) (any, field.ErrorList) {
-	r := &specReader{budget: MaxNodes, text: MaxExpandedSize}
+func specValue(n *yaml3.Node, pos Positions) (any, field.ErrorList) {
+	r := &specReader{budget: MaxNodes, text: MaxExpandedSize, pos: pos}
 	v := r.value(n, nil)
 	return v, r.errs
 }
 
+// Position is where a mapping key is written in the file: its line and
+// column, both counted from 1.
+type Position struct{ Line, Column int }
+
+// Positions maps the field path of every mapping key of a document, as
+// [field.Path.String] prints it ("spec.sqs.queues[0].name"), to where the
+// key is written. A key reached through an alias is at its anchor's place.
+type Positions map[string]Position
+
 type specReader struct {
 	errs   field.ErrorList
+	pos    Positions
 	budget int
 	text   int64
 	depth  int
@@ -141,7 +151,11 @@ func (r *specReader) value(n *yaml3.Node, p *field.Path) any {
 				continue
 			}
 			lines[k] = kn.Line
-			m[k] = r.value(vn, keyPath(p, k))
+			kp := keyPath(p, k)
+			if _, ok := r.pos[kp.String()]; r.pos != nil && !ok {
+				r.pos[kp.String()] = Position{Line: kn.Line, Column: kn.Column}
+			}
+			m[k] = r.value(vn, kp)
 		}
 		return m
 	case yaml3.SequenceNode:
@@ -373,14 +387,23 @@ func checkRawText(data []byte) *field.Error {
 // problem, at its line or field path, for anything that is not exactly one
 // document of the core schema.
 func Document(data []byte) (map[string]any, field.ErrorList) {
+	m, _, errs := DocumentPositions(data)
+	return m, errs
+}
+
+// DocumentPositions is [Document] that also returns where each mapping key
+// of the document is written, so that a later check can name the line and
+// column of a field (an unknown one, say).
+func DocumentPositions(data []byte) (map[string]any, Positions, field.ErrorList) {
 	if int64(len(data)) > MaxSize {
-		return nil, field.ErrorList{FileError(0, 0, field.Invalid(nil, field.OmitValueType{}, fmt.Sprintf("the spec is %d bytes, over the limit of %d", len(data), MaxSize)))}
+		return nil, nil, field.ErrorList{FileError(0, 0, field.Invalid(nil, field.OmitValueType{}, fmt.Sprintf("the spec is %d bytes, over the limit of %d", len(data), MaxSize)))}
 	}
 	if err := checkRawText(data); err != nil {
-		return nil, field.ErrorList{err}
+		return nil, nil, field.ErrorList{err}
 	}
 	dec := yaml3.NewDecoder(bytes.NewReader(data))
 	var found any
+	var pos Positions
 	docs, second := 0, 0
 	for {
 		var node yaml3.Node
@@ -389,16 +412,17 @@ func Document(data []byte) (map[string]any, field.ErrorList) {
 			break
 		}
 		if err != nil {
-			return nil, field.ErrorList{syntaxError(data, err)}
+			return nil, nil, field.ErrorList{syntaxError(data, err)}
 		}
-		v, errs := specValue(&node)
+		docPos := Positions{}
+		v, errs := specValue(&node, docPos)
 		if len(errs) > 0 {
 			for _, e := range errs {
 				if e.Field == "" {
 					FileError(0, 0, e)
 				}
 			}
-			return nil, errs
+			return nil, nil, errs
 		}
 		if v == nil {
 			continue
@@ -407,19 +431,19 @@ func Document(data []byte) (map[string]any, field.ErrorList) {
 		if docs == 2 {
 			second = node.Line
 		}
-		found = v
+		found, pos = v, docPos
 	}
 	switch {
 	case docs == 0:
-		return nil, field.ErrorList{FileError(0, 0, field.Required(nil, "the spec is empty"))}
+		return nil, nil, field.ErrorList{FileError(0, 0, field.Required(nil, "the spec is empty"))}
 	case docs > 1:
-		return nil, field.ErrorList{FileError(second, 0, field.Invalid(nil, fmt.Sprintf("%d documents", docs), "a spec file holds exactly one YAML document; the second starts here"))}
+		return nil, nil, field.ErrorList{FileError(second, 0, field.Invalid(nil, fmt.Sprintf("%d documents", docs), "a spec file holds exactly one YAML document; the second starts here"))}
 	}
 	m, ok := found.(map[string]any)
 	if !ok {
-		return nil, field.ErrorList{FileError(0, 0, field.Invalid(nil, field.OmitValueType{}, "the spec must be a mapping with string keys"))}
+		return nil, nil, field.ErrorList{FileError(0, 0, field.Invalid(nil, field.OmitValueType{}, "the spec must be a mapping with string keys"))}
 	}
-	return m, nil
+	return m, pos, nil
 }
 
 // FileField is the field of an error that concerns the spec file as a

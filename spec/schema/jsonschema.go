@@ -8,10 +8,13 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/invopop/jsonschema"
+	"prenv.dev/prenv/awsrules"
 	"prenv.dev/prenv/spec"
 )
 
@@ -79,7 +82,39 @@ func specSchema() (*jsonschema.Schema, error) {
 		}
 		rule.Apply(fs)
 	}
+	if err := knownRegions(s); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// knownRegions makes spec.aws.region one of prenv's known regions
+// (awsrules.KnownRegions, every partition) unless allowUnknownRegion is
+// true, as [spec.Check] does; with it, the region's pattern alone holds.
+// Which partition a region belongs to is left to Check.
+func knownRegions(s *jsonschema.Schema) error {
+	aws, err := schemaAt(s, "spec.aws")
+	if err != nil {
+		return err
+	}
+	if _, ok := aws.Properties.Get("region"); !ok {
+		return fmt.Errorf("spec.aws has no region")
+	}
+	var regions []any
+	byPartition := awsrules.KnownRegions()
+	for _, p := range slices.Sorted(maps.Keys(byPartition)) {
+		for _, r := range byPartition[p] {
+			regions = append(regions, r)
+		}
+	}
+	allow := jsonschema.NewProperties()
+	allow.Set("allowUnknownRegion", &jsonschema.Schema{Const: true})
+	known := jsonschema.NewProperties()
+	known.Set("region", &jsonschema.Schema{Enum: regions})
+	aws.If = &jsonschema.Schema{Properties: allow, Required: []string{"allowUnknownRegion"}}
+	aws.Then = nil
+	aws.Else = &jsonschema.Schema{Properties: known}
+	return nil
 }
 
 // specNames rewrites a field's doc comment in the spec's words: the Go

@@ -83,7 +83,25 @@ var baseEdits = map[string][2]string{
 // of render.SchemaRules, in a full spec that both accept, the values at an
 // integer's bounds and every allowed value pass both, and one past a
 // bound and a value outside the list fail both, at the field's path.
-func TestSchemaRulesMatchCheck(t *testing.T) {
+// specJSON is the spec data as JSON, read as prenv reads it (YAML 1.2:
+// type N stays a string).
+func specJSON(t *testing.T, data string) []byte {
+	t.Helper()
+	env, err := spec.Load([]byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// compiledSchema returns the spec's JSON Schema compiled as editors
+// compile it, and the full spec of testdata.
+func compiledSchema(t *testing.T) (*jsonschema.Schema, []byte) {
+	t.Helper()
 	schemaJSON, err := schema.JSONSchema()
 	if err != nil {
 		t.Fatal(err)
@@ -104,6 +122,11 @@ func TestSchemaRulesMatchCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sch, full
+}
+
+func TestSchemaRulesMatchCheck(t *testing.T) {
+	sch, full := compiledSchema(t)
 	// baseFor is the full spec for a rule, as JSON, read as prenv reads it
 	// (YAML 1.2: type N stays a string); both must accept it.
 	baseFor := func(rulePath string) []byte {
@@ -115,14 +138,7 @@ func TestSchemaRulesMatchCheck(t *testing.T) {
 			}
 			data = strings.Replace(data, e[0], e[1], 1)
 		}
-		env, err := spec.Load([]byte(data))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := json.Marshal(env)
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := specJSON(t, data)
 		if s, c := verdicts(t, sch, b, nil, ""); len(s)+len(c) > 0 {
 			t.Fatalf("%s: the full spec must pass both: schema %v, Check %v", rulePath, s, c)
 		}
@@ -327,5 +343,31 @@ func TestSchemaBoundsEveryInteger(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no integer fields found")
+	}
+}
+
+// TestSchemaKnownRegions: the schema refuses a region that is not in
+// prenv's list, as Check does, unless allowUnknownRegion is true; with it
+// both accept a region of the right form.
+func TestSchemaKnownRegions(t *testing.T) {
+	sch, full := compiledSchema(t)
+	for _, tc := range []struct {
+		region string
+		allow  bool
+		ok     bool
+	}{
+		{"eu-central-1", false, true},
+		{"eu-centrl-1", false, false},
+		{"eu-central-9", false, false},
+		{"eu-central-9", true, true},
+		{"europe", true, false},
+	} {
+		data := strings.Replace(string(full), "region: eu-central-1", "region: "+tc.region+fmt.Sprintf("\n    allowUnknownRegion: %v", tc.allow), 1)
+		b := specJSON(t, data)
+		path := []string{"spec", "aws"}
+		schemaErrs, checkErrs := verdicts(t, sch, b, path, "spec.aws")
+		if tc.ok != (len(schemaErrs) == 0) || tc.ok != (len(checkErrs) == 0) {
+			t.Errorf("region %s, allowUnknownRegion %v: schema %v, Check %v; want both to accept: %v", tc.region, tc.allow, schemaErrs, checkErrs, tc.ok)
+		}
 	}
 }
