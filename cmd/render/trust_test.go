@@ -195,7 +195,7 @@ func TestBaseSpecSame(t *testing.T) {
 func TestBaseSpecNewApp(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "prenv.yaml")
 	r := runCLI(t, "", "env", "-f", webSpec, "--pr", "7", "--base-spec", missing)
-	want := "render env: --base-spec: stat " + missing + ": no such file or directory: " + noBaseSpec + "\n"
+	want := "render env: --base-spec: " + missing + ": no such file or directory: " + noBaseSpec + "\n"
 	if r.code != exitInvalid || r.stdout != "" || r.stderr != want {
 		t.Errorf("exit %d, stderr %q; want exit 1 and %q", r.code, r.stderr, want)
 	}
