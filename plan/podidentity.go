@@ -62,7 +62,6 @@ func planIdentity(m *Model, s *spec.Spec, oidcHost string) error {
 	}
 	tp, err := awsrules.PodIdentityTrustPolicy(m.Partition, m.Region, m.AccountID, s.AWS.ClusterName, m.Namespace, sa)
 	m.Role.TrustPolicy = tp
-	m.Role.Description = "prenv: role of " + m.EnvName + " for ServiceAccount " + m.Namespace + "/" + sa + " through EKS Pod Identity"
 	ann := maps.Clone(m.ACKAnnotations)
 	ann[spec.AnnotationDeletion] = "delete"
 	m.PodIdentity = &PodIdentityModel{
