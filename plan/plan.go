@@ -142,7 +142,6 @@ func plan(env *spec.PreviewEnvironment, pr int) (*Model, field.ErrorList) {
 
 	var errs field.ErrorList
 
-
 	// IAM: derived statements first, then the user's, packed into as few
 	// managed policies as IAM's size limit allows.
 	stmts := derivedStatements(m, s)
