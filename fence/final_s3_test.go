@@ -39,6 +39,13 @@ func TestCheckObjectsBucketsAndPodIdentity(t *testing.T) {
 		}
 		return out
 	}
+	retain := func(t *testing.T, objs []*unstructured.Unstructured, kind, name string) []*unstructured.Unstructured {
+		o := find(t, objs, kind, name)
+		a := o.GetAnnotations()
+		a[spec.AnnotationDeletion] = "retain"
+		o.SetAnnotations(a)
+		return objs
+	}
 	clone := func(t *testing.T, objs []*unstructured.Unstructured, kind, name, newName string) []*unstructured.Unstructured {
 		c := find(t, objs, kind, name).DeepCopy()
 		c.SetName(newName)
@@ -66,11 +73,7 @@ func TestCheckObjectsBucketsAndPodIdentity(t *testing.T) {
 			return objs
 		}, []string{bucket + `: spec.name: Invalid value: must be "test-123-media-uploads--jwgoixwfxsdn3yj6f6gqjus3pa" as prenv renders it: the env's buckets are exactly as spec.s3.buckets renders them: private, encrypted, expiring, with the env's tags`}},
 		"retained by annotation": {func(t *testing.T, objs []*unstructured.Unstructured) []*unstructured.Unstructured {
-			b := find(t, objs, "Bucket", "uploads")
-			a := b.GetAnnotations()
-			a[spec.AnnotationDeletion] = "retain"
-			b.SetAnnotations(a)
-			return objs
+			return retain(t, objs, "Bucket", "uploads")
 		}, []string{bucket + `: metadata.annotations[services.k8s.aws/deletion-policy]: Invalid value: "retain": must be "delete" as prenv renders it: ACK reads it to decide where and whether it creates, adopts or deletes the AWS resource (spec.aws.region, spec.deletionPolicy)`}},
 		"a bucket not in the spec": {func(t *testing.T, objs []*unstructured.Unstructured) []*unstructured.Unstructured {
 			return clone(t, objs, "Bucket", "uploads", "exfil")
@@ -90,11 +93,7 @@ func TestCheckObjectsBucketsAndPodIdentity(t *testing.T) {
 			return objs
 		}, []string{assoc + ": spec.targetRoleARN: Forbidden: prenv does not set it: the association gives exactly the env's ServiceAccount the env's role in spec.aws.clusterName"}},
 		"the association kept": {func(t *testing.T, objs []*unstructured.Unstructured) []*unstructured.Unstructured {
-			a := find(t, objs, "PodIdentityAssociation", "media")
-			ann := a.GetAnnotations()
-			ann[spec.AnnotationDeletion] = "retain"
-			a.SetAnnotations(ann)
-			return objs
+			return retain(t, objs, "PodIdentityAssociation", "media")
 		}, []string{assoc + `: metadata.annotations[services.k8s.aws/deletion-policy]: Invalid value: "retain": must be "delete" as prenv renders it: ACK reads it to decide where and whether it creates, adopts or deletes the AWS resource (spec.aws.region, spec.deletionPolicy)`}},
 		"an IRSA role ARN beside Pod Identity": {func(t *testing.T, objs []*unstructured.Unstructured) []*unstructured.Unstructured {
 			s := find(t, objs, "ServiceAccount", "media")
