@@ -19,7 +19,9 @@ import (
 //     Ready is True (ACK runtimes that report Ready instead);
 //   - Progressing otherwise: with the message of ACK.Recoverable, of
 //     ACK.ResourceSynced or of Ready, in that order, when there is one, and
-//     a deletion message while the object is being deleted.
+//     a deletion message while the object is being deleted (with the
+//     message of ACK.Recoverable, such as S3's BucketNotEmpty, when there
+//     is one).
 //
 // Without a health check Argo CD counts a custom resource as Healthy as soon
 // as it exists, so sync waves would not wait for AWS at all.
@@ -57,6 +59,9 @@ hs.status = "Progressing"
 hs.message = "Waiting for the ACK controller to sync the resource with AWS"
 if obj.metadata ~= nil and obj.metadata.deletionTimestamp ~= nil then
   hs.message = "Being deleted: waiting for the ACK controller to delete the AWS resource"
+  if recoverable ~= nil and (recoverable.message or recoverable.reason) ~= nil then
+    hs.message = "Being deleted: " .. (recoverable.message or recoverable.reason)
+  end
 elseif recoverable ~= nil and (recoverable.message or recoverable.reason) ~= nil then
   hs.message = recoverable.message or recoverable.reason
 elseif synced ~= nil and (synced.message or synced.reason) ~= nil then
@@ -70,8 +75,10 @@ return hs
 // ACKKinds are the ACK kinds prenv emits, whose health Argo CD must judge.
 var ACKKinds = []spec.GroupKind{
 	{Group: "dynamodb.services.k8s.aws", Kind: "Table"},
+	{Group: "eks.services.k8s.aws", Kind: "PodIdentityAssociation"},
 	{Group: "iam.services.k8s.aws", Kind: "Policy"},
 	{Group: "iam.services.k8s.aws", Kind: "Role"},
+	{Group: "s3.services.k8s.aws", Kind: "Bucket"},
 	{Group: "sqs.services.k8s.aws", Kind: "Queue"},
 }
 

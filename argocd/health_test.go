@@ -110,6 +110,9 @@ func TestHealthLua(t *testing.T) {
 		"role-no-status.yaml":        {"Progressing", "Waiting for the ACK controller to sync the resource with AWS"},
 		"role-empty-conditions.yaml": {"Progressing", "Waiting for the ACK controller to sync the resource with AWS"},
 		"policy-recoverable.yaml":    {"Progressing", "AccessDenied: User is not authorized to perform: iam:CreatePolicy"},
+		// A bucket that still holds objects (ACK does not empty it).
+		"bucket-deleting-not-empty.yaml":  {"Progressing", "Being deleted: BucketNotEmpty: The bucket you tried to delete is not empty"},
+		"association-resourcesynced.yaml": {"Healthy", ""},
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "health", "*.yaml"))
 	if err != nil {
@@ -144,17 +147,21 @@ func TestHealthChecks(t *testing.T) {
 	}{
 		"prenv's kinds": {nil, []string{
 			"resource.customizations.health.dynamodb.services.k8s.aws_Table",
+			"resource.customizations.health.eks.services.k8s.aws_PodIdentityAssociation",
 			"resource.customizations.health.iam.services.k8s.aws_Policy",
 			"resource.customizations.health.iam.services.k8s.aws_Role",
+			"resource.customizations.health.s3.services.k8s.aws_Bucket",
 			"resource.customizations.health.sqs.services.k8s.aws_Queue",
 		}},
 		"the app's ACK kinds too, once": {[]spec.GroupKind{
-			{Group: "s3.services.k8s.aws", Kind: "Bucket"}, {Group: "apps", Kind: "Deployment"},
+			{Group: "rds.services.k8s.aws", Kind: "DBInstance"}, {Group: "apps", Kind: "Deployment"},
 			{Group: "sqs.services.k8s.aws", Kind: "Queue"},
 		}, []string{
 			"resource.customizations.health.dynamodb.services.k8s.aws_Table",
+			"resource.customizations.health.eks.services.k8s.aws_PodIdentityAssociation",
 			"resource.customizations.health.iam.services.k8s.aws_Policy",
 			"resource.customizations.health.iam.services.k8s.aws_Role",
+			"resource.customizations.health.rds.services.k8s.aws_DBInstance",
 			"resource.customizations.health.s3.services.k8s.aws_Bucket",
 			"resource.customizations.health.sqs.services.k8s.aws_Queue",
 		}},
@@ -180,30 +187,34 @@ func TestHealthChecks(t *testing.T) {
 // TestHealthCoversEmittedKinds: every ACK kind render env can emit has a
 // health check, so no wave goes on before AWS has the resource.
 func TestHealthCoversEmittedKinds(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(examplesDir, "previews", "prenv.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := spec.Load(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kinds, err := emittedKinds(context.Background(), env)
-	if err != nil {
-		t.Fatal(err)
-	}
 	checks := HealthChecks(nil)
-	n := 0
-	for _, gk := range kinds {
-		if strings.HasSuffix(gk.Group, ackGroupSuffix) {
-			n++
-			if _, ok := checks[HealthKey(gk)]; !ok {
-				t.Errorf("no health check for %s/%s", gk.Group, gk.Kind)
+	emitted := map[spec.GroupKind]bool{}
+	// previews has tables, queues and the IRSA role; pod-identity-s3 has
+	// buckets and the PodIdentityAssociation.
+	for _, example := range []string{"previews", "pod-identity-s3"} {
+		data, err := os.ReadFile(filepath.Join(examplesDir, example, "prenv.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		env, err := spec.Load(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds, err := emittedKinds(context.Background(), env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, gk := range kinds {
+			if strings.HasSuffix(gk.Group, ackGroupSuffix) {
+				emitted[gk] = true
+				if _, ok := checks[HealthKey(gk)]; !ok {
+					t.Errorf("no health check for %s/%s", gk.Group, gk.Kind)
+				}
 			}
 		}
 	}
-	if n != len(ACKKinds) {
-		t.Errorf("the example emits %d ACK kinds, ACKKinds lists %d: keep them in step", n, len(ACKKinds))
+	if len(emitted) != len(ACKKinds) {
+		t.Errorf("the examples emit %d ACK kinds, ACKKinds lists %d: keep them in step", len(emitted), len(ACKKinds))
 	}
 }
 
@@ -229,7 +240,8 @@ func TestHealthRules(t *testing.T) {
 		"Ready False alone":            {[]map[string]any{cond("Ready", "False")}, false, healthStatus{"Progressing", "Ready=False"}},
 		"recoverable message first":    {[]map[string]any{cond("ACK.ResourceSynced", "False"), cond("ACK.Recoverable", "True")}, false, healthStatus{"Progressing", "ACK.Recoverable=True"}},
 		"synced True while deleting":   {[]map[string]any{cond("ACK.ResourceSynced", "True")}, true, healthStatus{"Healthy", "ACK.ResourceSynced=True"}},
-		"deletion message":             {[]map[string]any{cond("ACK.ResourceSynced", "False"), cond("ACK.Recoverable", "True")}, true, healthStatus{"Progressing", "Being deleted: waiting for the ACK controller to delete the AWS resource"}},
+		"deletion message":             {[]map[string]any{cond("ACK.ResourceSynced", "False")}, true, healthStatus{"Progressing", "Being deleted: waiting for the ACK controller to delete the AWS resource"}},
+		"deletion blocked":             {[]map[string]any{cond("ACK.ResourceSynced", "False"), cond("ACK.Recoverable", "True")}, true, healthStatus{"Progressing", "Being deleted: ACK.Recoverable=True"}},
 		"no conditions":                {nil, false, healthStatus{"Progressing", "Waiting for the ACK controller to sync the resource with AWS"}},
 		"other conditions are ignored": {[]map[string]any{cond("ACK.Adopted", "True"), cond("ACK.LateInitialized", "True")}, false, healthStatus{"Progressing", "Waiting for the ACK controller to sync the resource with AWS"}},
 	}

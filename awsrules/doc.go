@@ -1,9 +1,11 @@
 // Package awsrules holds AWS's rules that prenv renders and checks by, as
 // pure functions and constants, each with the source of its facts: the names
 // prenv gives (env, IAM role and policy, DynamoDB table, SQS queue) and
-// their hash, ARNs and service endpoints, the IAM policy grammar (actions
+// their hash, S3 bucket names, EKS cluster names, ARNs and service
+// endpoints, the IAM policy grammar (actions
 // against a dated catalogue, condition operators, keys and values), policy
-// documents (least-privilege statements, trust policies, packing into
+// documents (least-privilege statements, trust policies for IRSA and EKS
+// Pod Identity, packing into
 // managed policies of at most 6,144 characters) and regions.
 //
 //	env := awsrules.EnvName("pr", 123, "web")         // "pr-123-web"
@@ -25,6 +27,7 @@
 //	IAM managed policy    <env>, <env>_<n> for n >= 2          [PolicyName]
 //	DynamoDB table        <env>_<table>                        [TableName]
 //	SQS queue             <env>_<queue>[_dlq][.fifo]           [QueueName]
+//	S3 bucket             <env>-<bucket>, cut, "--", hash      [BucketName]
 //
 // The map from tuple to name is injective within each namespace of names
 // (tables, queues, roles, policies, namespaces), for the tuples [spec.Check]
@@ -60,8 +63,35 @@
 // billion SHA-256 evaluations a second, some 58 years of one such machine).
 // The former 32-bit hash fell to a birthday search in seconds.
 //
+// # Bucket names
+//
+// S3 bucket names are global: one namespace for every account of the
+// partition, not only the envs' account. A bucket name is therefore a
+// function of the longer tuple (prefix, PR, app, logical name, partition,
+// account, region): <env>-<logical> cut to 35 characters (without a
+// trailing '-'), then "--", then [NameHash] of
+// <env>_<logical>_<partition>_<account>_<region>. That joined string is
+// injective by argument 2 (no part contains '_': partitions are words,
+// accounts digits, regions [a-z0-9-]), so two different tuples give the
+// same bucket name only for a collision of the 128-bit hash, as with
+// shortened names; the same spec in two accounts or regions, two apps,
+// two PRs never share a bucket. Every bucket name contains "--" followed by
+// 26 characters of [a-z2-7], so it ends with a letter or digit and none of
+// S3's reserved suffixes (all contain '-' or '.'), has no '.' and no IP
+// form; its first 35 characters hold <prefix>-<pr>- and the app's first
+// character (at most 33), so it starts like the env's other names
+// ([ReachesEnvResources] relies on that). spec.Check refuses prefixes
+// that make a bucket name start with a reserved prefix (sthree-,
+// amzn-s3-demo-). A name is predictable, so another account can create it
+// first: ACK's CreateBucket then fails (the env has no bucket, a denial of
+// service), and prenv's grants on the env's buckets require
+// aws:ResourceAccount to be the env's account, so the env's pods never
+// write into such a bucket.
+//
 // Limits kept: namespace and env name 63 (a DNS label; with spec.dns, less
 // the external-dns TXT registry's prefix, see [spec.TXTRecordLabel]), IAM role 64,
-// IAM policy 128, SQS queue 80 with ".fifo", DynamoDB table 3 to 255. Prefix,
-// PR and at least the first 15 characters of the app are always visible.
+// IAM policy 128, SQS queue 80 with ".fifo", DynamoDB table 3 to 255, S3
+// bucket 3 to 63. Prefix,
+// PR and at least the first 15 characters of the app are always visible
+// (in a bucket name, at least the app's first character).
 package awsrules

@@ -213,6 +213,7 @@ func CheckObjects(m *plan.Model, objs []*unstructured.Unstructured, rules Object
 		}
 		if c.fence(o, ref) {
 			c.identity(o, ref)
+			c.bucketsAndPodIdentity(o, ref)
 			c.databases(o, ref)
 			c.ownMetadata(o, ref)
 			c.hosts(o, ref)
@@ -223,6 +224,7 @@ func CheckObjects(m *plan.Model, objs []*unstructured.Unstructured, rules Object
 	}
 	c.admission(objs)
 	c.missing()
+	c.missingBucketsAndPodIdentity()
 	c.missingDatabases()
 	return c.errs
 }
@@ -437,6 +439,9 @@ func (c *objectChecker) serviceAccount(o *unstructured.Unstructured, ref ObjectR
 	want := c.m.ServiceAccount.Annotations
 	arn, ok := got[spec.AnnotationRoleARN]
 	switch {
+	case c.m.PodIdentity != nil && ok:
+		c.add(ref, field.Forbidden(p.Key(spec.AnnotationRoleARN), "with identity podIdentity the env's role trusts EKS Pod Identity only; an IRSA role ARN would give the pods web-identity credentials first (AWS SDKs' credential chain), which the role does not trust"))
+	case c.m.PodIdentity != nil:
 	case !ok:
 		c.add(ref, field.Required(p.Key(spec.AnnotationRoleARN), fmt.Sprintf("the env's role %s", c.m.Role.ARN)))
 	case arn != c.m.Role.ARN:
@@ -538,6 +543,9 @@ func (c *objectChecker) role(o *unstructured.Unstructured, ref ObjectRef) {
 	tp := spec.Child("assumeRolePolicyDocument")
 	sub := "system:serviceaccount:" + m.Namespace + ":" + m.ServiceAccount.Name
 	rule := fmt.Sprintf("must be the trust policy prenv renders, which trusts exactly the ServiceAccount %s through the cluster's OIDC provider with aud sts.amazonaws.com", sub)
+	if p := m.PodIdentity; p != nil {
+		rule = fmt.Sprintf("must be the trust policy prenv renders, which lets EKS Pod Identity (%s) assume the role for exactly the ServiceAccount %s/%s of cluster %s", "pods.eks.amazonaws.com", p.Namespace, p.ServiceAccount, p.ClusterARN)
+	}
 	doc, ok, err := unstructured.NestedString(o.Object, "spec", "assumeRolePolicyDocument")
 	switch {
 	case err != nil:

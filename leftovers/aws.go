@@ -128,8 +128,9 @@ func (f *finder) aws(ctx context.Context, a AWS, envs map[string]bool, fromClust
 // arnKind returns the kind (<service>:<resource type>) and name of the
 // resource an ARN names. ARNs are arn:partition:service:region:account:
 // resource, where resource is type/name, type:name or a bare name (AWS
-// General Reference, "Amazon Resource Names (ARNs)"); SQS queues use the
-// bare name.
+// General Reference, "Amazon Resource Names (ARNs)"); SQS queues and S3
+// buckets use the bare name. An EKS Pod Identity association is
+// podidentityassociation/<cluster>/<id>: its name is the ID.
 func arnKind(arn string) (kind, name string) {
 	parts := strings.SplitN(arn, ":", 6)
 	if len(parts) < 6 {
@@ -146,6 +147,10 @@ func arnKind(arn string) (kind, name string) {
 	switch service {
 	case "sqs":
 		return "sqs:queue", res
+	case "s3":
+		// Bucket ARNs are arn:<partition>:s3:::<bucket> (Service
+		// Authorization Reference, Amazon S3).
+		return "s3:bucket", res
 	case "sns":
 		return "sns:topic", res
 	}

@@ -47,6 +47,8 @@ func Kinds() []spec.GroupKind {
 		{Group: spec.GroupIAM, Kind: "Role"},
 		{Group: spec.GroupDynamoDB, Kind: "Table"},
 		{Group: spec.GroupSQS, Kind: "Queue"},
+		{Group: spec.GroupS3, Kind: "Bucket"},
+		{Group: spec.GroupEKS, Kind: "PodIdentityAssociation"},
 		{Group: GroupArgoCD, Kind: "Application"},
 	}
 }

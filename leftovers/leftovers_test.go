@@ -82,6 +82,8 @@ var (
 	kTable       = spec.GroupKind{Group: spec.GroupDynamoDB, Kind: "Table"}
 	kQueue       = spec.GroupKind{Group: spec.GroupSQS, Kind: "Queue"}
 	kApplication = spec.GroupKind{Group: "argoproj.io", Kind: "Application"}
+	kBucket      = spec.GroupKind{Group: spec.GroupS3, Kind: "Bucket"}
+	kPodIdentity = spec.GroupKind{Group: spec.GroupEKS, Kind: "PodIdentityAssociation"}
 )
 
 // labels are prenv's labels of an env.
@@ -122,6 +124,13 @@ func TestFindCluster(t *testing.T) {
 				in("preview-2-worker", "worker-jobs", "worker", "2", "preview-2-worker"),
 				in("preview-5-worker", "worker-jobs", "worker", "5", "preview-5-worker"),
 			},
+			kBucket: {
+				in("test-3-web", "uploads", "web", "3", "test-3-web"),
+				in("test-1-web", "uploads", "web", "1", "test-1-web"),
+			},
+			kPodIdentity: {
+				in("test-3-web", "web", "web", "3", "test-3-web"),
+			},
 			kApplication: {
 				in("argocd", "test-3-web", "web", "3", "test-3-web"),
 				in("argocd", "test-1-web", "web", "1", "test-1-web"),
@@ -139,10 +148,12 @@ func TestFindCluster(t *testing.T) {
 	}
 	want := []string{
 		"cluster Application.argoproj.io argocd/test-3-web env=test-3-web pr=3 app=web: pr-closed",
+		"cluster Bucket.s3.services.k8s.aws test-3-web/uploads env=test-3-web pr=3 app=web: pr-closed",
 		"cluster Namespace /old-1-web env=old-1-web pr=1 app=web: env-mismatch",
 		"cluster Namespace /test-3-web env=test-3-web pr=3 app=web: pr-closed",
 		"cluster Namespace /test-4-gone env=test-4-gone pr=4 app=gone: unknown-app",
 		"cluster Namespace /test-7-web env=test-7-web pr=0 app=web: env-mismatch",
+		"cluster PodIdentityAssociation.eks.services.k8s.aws test-3-web/web env=test-3-web pr=3 app=web: pr-closed",
 		"cluster Role.iam.services.k8s.aws test-3-web/web env=test-3-web pr=3 app=web: pr-closed",
 		"cluster Table.dynamodb.services.k8s.aws preview-5-worker/worker-jobs env=preview-5-worker pr=5 app=worker: pr-closed",
 	}
@@ -156,8 +167,8 @@ func TestFindCluster(t *testing.T) {
 		t.Errorf("failures: %v", rep.Failures)
 	}
 	// Labelled objects of the specs' apps and prefixes.
-	if got := rep.Checked[leftovers.SourceCluster]; got != 12 {
-		t.Errorf("checked %d cluster objects, want 12", got)
+	if got := rep.Checked[leftovers.SourceCluster]; got != 15 {
+		t.Errorf("checked %d cluster objects, want 15", got)
 	}
 	if cl.selectors["Namespace"] != "" || cl.selectors["Role.iam.services.k8s.aws"] != "app.kubernetes.io/managed-by=prenv,prenv.dev/pr" {
 		t.Errorf("selectors: %v", cl.selectors)
@@ -321,6 +332,9 @@ func newFakeAWS() *fakeAWS {
 			{ARN: "arn:aws:dynamodb:ap-northeast-1:123456789012:table/test-1-web_sessions", Tags: tags("web", "1", "test-1-web")},
 			{ARN: "arn:aws:dynamodb:ap-northeast-1:123456789012:table/test-3-web_sessions", Tags: tags("web", "3", "test-3-web")},
 			{ARN: "arn:aws:sqs:ap-northeast-1:123456789012:test-3-web_jobs_dlq", Tags: tags("web", "3", "test-3-web")},
+			{ARN: "arn:aws:s3:::test-3-web-uploads--pqhbz5zmoyb2vcn5ab5zmsplvi", Tags: tags("web", "3", "test-3-web")},
+			{ARN: "arn:aws:s3:::test-1-web-uploads--4w3m6vsddvtzhwxqn3vfihmtxe", Tags: tags("web", "1", "test-1-web")},
+			{ARN: "arn:aws:eks:ap-northeast-1:123456789012:podidentityassociation/previews/a-3abcdefghijklmnop", Tags: tags("web", "3", "test-3-web")},
 			{ARN: "arn:aws:sqs:us-east-1:210987654321:preview-6-worker_in.fifo", Tags: tags("worker", "6", "preview-6-worker")},
 			{ARN: "arn:aws:sqs:us-east-1:210987654321:test-8-gone_q", Tags: tags("gone", "8", "test-8-gone")},
 			{ARN: "arn:aws:sqs:us-east-1:210987654321:other-1-x_q", Tags: tags("x", "1", "other-1-x")},
@@ -350,9 +364,11 @@ func newFakeAWS() *fakeAWS {
 func TestFindAWS(t *testing.T) {
 	wantAWS := []string{
 		"aws dynamodb:table arn:aws:dynamodb:ap-northeast-1:123456789012:table/test-3-web_sessions env=test-3-web pr=3 app=web: no-env",
+		"aws eks:podidentityassociation arn:aws:eks:ap-northeast-1:123456789012:podidentityassociation/previews/a-3abcdefghijklmnop env=test-3-web pr=3 app=web: no-env",
 		"aws iam:policy arn:aws:iam::123456789012:policy/test-3-web env=test-3-web pr=3 app=web: no-env",
 		"aws iam:policy arn:aws:iam::123456789012:policy/test-3-web_2 env=test-3-web pr=3 app=web: no-env",
 		"aws iam:role arn:aws:iam::123456789012:role/test-3-web env=test-3-web pr=3 app=web: no-env",
+		"aws s3:bucket arn:aws:s3:::test-3-web-uploads--pqhbz5zmoyb2vcn5ab5zmsplvi env=test-3-web pr=3 app=web: no-env",
 		"aws sqs:queue arn:aws:sqs:ap-northeast-1:123456789012:test-3-web_jobs_dlq env=test-3-web pr=3 app=web: no-env",
 		"aws sqs:queue arn:aws:sqs:us-east-1:210987654321:test-8-gone_q env=test-8-gone pr=8 app=gone: no-env",
 	}
@@ -397,11 +413,11 @@ func TestFindAWS(t *testing.T) {
 		}
 		// Sorted by kind, then name.
 		want := []string{
-			wantAWS[0], wantAWS[1], wantAWS[2],
+			wantAWS[0], wantAWS[1], wantAWS[2], wantAWS[3],
 			"aws iam:role arn:aws:iam::210987654321:role/preview-6-worker env=preview-6-worker pr=6 app=worker: no-env",
-			wantAWS[3],
-			"aws sqs:queue arn:aws:sqs:us-east-1:210987654321:preview-6-worker_in.fifo env=preview-6-worker pr=6 app=worker: no-env",
 			wantAWS[4], wantAWS[5],
+			"aws sqs:queue arn:aws:sqs:us-east-1:210987654321:preview-6-worker_in.fifo env=preview-6-worker pr=6 app=worker: no-env",
+			wantAWS[6], wantAWS[7],
 		}
 		if d := cmp.Diff(want, summarize(rep.Leftovers)); d != "" {
 			t.Errorf("leftovers (-want +got):\n%s", d)

@@ -10,7 +10,8 @@ import (
 // EnvKinds returns the namespaced kinds of the env's own objects as the
 // embedded kit renders them for m, sorted by group and kind: ServiceAccount,
 // ConfigMap and the IAM Role always, the IAM Policy, DynamoDB Table and SQS
-// Queue when m has any, the ResourceQuota, LimitRange and NetworkPolicy
+// Queue, S3 Bucket (and the batch Job that empties buckets) and EKS
+// PodIdentityAssociation when m has any, the ResourceQuota, LimitRange and NetworkPolicy
 // unless the spec turns them off, and with databases StatefulSet, Service,
 // Job and RBAC Role and RoleBinding. The Namespace, cluster-scoped, is not
 // among them.
@@ -38,8 +39,16 @@ func EnvKinds(m *Model) []spec.GroupKind {
 	if len(m.NetworkPolicies) > 0 {
 		out = append(out, kinds.NetworkPolicy)
 	}
+	if len(m.Buckets) > 0 {
+		out = append(out, kinds.Bucket)
+	}
+	if m.PodIdentity != nil {
+		out = append(out, kinds.PodIdentity)
+	}
 	if len(m.Databases) > 0 {
 		out = append(out, databaseKinds...)
+	} else if m.BucketsEmpty != nil {
+		out = append(out, spec.GroupKind{Group: "batch", Kind: "Job"})
 	}
 	slices.SortFunc(out, spec.CompareGroupKind)
 	return out

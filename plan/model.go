@@ -52,7 +52,17 @@ type Model struct {
 	Role           RoleModel         `json:"role"`
 	Tables         []TableModel      `json:"tables"`
 	Queues         []QueueModel      `json:"queues"`
-	Waves          map[string]string `json:"waves"`
+	// Identity is spec.identity with its default: irsa or podIdentity.
+	Identity string `json:"identity"`
+	// Buckets are the env's S3 buckets (s3.go); BucketsEmpty is the
+	// PreDelete Job that empties them, nil without buckets or with
+	// deletionPolicy retain.
+	Buckets      []BucketModel      `json:"buckets"`
+	BucketsEmpty *BucketsEmptyModel `json:"bucketsEmpty"`
+	// PodIdentity is the PodIdentityAssociation, nil with identity irsa
+	// (podidentity.go).
+	PodIdentity *PodIdentityModel `json:"podIdentity"`
+	Waves       map[string]string `json:"waves"`
 	// NamespaceAnnotations are the Namespace's own annotations: the time
 	// to live ([spec.AnnotationTTL]) when the spec has one.
 	NamespaceAnnotations map[string]string `json:"namespaceAnnotations"`
@@ -102,7 +112,8 @@ type PolicyModel struct {
 	Annotations map[string]string `json:"annotations"`
 }
 
-// RoleModel is the ACK IAM Role for IRSA.
+// RoleModel is the ACK IAM Role the env's ServiceAccount assumes, through
+// IRSA or EKS Pod Identity.
 type RoleModel struct {
 	ObjectName          string   `json:"objectName"`
 	Name                string   `json:"name"`

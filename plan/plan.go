@@ -134,16 +134,17 @@ func plan(env *spec.PreviewEnvironment, pr int) (*Model, field.ErrorList) {
 	}
 
 	planDatabases(m, s.Databases, data)
-
-	var errs field.ErrorList
 	saName := app
 	if s.ServiceAccount != nil && s.ServiceAccount.Name != "" {
 		saName = s.ServiceAccount.Name
 	}
+	planBuckets(m, s, saName, data)
+
+	var errs field.ErrorList
 
 	// IAM: derived statements first, then the user's, packed into as few
 	// managed policies as IAM's size limit allows.
-	stmts := derivedStatements(m.Tables, m.Queues, s)
+	stmts := derivedStatements(m, s)
 	for _, st := range spec.UserStatements(s.IAM) {
 		// A statement over the size of one policy is split by resources;
 		// Check has refused those that cannot be.
@@ -209,15 +210,10 @@ func plan(env *spec.PreviewEnvironment, pr int) (*Model, field.ErrorList) {
 				len(role.PolicyRefs), awsrules.MaxManagedPolicySize, len(role.PolicyARNs), quota)))
 		}
 	}
-	tp, err := awsrules.TrustPolicy(part, account, awsrules.OIDCHost(s.AWS.OIDCProviderURL), envName, saName)
-	if err != nil {
-		errs = append(errs, field.InternalError(field.NewPath("spec", "aws"), err))
-	}
-	role.TrustPolicy = tp
 	m.Role = role
 	data["PRENV_ROLE_ARN"] = role.ARN
 
-	m.ServiceAccount = SAModel{Name: saName, Annotations: map[string]string{spec.AnnotationRoleARN: role.ARN}}
+	m.ServiceAccount = SAModel{Name: saName, Annotations: map[string]string{}}
 	if s.ServiceAccount != nil {
 		for k, v := range s.ServiceAccount.Annotations {
 			m.ServiceAccount.Annotations[k] = v
@@ -226,6 +222,9 @@ func plan(env *spec.PreviewEnvironment, pr int) (*Model, field.ErrorList) {
 	m.ConfigMap = ConfigMapModel{Name: app + "-prenv", Data: data}
 	setAdoption(m)
 	planBounds(m, s)
+	if err := planIdentity(m, s, awsrules.OIDCHost(s.AWS.OIDCProviderURL)); err != nil {
+		errs = append(errs, field.InternalError(field.NewPath("spec", "aws"), err))
+	}
 	errs = append(errs, planOwnResources(m)...)
 	errs = append(errs, checkDatabasesFit(m)...)
 	return m, errs
@@ -238,7 +237,7 @@ func plan(env *spec.PreviewEnvironment, pr int) (*Model, field.ErrorList) {
 // identifier as its ACK controller reads it (ACK code generator: the ReadOne
 // operation's primary identifier, or "arn" for resources identified by ARN):
 // tableName for a Table, queueURL for a Queue, name for a Role, arn for a
-// Policy. Names are unique per env (see the package documentation), so
+// Policy, name for a Bucket. Names are unique per env (see the package documentation), so
 // adoption can only find the env's own resources.
 func setAdoption(m *Model) {
 	adopt := func(field, value string) map[string]string {
@@ -257,6 +256,9 @@ func setAdoption(m *Model) {
 	}
 	for i := range m.Queues {
 		m.Queues[i].Annotations = adopt("queueURL", m.Queues[i].URL)
+	}
+	for i := range m.Buckets {
+		m.Buckets[i].Annotations = adopt("name", m.Buckets[i].Name)
 	}
 }
 

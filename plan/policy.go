@@ -7,10 +7,12 @@ import (
 	"prenv.dev/prenv/spec"
 )
 
-// derivedStatements grants exactly what each table's and queue's access
-// implies, on exactly the env's ARNs. Statements come in spec order, tables
-// first; Sids derive from logical names.
-func derivedStatements(tables []TableModel, queues []QueueModel, envSpec *spec.Spec) []awsrules.PolicyStatement {
+// derivedStatements grants exactly what each table's, queue's and
+// bucket's access implies, on exactly the env's ARNs. Statements come in
+// spec order, tables first, then queues, then buckets; Sids derive from
+// logical names.
+func derivedStatements(m *Model, envSpec *spec.Spec) []awsrules.PolicyStatement {
+	tables, queues := m.Tables, m.Queues
 	var out []awsrules.PolicyStatement
 	sids := spec.DerivedSidList(envSpec)
 	next := func() string { id := sids[0]; sids = sids[1:]; return id }
@@ -51,7 +53,7 @@ func derivedStatements(tables []TableModel, queues []QueueModel, envSpec *spec.S
 			out = append(out, awsrules.PolicyStatement{Sid: next(), Effect: "Allow", Action: sortedCopy(actions), Resource: res})
 		}
 	}
-	return out
+	return append(out, bucketStatements(m, next)...)
 }
 
 func sortedCopy(s []string) []string {

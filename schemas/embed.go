@@ -2,7 +2,8 @@
 // binaries.
 //
 // crds/ has one CustomResourceDefinition per custom kind prenv emits (ACK IAM
-// Policy and Role, DynamoDB Table, SQS Queue, Argo CD Application,
+// Policy and Role, DynamoDB Table, SQS Queue, S3 Bucket, EKS
+// PodIdentityAssociation, Argo CD Application,
 // ApplicationSet and AppProject). Each lists only the fields prenv writes, with
 // the names, types, required fields and immutability rules of the upstream CRD,
 // so that the validator can check rendered objects without a cluster. Built-in

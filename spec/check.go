@@ -114,7 +114,8 @@ func Check(env *PreviewEnvironment) field.ErrorList {
 	sp := field.NewPath("spec")
 	errs = append(errs, checkPrefix(s.Prefix, sp.Child("prefix"))...)
 	errs = append(errs, checkEnvNameLen(env, name)...)
-	errs = append(errs, checkAWS(&s.AWS, sp.Child("aws"))...)
+	errs = append(errs, checkAWS(&s.AWS, s.Identity == IdentityPodIdentity, sp.Child("aws"))...)
+	errs = append(errs, checkIdentity(env)...)
 	if s.ServiceAccount != nil {
 		p := sp.Child("serviceAccount")
 		if n := s.ServiceAccount.Name; n != "" {
@@ -127,6 +128,7 @@ func Check(env *PreviewEnvironment) field.ErrorList {
 	errs = append(errs, checkIAM(s, sp.Child("iam"))...)
 	errs = append(errs, checkTables(s.DynamoDB, sp.Child("dynamodb", "tables"))...)
 	errs = append(errs, checkQueues(s.SQS, sp.Child("sqs", "queues"))...)
+	errs = append(errs, checkBuckets(env, sp.Child("s3", "buckets"))...)
 	errs = append(errs, checkDatabases(s.Databases, sp.Child("databases"))...)
 	errs = append(errs, checkDatabaseNamesInEnv(env)...)
 	if s.DNS != nil {
@@ -177,7 +179,9 @@ func checkPrefix(prefix string, p *field.Path) field.ErrorList {
 	return nil
 }
 
-func checkAWS(a *AWS, p *field.Path) field.ErrorList {
+// checkAWS checks spec.aws; the OIDC issuer is required unless the env's
+// pods get their role through EKS Pod Identity (podIdentity).
+func checkAWS(a *AWS, podIdentity bool, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	if a.AccountID == "" {
 		errs = append(errs, field.Required(p.Child("accountID"), "the 12-digit AWS account ID"))
@@ -209,6 +213,7 @@ func checkAWS(a *AWS, p *field.Path) field.ErrorList {
 	host := awsrules.OIDCHost(a.OIDCProviderURL)
 	notIssuer := checkIssuer(a.OIDCProviderURL, op)
 	switch {
+	case a.OIDCProviderURL == "" && podIdentity:
 	case a.OIDCProviderURL == "":
 		errs = append(errs, field.Required(op, "the cluster's OIDC issuer, for example oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"))
 	case strings.Contains(host, "://"):
@@ -311,7 +316,7 @@ func checkIAM(s *Spec, p *field.Path) field.ErrorList {
 		errs = append(errs, field.Invalid(p.Child("managedPoliciesPerRole"), q, fmt.Sprintf("must be between %d (IAM's default quota of managed policies per role) and %d (the most IAM allows after a quota increase)", DefaultManagedPoliciesPerRole, MaxManagedPolicies)))
 	}
 	limit := min(max(iam.PolicyQuota(), DefaultManagedPoliciesPerRole), MaxManagedPolicies)
-	if len(iam.Statements) > 0 || (s.DynamoDB != nil && len(s.DynamoDB.Tables) > 0) || (s.SQS != nil && len(s.SQS.Queues) > 0) {
+	if len(iam.Statements) > 0 || (s.DynamoDB != nil && len(s.DynamoDB.Tables) > 0) || (s.SQS != nil && len(s.SQS.Queues) > 0) || len(Buckets(s)) > 0 {
 		limit--
 	}
 	if n := len(iam.ManagedPolicyARNs); n > limit {
@@ -327,7 +332,8 @@ func derivedSids(s *Spec) sets.Set[string] {
 
 // DerivedSidList lists the derived statements' IDs in statement order: per
 // table Table<Name> and, with a stream, Table<Name>Stream; per queue
-// Queue<Name>. Logical names such as "a1" and "a-1" give the same CamelCase,
+// Queue<Name>; per bucket Bucket<Name> and Bucket<Name>Objects, then
+// BucketsEmpty when a bucket has read access. Logical names such as "a1" and "a-1" give the same CamelCase,
 // so a repeated ID gets N2, N3, ... in spec order, which keeps every ID
 // unique and stable.
 func DerivedSidList(s *Spec) []string {
@@ -348,6 +354,7 @@ func DerivedSidList(s *Spec) []string {
 			raw = append(raw, "Queue"+awsrules.StatementID(q.Name))
 		}
 	}
+	raw = append(raw, bucketSids(s)...)
 	// next[id] is the first number worth trying for id, so that n logical
 	// names with the same CamelCase cost O(n), not O(n^2).
 	seen := sets.New[string]()

@@ -12,6 +12,8 @@ const (
 	GroupIAM      = "iam.services.k8s.aws"
 	GroupDynamoDB = "dynamodb.services.k8s.aws"
 	GroupSQS      = "sqs.services.k8s.aws"
+	GroupS3       = "s3.services.k8s.aws"
+	GroupEKS      = "eks.services.k8s.aws"
 )
 
 // DefaultAppResources returns the kinds allowed for the app's own objects

@@ -33,12 +33,19 @@ type Metadata struct {
 // Spec describes what every pull request of the app gets.
 type Spec struct {
 	// Prefix starts every env name: <prefix>-<pr>-<app>.
-	Prefix         string          `json:"prefix"`
-	AWS            AWS             `json:"aws"`
+	Prefix string `json:"prefix"`
+	AWS    AWS    `json:"aws"`
+	// Identity is how the env's pods get the env's IAM role: irsa
+	// (default: the ServiceAccount's eks.amazonaws.com/role-arn, a trust
+	// policy on the cluster's OIDC provider) or podIdentity (an EKS Pod
+	// Identity association in spec.aws.clusterName; the cluster needs the
+	// EKS Pod Identity Agent and ACK's eks-controller).
+	Identity       string          `json:"identity,omitempty" jsonschema:"enum=irsa,enum=podIdentity"`
 	ServiceAccount *ServiceAccount `json:"serviceAccount,omitempty"`
 	IAM            *IAM            `json:"iam,omitempty"`
 	DynamoDB       *DynamoDB       `json:"dynamodb,omitempty"`
 	SQS            *SQS            `json:"sqs,omitempty"`
+	S3             *S3             `json:"s3,omitempty"`
 	DNS            *DNS            `json:"dns,omitempty"`
 	// Databases are database servers in the env's namespace, one
 	// StatefulSet each.
@@ -74,8 +81,13 @@ type AWS struct {
 	Region string `json:"region"`
 	// Partition is aws (default), aws-cn or aws-us-gov.
 	Partition string `json:"partition,omitempty" jsonschema:"enum=aws,enum=aws-cn,enum=aws-us-gov"`
-	// OIDCProviderURL is the cluster's OIDC issuer, with or without https://.
-	OIDCProviderURL string `json:"oidcProviderURL"`
+	// OIDCProviderURL is the cluster's OIDC issuer, with or without
+	// https://; required with identity irsa (the default).
+	OIDCProviderURL string `json:"oidcProviderURL,omitempty"`
+	// ClusterName is the EKS cluster's name (1 to 100 letters, digits, '-'
+	// and '_', starting with a letter or digit), in the account and region
+	// above; required with identity podIdentity.
+	ClusterName string `json:"clusterName,omitempty"`
 	// AllowUnknownRegion accepts a region that is not in prenv's list of
 	// the partition's regions, for a region AWS opened after it; the name
 	// must still have a region's form and fit the partition.

@@ -45,7 +45,9 @@ func awsUpdateErrors(gk schema.GroupKind, obj, old map[string]interface{}, repor
 	case queueKind:
 		errs = queueUpdateErrors(p, spec, oldSpec)
 	case roleKind:
-		errs = roleUpdateErrors(p, spec, oldSpec)
+		errs = append(roleUpdateErrors(p, spec, oldSpec), identitySwitchErrors(p, spec, oldSpec)...)
+	case podIdentityKind:
+		errs = podIdentityUpdateErrors(p, spec, oldSpec)
 	case policyKind:
 		errs = policyUpdateErrors(p, spec, oldSpec)
 	default:

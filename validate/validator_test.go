@@ -598,8 +598,10 @@ func TestLoadedCRDs(t *testing.T) {
 		"<embedded>/argoproj.io_applicationsets.yaml applicationsets.argoproj.io [ApplicationSet]",
 		"<embedded>/argoproj.io_appprojects.yaml appprojects.argoproj.io [AppProject]",
 		"<embedded>/dynamodb.services.k8s.aws_tables.yaml tables.dynamodb.services.k8s.aws [Table]",
+		"<embedded>/eks.services.k8s.aws_podidentityassociations.yaml podidentityassociations.eks.services.k8s.aws [PodIdentityAssociation]",
 		"<embedded>/iam.services.k8s.aws_policies.yaml policies.iam.services.k8s.aws [Policy]",
 		"<embedded>/iam.services.k8s.aws_roles.yaml roles.iam.services.k8s.aws [Role]",
+		"<embedded>/s3.services.k8s.aws_buckets.yaml buckets.s3.services.k8s.aws [Bucket]",
 		"<embedded>/sqs.services.k8s.aws_queues.yaml queues.sqs.services.k8s.aws []",
 		"q.yaml queues.sqs.services.k8s.aws [Queue]",
 	}

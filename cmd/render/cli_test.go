@@ -349,7 +349,7 @@ func TestDuplicateObjects(t *testing.T) {
 	writeFile(t, dir, "sqs-queues.yaml", string(kit))
 	r := runCLI(t, "", "env", "-f", syncWebSpec, "--pr", "1", "--templates", dir)
 	want := "render env: warning: --templates " + dir + ": sqs-queues.yaml overrides no template of the kit, so it adds one " +
-		"(the kit's: _helpers.tpl, configmap.yaml, database-secrets.yaml, database.yaml, dynamodb-table.yaml, iam-policy.yaml, iam-role.yaml, limitrange.yaml, namespace.yaml, networkpolicy.yaml, resourcequota.yaml, serviceaccount.yaml, sqs-queue.yaml)\n" +
+		"(the kit's: _helpers.tpl, configmap.yaml, database-secrets.yaml, database.yaml, dynamodb-table.yaml, iam-policy.yaml, iam-role.yaml, limitrange.yaml, namespace.yaml, networkpolicy.yaml, pod-identity-association.yaml, resourcequota.yaml, s3-bucket.yaml, s3-empty-job.yaml, serviceaccount.yaml, sqs-queue.yaml)\n" +
 		"  sqs.services.k8s.aws/Queue/test-1-web/jobs: metadata.name: Duplicate value: \"jobs\"\n" +
 		"  sqs.services.k8s.aws/Queue/test-1-web/jobs-dlq: metadata.name: Duplicate value: \"jobs-dlq\"\n"
 	if r.code != exitInvalid || !strings.HasPrefix(r.stderr, want) || r.stdout != "" {

@@ -340,7 +340,7 @@ func TestLeftoversCronJobExample(t *testing.T) {
 	}
 	// Every kind render leftovers lists, by its resource, with get and list
 	// only.
-	resources := map[string]string{"Namespace": "namespaces", "Policy": "policies", "Role": "roles", "Table": "tables", "Queue": "queues", "Application": "applications"}
+	resources := map[string]string{"Namespace": "namespaces", "Policy": "policies", "Role": "roles", "Table": "tables", "Queue": "queues", "Bucket": "buckets", "PodIdentityAssociation": "podidentityassociations", "Application": "applications"}
 	want := map[string]bool{}
 	for _, k := range leftovers.Kinds() {
 		want[k.Group+"/"+resources[k.Kind]] = true

@@ -164,22 +164,24 @@ func TestSyncMatchesEnvOutputDir(t *testing.T) {
 	}
 	want := "added     catalog/pr-123 (23 files)\n" +
 		"added     hello/pr-123 (11 files)\n" +
+		"added     media/pr-123 (17 files)\n" +
 		"added     orders/pr-123 (15 files)\n" +
 		"added     shop/pr-123 (20 files)\n" +
 		"added     web/pr-123 (15 files)\n" +
 		"added     worker/pr-123 (16 files)\n" +
-		filepath.ToSlash(all) + ": 6 added, 0 changed, 0 unchanged, 0 removed\n"
+		filepath.ToSlash(all) + ": 7 added, 0 changed, 0 unchanged, 0 removed\n"
 	if diff := cmp.Diff(want, r.stdout); diff != "" {
 		t.Errorf("several specs (-want +got):\n%s", diff)
 	}
 	r = runCLI(t, "", "sync", "-f", syncWebSpec, "-f", "../../examples/minimal/prenv.yaml", "--prs", "123", "--output-dir", all)
 	want = "removed   catalog/pr-123 (23 files)\n" +
 		"unchanged hello/pr-123 (11 files)\n" +
+		"removed   media/pr-123 (17 files)\n" +
 		"removed   orders/pr-123 (15 files)\n" +
 		"removed   shop/pr-123 (20 files)\n" +
 		"unchanged web/pr-123 (15 files)\n" +
 		"removed   worker/pr-123 (16 files)\n" +
-		filepath.ToSlash(all) + ": 0 added, 0 changed, 2 unchanged, 4 removed\n"
+		filepath.ToSlash(all) + ": 0 added, 0 changed, 2 unchanged, 5 removed\n"
 	if r.code != exitOK {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}

@@ -230,8 +230,8 @@ func TestRunValidateJSONValid(t *testing.T) {
 	if probs, ok := rep["problems"].([]any); !ok || len(probs) != 0 {
 		t.Errorf("problems = %v, want []", rep["problems"])
 	}
-	if crds, ok := rep["crds"].([]any); !ok || len(crds) != 7 {
-		t.Errorf("crds = %v, want the 7 embedded", rep["crds"])
+	if crds, ok := rep["crds"].([]any); !ok || len(crds) != 9 {
+		t.Errorf("crds = %v, want the 9 embedded", rep["crds"])
 	}
 }
 

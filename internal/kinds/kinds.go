@@ -14,6 +14,8 @@ var (
 	Role           = spec.GroupKind{Group: spec.GroupIAM, Kind: "Role"}
 	Table          = spec.GroupKind{Group: spec.GroupDynamoDB, Kind: "Table"}
 	Queue          = spec.GroupKind{Group: spec.GroupSQS, Kind: "Queue"}
+	Bucket         = spec.GroupKind{Group: spec.GroupS3, Kind: "Bucket"}
+	PodIdentity    = spec.GroupKind{Group: spec.GroupEKS, Kind: "PodIdentityAssociation"}
 	ResourceQuota  = spec.GroupKind{Kind: "ResourceQuota"}
 	LimitRange     = spec.GroupKind{Kind: "LimitRange"}
 	NetworkPolicy  = spec.GroupKind{Group: "networking.k8s.io", Kind: "NetworkPolicy"}

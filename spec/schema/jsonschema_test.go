@@ -65,6 +65,8 @@ var stringCases = map[string]struct{ ok, bad []string }{
 	"spec.dynamodb.tables[].globalIndexes[].name":               {[]string{"abc", "by.Status_1-x", strings.Repeat("a", spec.MaxIndexNameLen)}, []string{"ab", "by status", strings.Repeat("a", spec.MaxIndexNameLen+1)}},
 	"spec.dynamodb.tables[].globalIndexes[].nonKeyAttributes[]": {[]string{"total", strings.Repeat("a", spec.MaxAttributeNameLen)}, []string{"", strings.Repeat("a", spec.MaxAttributeNameLen+1)}},
 	"spec.sqs.queues[].name":                                    {[]string{"a", strings.Repeat("a", 40)}, []string{"A", "a_b", strings.Repeat("a", 41)}},
+	"spec.aws.clusterName":                                      {[]string{"previews", "9-Previews_eu", strings.Repeat("c", 100)}, []string{"-previews", "previews.eu", strings.Repeat("c", 101)}},
+	"spec.s3.buckets[].name":                                    {[]string{"a", strings.Repeat("a", 40)}, []string{"A", "a_b", strings.Repeat("a", 41)}},
 	"spec.dns.zone":                                             {[]string{"example.org", strings.Repeat("a", 63) + "." + strings.Repeat("b", 63) + "." + strings.Repeat("c", 61)}, []string{strings.Repeat("a", 63) + "." + strings.Repeat("b", 63) + "." + strings.Repeat("c", 62)}},
 	"spec.argocd.source.plugin.image":                           {[]string{"prenv", "registry.example.com:5000/team/prenv:v1.2", "prenv@sha256:" + strings.Repeat("a", 64)}, []string{"Prenv", "prenv:", "prenv@sha256:abc"}},
 	"spec.argocd.syncPolicy.syncOptions[]":                      {[]string{"PruneLast=true", "Validate=false"}, []string{"PruneLast", "=true", "Prune Last=true"}},
