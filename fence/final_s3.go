@@ -32,8 +32,7 @@ import (
 // allows one per ServiceAccount, and another would give the env's pods
 // (or another ServiceAccount) a role prenv did not check.
 //
-// The Job that empties the buckets keeps its PreDelete hook and
-// HookSucceeded policy and runs as the env's ServiceAccount.
+// The Job that empties the buckets runs as the env's ServiceAccount.
 func (c *objectChecker) bucketsAndPodIdentity(o *unstructured.Unstructured, ref ObjectRef) {
 	m := c.m
 	switch ref.GroupKind {
@@ -72,16 +71,10 @@ func (c *objectChecker) bucketsAndPodIdentity(o *unstructured.Unstructured, ref 
 	}
 }
 
-// bucketsEmptyJob keeps the emptying Job a PreDelete hook under the env's
-// ServiceAccount.
+// bucketsEmptyJob keeps the emptying Job under the env's ServiceAccount;
+// its PreDelete hook annotations are prenv's life-cycle metadata, which
+// ownMetadata keeps as rendered for every own object.
 func (c *objectChecker) bucketsEmptyJob(o *unstructured.Unstructured, ref ObjectRef, e *plan.BucketsEmptyModel) {
-	ann := o.GetAnnotations()
-	for _, k := range []string{plan.AnnotationHook, plan.AnnotationHookDeletePolicy} {
-		want := map[string]string{plan.AnnotationHook: plan.HookPreDelete, plan.AnnotationHookDeletePolicy: plan.HookSucceeded}[k]
-		if got := ann[k]; got != want {
-			c.add(ref, field.Invalid(field.NewPath("metadata", "annotations").Key(k), got, fmt.Sprintf("must be %s: the Job empties the env's buckets when Argo CD deletes the env, before the buckets", want)))
-		}
-	}
 	p := field.NewPath("spec", "template", "spec", "serviceAccountName")
 	if got, _, _ := unstructured.NestedString(o.Object, "spec", "template", "spec", "serviceAccountName"); got != e.ServiceAccount {
 		c.add(ref, field.Invalid(p, got, fmt.Sprintf("must be the env's ServiceAccount %s, whose role may empty the env's buckets", e.ServiceAccount)))

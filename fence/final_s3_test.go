@@ -110,7 +110,7 @@ func TestCheckObjectsBucketsAndPodIdentity(t *testing.T) {
 			delete(ann, "argocd.argoproj.io/hook")
 			j.SetAnnotations(ann)
 			return objs
-		}, []string{job + `: metadata.annotations[argocd.argoproj.io/hook]: Invalid value: "": must be PreDelete: the Job empties the env's buckets when Argo CD deletes the env, before the buckets`}},
+		}, []string{job + `: metadata.annotations[argocd.argoproj.io/hook]: Required value: "PreDelete" as prenv renders it: it decides whether the object is a resource of the env or a hook Argo CD runs and deletes, or skips: a resource made a hook is gone after the sync, a hook made a resource no longer runs when it must`}},
 		"the emptying Job removed": {func(_ *testing.T, objs []*unstructured.Unstructured) []*unstructured.Unstructured {
 			return drop(objs, "Job", "media-s3-empty")
 		}, []string{job + ": metadata.name: Required value: the env's object is missing: it was renamed, moved or removed, but it empties the env's buckets before Argo CD deletes them; names, namespace and prefixes must stay as prenv renders them"}},

@@ -43,7 +43,7 @@ const (
 func lifecycleWhy(k string) string {
 	switch {
 	case k == annotationHook || k == annotationHookDelete:
-		return "a hook is not a resource of the app: Argo CD runs it and deletes it, or skips it, so the env would lose it after the sync"
+		return "it decides whether the object is a resource of the env or a hook Argo CD runs and deletes, or skips: a resource made a hook is gone after the sync, a hook made a resource no longer runs when it must"
 	case k == annotationSyncOptions:
 		return "sync options such as Prune=false or Delete=false would leave it behind when the pull request closes"
 	case k == annotationCompareOptions:

@@ -56,7 +56,7 @@ patches:
     - op: add
       path: /metadata/annotations/argocd.argoproj.io~1hook
       value: PostSync
-`, want: "networking.k8s.io/NetworkPolicy/test-123-web/prenv-default-deny: metadata.annotations[argocd.argoproj.io/hook]: Forbidden: prenv does not set it: a hook is not a resource of the app"},
+`, want: "networking.k8s.io/NetworkPolicy/test-123-web/prenv-default-deny: metadata.annotations[argocd.argoproj.io/hook]: Forbidden: prenv does not set it: it decides whether the object is a resource of the env or a hook"},
 		"a table replica in another region": {kustomize: `apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 patches:

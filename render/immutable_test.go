@@ -135,14 +135,17 @@ func TestImmutableFieldsFollowNoMutableInput(t *testing.T) {
 }
 
 // immutableValues returns each immutable field of objs as JSON, by object
-// and path, and checks that every Job is a hook Argo CD creates anew.
+// and path, and checks that every Job is a hook Argo CD creates anew or runs only
+// when it deletes the env.
 func immutableValues(t *testing.T, objs []*unstructured.Unstructured) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, o := range objs {
 		ref := fence.RefOf(o)
 		if ref.GroupKind == (spec.GroupKind{Group: "batch", Kind: "Job"}) {
-			if a := o.GetAnnotations(); a[plan.AnnotationHook] == "" || a[plan.AnnotationHookDeletePolicy] != plan.HookBeforeHookCreation {
+			// A PreDelete hook runs once, when Argo CD deletes the env, so
+			// no sync ever updates it.
+			if a := o.GetAnnotations(); a[plan.AnnotationHook] == "" || (a[plan.AnnotationHookDeletePolicy] != plan.HookBeforeHookCreation && a[plan.AnnotationHook] != plan.HookPreDelete) {
 				t.Errorf("%s is a Job that Argo CD would update: its spec.template cannot change", ref)
 			}
 			continue

@@ -47,7 +47,7 @@ func checkEnvReach(iam *IAM, p *field.Path) field.ErrorList {
 }
 
 func reachMessage(r awsrules.EnvReach) string {
-	return fmt.Sprintf("can reach other envs' resources: it matches %q, the name prenv gives %s of env %s (names start with <prefix>-<pr>-<app>); an env's own tables and queues are granted from spec.dynamodb and spec.sqs, and no env may be granted another's; name the resource exactly, outside that pattern",
+	return fmt.Sprintf("can reach other envs' resources: it matches %q, the name prenv gives %s of env %s (names start with <prefix>-<pr>-<app>); an env's own tables, queues and buckets are granted from spec.dynamodb, spec.sqs and spec.s3, and no env may be granted another's; name the resource exactly, outside that pattern",
 		r.Example, reachNouns[r.Service], envOf(r.Example))
 }
 

@@ -12,7 +12,7 @@ import (
 // refused, with the name it matches; exact resources outside the env name
 // pattern, Deny statements and actions that support no resource type pass.
 func TestGrantsOnOtherEnvs(t *testing.T) {
-	const tail = " (names start with <prefix>-<pr>-<app>); an env's own tables and queues are granted from spec.dynamodb and spec.sqs, and no env may be granted another's; name the resource exactly, outside that pattern"
+	const tail = " (names start with <prefix>-<pr>-<app>); an env's own tables, queues and buckets are granted from spec.dynamodb, spec.sqs and spec.s3, and no env may be granted another's; name the resource exactly, outside that pattern"
 	tests := map[string]struct {
 		iam  spec.IAM
 		want string // "" when valid

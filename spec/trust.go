@@ -81,7 +81,9 @@ var trustTable = []trustRow{
 			}
 			return v
 		}},
+	{path: "spec.aws.clusterName", rule: trustSame, why: "the EKS cluster whose Pod Identity associations link the env's ServiceAccount to its role: another cluster's would hand the role to that cluster's pods"},
 	{path: "spec.aws.allowUnknownRegion", rule: trustSame, why: "whether a region outside prenv's list is accepted"},
+	{path: "spec.identity", rule: trustSame, why: "how the env's pods get the role (IRSA or EKS Pod Identity), which decides what the role trusts", effective: orDefault(IdentityIRSA)},
 	{path: "spec.serviceAccount", rule: trustFree, why: "the ServiceAccount in the env's own namespace; prenv sets its role itself, and Check refuses annotations that send its token elsewhere"},
 	{path: "spec.iam.managedPolicyARNs", rule: trustSubset, why: "IAM grants beyond the env's own resources: policies attached to its role"},
 	{path: "spec.iam.statements", rule: trustSubset, why: "IAM grants beyond the env's own resources: statements of its role's policy", narrows: statementNarrows},
@@ -90,6 +92,7 @@ var trustTable = []trustRow{
 	{path: "spec.iam.managedPoliciesPerRole", rule: trustFree, why: "the account's quota; it only changes what Check counts"},
 	{path: "spec.dynamodb", rule: trustFree, why: "the env's own tables, named <env>_<name>"},
 	{path: "spec.sqs", rule: trustFree, why: "the env's own queues, named <env>_<name>"},
+	{path: "spec.s3", rule: trustFree, why: "the env's own buckets, named from the env, the account and the region by prenv"},
 	{path: "spec.dns", rule: trustSame, why: "the hostnames the env claims, <env>.<zone>, and how the cluster's external-dns marks their owner"},
 	{path: "spec.databases", rule: trustFree, why: "database pods in the env's own namespace, within its quota and Pod Security"},
 	{path: "spec.labels", rule: trustFree, why: "labels of the env's own objects; Check refuses prenv's"},

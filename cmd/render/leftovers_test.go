@@ -242,7 +242,7 @@ users: [{name: u, user: {token: x}}]
 		"--kubeconfig missing": {[]string{"--kubeconfig", missing}, "nothing checked: could not read the cluster (see above)\n",
 			prefix + "the cluster: --kubeconfig " + missing + ": no such file\n"},
 		"cluster unreachable": {[]string{"--kubeconfig", unreachable}, "nothing checked: could not read the cluster (see above)\n",
-			prefix + "the cluster (Application.argoproj.io, Namespace, Policy.iam.services.k8s.aws, Queue.sqs.services.k8s.aws, Role.iam.services.k8s.aws, Table.dynamodb.services.k8s.aws): " + refused},
+			prefix + "the cluster (Application.argoproj.io, Bucket.s3.services.k8s.aws, Namespace, PodIdentityAssociation.eks.services.k8s.aws, Policy.iam.services.k8s.aws, Queue.sqs.services.k8s.aws, Role.iam.services.k8s.aws, Table.dynamodb.services.k8s.aws): " + refused},
 		"no AWS credentials": {[]string{"--no-cluster", "--aws"}, "nothing checked: could not read AWS (see above)\n", noCreds},
 		"no AWS credentials, a tree read": {[]string{"--no-cluster", "--aws", "--output-dir", tree},
 			"tree    folder                            web/pr-12: pr-closed: pull request 12 is not open\n" +
