@@ -991,13 +991,7 @@ func diffValues(path string, want, got any) []string {
 	gm, gok := got.(map[string]any)
 	if wok && gok {
 		var out []string
-		keys := slices.Sorted(maps.Keys(wm))
-		for _, k := range slices.Sorted(maps.Keys(gm)) {
-			if _, ok := wm[k]; !ok {
-				keys = append(keys, k)
-			}
-		}
-		for _, k := range keys {
+		for _, k := range keysOfBoth(wm, gm) {
 			wv, win := wm[k]
 			gv, gin := gm[k]
 			switch {
