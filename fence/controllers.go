@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -29,10 +31,13 @@ import (
 // header upstream) and every *-snippet (raw nginx configuration, which
 // reaches every server of the controller: CVE-2021-25742).
 var controllerAnnotations = []struct {
-	prefix  string
+	prefix string
+	// config: the controller writes the values into a configuration
+	// file ([configValueFault] checks them).
+	config  bool
 	allowed []string
 }{
-	{"alb.ingress.kubernetes.io/", []string{
+	{"alb.ingress.kubernetes.io/", false, []string{
 		"auth-idp-cognito", "auth-idp-oidc", "auth-on-unauthenticated-request",
 		"auth-scope", "auth-session-cookie", "auth-session-timeout", "auth-type",
 		"backend-protocol", "backend-protocol-version", "certificate-arn",
@@ -42,7 +47,7 @@ var controllerAnnotations = []struct {
 		"ssl-redirect", "success-codes", "target-group-attributes", "target-type",
 		"unhealthy-threshold-count",
 	}},
-	{"nginx.ingress.kubernetes.io/", []string{
+	{"nginx.ingress.kubernetes.io/", true, []string{
 		"affinity", "affinity-mode", "app-root", "auth-realm", "auth-secret",
 		"auth-secret-type", "auth-tls-error-page", "auth-tls-pass-certificate-to-upstream",
 		"auth-tls-secret", "auth-tls-verify-client", "auth-tls-verify-depth", "auth-type",
@@ -73,6 +78,45 @@ var controllerAnnotations = []struct {
 	}},
 }
 
+// configValueWords are the words and characters an annotation's value
+// may not hold where the controller writes it into its configuration: the
+// value word blocklist ingress-nginx gives for its
+// annotation-value-word-blocklist setting (CVE-2021-25746:
+// "load_module,lua_package,_by_lua,location,root,proxy_pass,serviceaccount,{,},',\""),
+// with ';' and a backslash, which end or escape an nginx directive (CVE-2023-5044,
+// permanent-redirect). Words compare in lower case.
+var configValueWords = []string{";", "{", "}", "'", "\"", "\\", "load_module", "lua_package", "_by_lua", "location", "root", "proxy_pass", "serviceaccount"}
+
+// configValueWhy says why configValueFault refuses a value.
+const configValueWhy = "ingress-nginx writes the values of its annotations into its nginx configuration, which a line break, ';', '{', '}', a quote, a backslash or the words load_module, lua_package, _by_lua, location, root, proxy_pass and serviceaccount can extend to every env's traffic (CVE-2021-25746, CVE-2023-5044; ingress-nginx's annotation-value-word-blocklist)"
+
+// configValueFault names what of configValueWords, or which line break or
+// other control character, v holds first; "" for none.
+func configValueFault(v string) string {
+	for _, r := range v {
+		switch {
+		case r == '\n' || r == '\r':
+			return "a line break"
+		case unicode.IsControl(r):
+			return fmt.Sprintf("the control character %U", r)
+		}
+	}
+	lower := strings.ToLower(v)
+	first, at := "", len(v)
+	for _, w := range configValueWords {
+		if i := strings.Index(lower, w); i >= 0 && i < at {
+			first, at = w, i
+		}
+	}
+	switch {
+	case first == "":
+		return ""
+	case len(first) == 1:
+		return "'" + first + "'"
+	}
+	return strconv.Quote(first)
+}
+
 // namespacedSecretAnnotations name a Secret as "name" or "namespace/name"
 // (ingress-nginx reads both): the namespace must be the env's, or another
 // env's certificates and passwords would serve this env's hostnames.
@@ -95,6 +139,10 @@ func (c *objectChecker) controllerAnnotationsOf(ann map[string]string, ref Objec
 			}
 			if !slices.Contains(allowed, name) {
 				c.add(ref, field.Forbidden(p.Key(k), fmt.Sprintf("not among the %s annotations an env may set (%s): the others reach past the env's hostnames and Services on a controller every env shares", prefix, strings.Join(slices.Sorted(slices.Values(allowed)), ", "))))
+				continue
+			}
+			if fault := configValueFault(ann[k]); ctl.config && fault != "" {
+				c.add(ref, field.Invalid(p.Key(k), field.OmitValueType{}, fmt.Sprintf("has %s: %s", fault, configValueWhy)))
 				continue
 			}
 			if slices.Contains(namespacedSecretAnnotations, k) {
