@@ -30,13 +30,7 @@ import (
 // any URL, other envs' Services included), upstream-vhost (another Host
 // header upstream) and every *-snippet (raw nginx configuration, which
 // reaches every server of the controller: CVE-2021-25742).
-var controllerAnnotations = []struct {
-	prefix string
-	// config: the controller writes the values into a configuration
-	// file ([configValueFault] checks them).
-	config  bool
-	allowed []string
-}{
+var controllerAnnotations = []controllerPrefix{
 	{"alb.ingress.kubernetes.io/", false, []string{
 		"auth-idp-cognito", "auth-idp-oidc", "auth-on-unauthenticated-request",
 		"auth-scope", "auth-session-cookie", "auth-session-timeout", "auth-type",
@@ -117,6 +111,32 @@ func configValueFault(v string) string {
 	return strconv.Quote(first)
 }
 
+// snippetWhy says why isSnippet's annotations are refused.
+const snippetWhy = "raw configuration of an ingress controller or proxy, which reaches every server of a controller every env shares (CVE-2021-25742), whatever its annotation prefix: ingress-nginx's *-snippet under its own or another --annotations-prefix, NGINX Ingress Controller's nginx.org/server-snippets and location-snippets, HAProxy's *-config-snippet"
+
+// isSnippet reports whether the annotation key k names a snippet, raw
+// configuration, of any controller: its name (after the prefix) ends in
+// "snippet" or "snippets". Under the prefixes of controllerAnnotations
+// such keys are refused anyway; under other prefixes, a controller run
+// with another annotation prefix, or another controller, reads them.
+func isSnippet(k string) bool {
+	_, name, found := strings.Cut(k, "/")
+	if !found {
+		name = k
+	}
+	name = strings.ToLower(name)
+	return strings.HasSuffix(name, "snippet") || strings.HasSuffix(name, "snippets")
+}
+
+// controllerPrefix is one controller's annotations: its prefix, whether
+// it writes their values into a configuration file ([configValueFault]
+// checks them), and the names allowed under the prefix.
+type controllerPrefix struct {
+	prefix  string
+	config  bool
+	allowed []string
+}
+
 // namespacedSecretAnnotations name a Secret as "name" or "namespace/name"
 // (ingress-nginx reads both): the namespace must be the env's, or another
 // env's certificates and passwords would serve this env's hostnames.
@@ -131,6 +151,11 @@ var namespacedSecretAnnotations = []string{
 func (c *objectChecker) controllerAnnotationsOf(ann map[string]string, ref ObjectRef) {
 	p := field.NewPath("metadata", "annotations")
 	for _, k := range slices.Sorted(maps.Keys(ann)) {
+		known := slices.ContainsFunc(controllerAnnotations, func(ctl controllerPrefix) bool { return strings.HasPrefix(k, ctl.prefix) })
+		if !known && isSnippet(k) {
+			c.add(ref, field.Forbidden(p.Key(k), snippetWhy))
+			continue
+		}
 		for _, ctl := range controllerAnnotations {
 			prefix, allowed := ctl.prefix, ctl.allowed
 			name, ok := strings.CutPrefix(k, prefix)
