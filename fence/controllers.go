@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -28,11 +30,8 @@ import (
 // any URL, other envs' Services included), upstream-vhost (another Host
 // header upstream) and every *-snippet (raw nginx configuration, which
 // reaches every server of the controller: CVE-2021-25742).
-var controllerAnnotations = []struct {
-	prefix  string
-	allowed []string
-}{
-	{"alb.ingress.kubernetes.io/", []string{
+var controllerAnnotations = []controllerPrefix{
+	{"alb.ingress.kubernetes.io/", false, []string{
 		"auth-idp-cognito", "auth-idp-oidc", "auth-on-unauthenticated-request",
 		"auth-scope", "auth-session-cookie", "auth-session-timeout", "auth-type",
 		"backend-protocol", "backend-protocol-version", "certificate-arn",
@@ -42,7 +41,7 @@ var controllerAnnotations = []struct {
 		"ssl-redirect", "success-codes", "target-group-attributes", "target-type",
 		"unhealthy-threshold-count",
 	}},
-	{"nginx.ingress.kubernetes.io/", []string{
+	{"nginx.ingress.kubernetes.io/", true, []string{
 		"affinity", "affinity-mode", "app-root", "auth-realm", "auth-secret",
 		"auth-secret-type", "auth-tls-error-page", "auth-tls-pass-certificate-to-upstream",
 		"auth-tls-secret", "auth-tls-verify-client", "auth-tls-verify-depth", "auth-type",
@@ -73,6 +72,71 @@ var controllerAnnotations = []struct {
 	}},
 }
 
+// configValueWords are the words and characters an annotation's value
+// may not hold where the controller writes it into its configuration: the
+// value word blocklist ingress-nginx gives for its
+// annotation-value-word-blocklist setting (CVE-2021-25746:
+// "load_module,lua_package,_by_lua,location,root,proxy_pass,serviceaccount,{,},',\""),
+// with ';' and a backslash, which end or escape an nginx directive (CVE-2023-5044,
+// permanent-redirect). Words compare in lower case.
+var configValueWords = []string{";", "{", "}", "'", "\"", "\\", "load_module", "lua_package", "_by_lua", "location", "root", "proxy_pass", "serviceaccount"}
+
+// configValueWhy says why configValueFault refuses a value.
+const configValueWhy = "ingress-nginx writes the values of its annotations into its nginx configuration, which a line break, ';', '{', '}', a quote, a backslash or the words load_module, lua_package, _by_lua, location, root, proxy_pass and serviceaccount can extend to every env's traffic (CVE-2021-25746, CVE-2023-5044; ingress-nginx's annotation-value-word-blocklist)"
+
+// configValueFault names what of configValueWords, or which line break or
+// other control character, v holds first; "" for none.
+func configValueFault(v string) string {
+	for _, r := range v {
+		switch {
+		case r == '\n' || r == '\r':
+			return "a line break"
+		case unicode.IsControl(r):
+			return fmt.Sprintf("the control character %U", r)
+		}
+	}
+	lower := strings.ToLower(v)
+	first, at := "", len(v)
+	for _, w := range configValueWords {
+		if i := strings.Index(lower, w); i >= 0 && i < at {
+			first, at = w, i
+		}
+	}
+	switch {
+	case first == "":
+		return ""
+	case len(first) == 1:
+		return "'" + first + "'"
+	}
+	return strconv.Quote(first)
+}
+
+// snippetWhy says why isSnippet's annotations are refused.
+const snippetWhy = "raw configuration of an ingress controller or proxy, which reaches every server of a controller every env shares (CVE-2021-25742), whatever its annotation prefix: ingress-nginx's *-snippet under its own or another --annotations-prefix, NGINX Ingress Controller's nginx.org/server-snippets and location-snippets, HAProxy's *-config-snippet"
+
+// isSnippet reports whether the annotation key k names a snippet, raw
+// configuration, of any controller: its name (after the prefix) ends in
+// "snippet" or "snippets". Under the prefixes of controllerAnnotations
+// such keys are refused anyway; under other prefixes, a controller run
+// with another annotation prefix, or another controller, reads them.
+func isSnippet(k string) bool {
+	_, name, found := strings.Cut(k, "/")
+	if !found {
+		name = k
+	}
+	name = strings.ToLower(name)
+	return strings.HasSuffix(name, "snippet") || strings.HasSuffix(name, "snippets")
+}
+
+// controllerPrefix is one controller's annotations: its prefix, whether
+// it writes their values into a configuration file ([configValueFault]
+// checks them), and the names allowed under the prefix.
+type controllerPrefix struct {
+	prefix  string
+	config  bool
+	allowed []string
+}
+
 // namespacedSecretAnnotations name a Secret as "name" or "namespace/name"
 // (ingress-nginx reads both): the namespace must be the env's, or another
 // env's certificates and passwords would serve this env's hostnames.
@@ -87,6 +151,11 @@ var namespacedSecretAnnotations = []string{
 func (c *objectChecker) controllerAnnotationsOf(ann map[string]string, ref ObjectRef) {
 	p := field.NewPath("metadata", "annotations")
 	for _, k := range slices.Sorted(maps.Keys(ann)) {
+		known := slices.ContainsFunc(controllerAnnotations, func(ctl controllerPrefix) bool { return strings.HasPrefix(k, ctl.prefix) })
+		if !known && isSnippet(k) {
+			c.add(ref, field.Forbidden(p.Key(k), snippetWhy))
+			continue
+		}
 		for _, ctl := range controllerAnnotations {
 			prefix, allowed := ctl.prefix, ctl.allowed
 			name, ok := strings.CutPrefix(k, prefix)
@@ -95,6 +164,10 @@ func (c *objectChecker) controllerAnnotationsOf(ann map[string]string, ref Objec
 			}
 			if !slices.Contains(allowed, name) {
 				c.add(ref, field.Forbidden(p.Key(k), fmt.Sprintf("not among the %s annotations an env may set (%s): the others reach past the env's hostnames and Services on a controller every env shares", prefix, strings.Join(slices.Sorted(slices.Values(allowed)), ", "))))
+				continue
+			}
+			if fault := configValueFault(ann[k]); ctl.config && fault != "" {
+				c.add(ref, field.Invalid(p.Key(k), field.OmitValueType{}, fmt.Sprintf("has %s: %s", fault, configValueWhy)))
 				continue
 			}
 			if slices.Contains(namespacedSecretAnnotations, k) {

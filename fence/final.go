@@ -313,6 +313,16 @@ func (c *objectChecker) podSecurityLabels(o *unstructured.Unstructured, ref Obje
 	}
 	isPodSecurity := func(k string) bool { return strings.HasPrefix(k, spec.PodSecurityLabelPrefix) }
 	c.keepKeys(ref, field.NewPath("metadata", "labels"), o.GetLabels(), c.m.NamespaceLabels, true, isPodSecurity, why)
+	// The other labels, but prenv's (ownMetadata keeps them), are the
+	// base branch's spec.labels.
+	own, ok := c.ownObjects()[ref]
+	if !ok {
+		return
+	}
+	other := func(k string) bool { return !isPodSecurity(k) && lifecycleWhy(k) == "" }
+	c.keepKeys(ref, field.NewPath("metadata", "labels"), o.GetLabels(), own.GetLabels(), true, other, func(string) string {
+		return "the env's Namespace has the labels of spec.labels alone: the cluster's NetworkPolicies, admission policies and service meshes select namespaces by label, so another label (team: payments) could let the env reach what another app's namespaces reach; set it in spec.labels on the base branch"
+	})
 }
 
 // identity checks o when it is, or claims to be, one of the env's own
@@ -999,13 +1009,7 @@ func diffValues(path string, want, got any) []string {
 	gm, gok := got.(map[string]any)
 	if wok && gok {
 		var out []string
-		keys := slices.Sorted(maps.Keys(wm))
-		for _, k := range slices.Sorted(maps.Keys(gm)) {
-			if _, ok := wm[k]; !ok {
-				keys = append(keys, k)
-			}
-		}
-		for _, k := range keys {
+		for _, k := range keysOfBoth(wm, gm) {
 			wv, win := wm[k]
 			gv, gin := gm[k]
 			switch {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,6 +95,12 @@ func (c *objectChecker) databases(o *unstructured.Unstructured, ref ObjectRef) {
 			}
 		}
 		switch ref.GroupKind {
+		case kindJob:
+			if ref.Name == m.DatabaseSecrets.Name {
+				if own, ok := c.ownObjects()[ref]; ok {
+					c.sameTree(ref, field.NewPath("spec"), jobSpecBody(o), jobSpecBody(own), passwordJobWhy)
+				}
+			}
 		case kindRBACRole:
 			c.sameValue(o, ref, "rules", databaseSecretsRules(m.DatabaseSecrets), "the Secret writer may create Secrets and read the databases' Secrets, nothing else")
 		case kindRBACRoleBinding:
@@ -129,6 +136,88 @@ func (c *objectChecker) databases(o *unstructured.Unstructured, ref ObjectRef) {
 		c.add(ref, field.Invalid(wp, raw, fmt.Sprintf("the app's objects sync after the databases and their migrations (wave %d): give it a sync wave above %d", last, last)))
 	}
 }
+
+// passwordJobWhy says why the password Job's spec stays prenv's.
+var passwordJobWhy = fmt.Sprintf("the password Job's pods reach the Kubernetes API (NetworkPolicy %s: TCP 443 and 6443, any address) as the Secret writer's ServiceAccount, so another image or script would run the pull request's code there, past spec.networkPolicy.egress; mirror its image in the cluster's registry configuration", plan.NetworkPolicyKubeAPI)
+
+// jobSpecBody is a Job's spec as decoded JSON, without its pod template's
+// labels and annotations: a kustomization may add its own there, and
+// podIdentity keeps the label the NetworkPolicy selects.
+func jobSpecBody(o *unstructured.Unstructured) any {
+	s := normJSON(o.Object["spec"])
+	if t, ok := s.(map[string]any)["template"].(map[string]any); ok {
+		delete(t, "metadata")
+	}
+	return s
+}
+
+// sameTree reports where got (decoded JSON) differs from want under p:
+// objects key by key, lists item by item when both have the same length
+// (as a whole otherwise), anything else as a whole, with want shown when
+// it is a string or a number.
+func (c *objectChecker) sameTree(ref ObjectRef, p *field.Path, got, want any, why string) {
+	gm, gObj := got.(map[string]any)
+	wm, wObj := want.(map[string]any)
+	gl, gList := got.([]any)
+	wl, wList := want.([]any)
+	switch {
+	case gObj && wObj:
+		for _, k := range keysOfBoth(gm, wm) {
+			g, gok := gm[k]
+			w, wok := wm[k]
+			kp := p.Child(k)
+			if !fieldNameRE.MatchString(k) {
+				kp = p.Key(k)
+			}
+			switch {
+			case !wok:
+				c.add(ref, field.Forbidden(kp, "prenv does not set it: "+why))
+			case !gok:
+				c.add(ref, field.Required(kp, "as prenv renders it: "+why))
+			default:
+				c.sameTree(ref, kp, g, w, why)
+			}
+		}
+	case gList && wList && len(gl) == len(wl):
+		for i := range gl {
+			c.sameTree(ref, p.Index(i), gl[i], wl[i], why)
+		}
+	case !reflect.DeepEqual(got, want):
+		var v any = field.OmitValueType{}
+		if s, ok := got.(string); ok && len(s) <= maxShownString {
+			v = s
+		}
+		must := "must be as prenv renders it: "
+		switch w := want.(type) {
+		case string:
+			if len(w) <= maxShownString {
+				must = fmt.Sprintf("must be %q as prenv renders it: ", w)
+			}
+		case float64, bool:
+			must = fmt.Sprintf("must be %v as prenv renders it: ", w)
+		}
+		c.add(ref, field.Invalid(p, v, must+why))
+	}
+}
+
+// keysOfBoth are the keys of first, sorted, then those of second that
+// first lacks, sorted.
+func keysOfBoth[V any](first, second map[string]V) []string {
+	keys := slices.Sorted(maps.Keys(first))
+	for _, k := range slices.Sorted(maps.Keys(second)) {
+		if _, ok := first[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// fieldNameRE matches a key that is a field's name, not a map key such as
+// a label's.
+var fieldNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*$`)
+
+// maxShownString bounds a string that a message of sameTree quotes.
+const maxShownString = 200
 
 // lastDatabaseWave is the wave the app's objects must follow.
 func lastDatabaseWave(m *plan.Model) int {

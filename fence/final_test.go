@@ -266,11 +266,16 @@ func TestCheckObjectsPolicyEdits(t *testing.T) {
 
 // TestCheckObjectsExamples: every example, with its app chart where it has
 // app-values.yaml, passes as prenv renders it and through a kustomization
-// that only adds labels and annotations (written to a temporary folder).
+// that only adds labels (to every object but the Namespace, whose labels
+// are spec.labels alone) and annotations (written to a temporary folder).
 func TestCheckObjectsExamples(t *testing.T) {
 	root := golden.Root(t)
 	neutral := t.TempDir()
-	k := "resources: []\nlabels:\n- pairs: {team: platform}\ncommonAnnotations:\n  example.com/reviewed: \"true\"\n"
+	k := "resources: []\nlabels:\n- pairs: {team: platform}\n  fields:\n"
+	for _, kind := range []string{"ConfigMap", "Deployment", "Ingress", "Job", "LimitRange", "NetworkPolicy", "Policy", "Queue", "ResourceQuota", "Role", "RoleBinding", "Secret", "Service", "ServiceAccount", "StatefulSet", "Table"} {
+		k += "  - {path: metadata/labels, create: true, kind: " + kind + "}\n"
+	}
+	k += "commonAnnotations:\n  example.com/reviewed: \"true\"\n"
 	if err := os.WriteFile(filepath.Join(neutral, "kustomization.yaml"), []byte(k), 0o644); err != nil {
 		t.Fatal(err)
 	}

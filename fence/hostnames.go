@@ -7,19 +7,27 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"prenv.dev/prenv/internal/kuberules"
+
 	"prenv.dev/prenv/spec"
 )
 
 // external-dns's annotations that name the DNS records it creates for an
 // object (external-dns docs, "Annotations"; sigs.k8s.io/external-dns
-// source/annotations). Its target annotation names where the records
-// point, not which names they claim: an env may point its own names
-// anywhere.
-var externalDNSHostnameAnnotations = []string{
-	"external-dns.alpha.kubernetes.io/hostname",
-	"external-dns.alpha.kubernetes.io/internal-hostname",
-	"external-dns.alpha.kubernetes.io/cloudflare-custom-hostname",
-}
+// source/annotations), under both of its prefixes: external-dns.kubernetes.io/
+// since v0.22.0 and external-dns.alpha.kubernetes.io/ before (and with
+// --enable-legacy-annotation-prefix). Its pod source reads them from pods
+// too. Its target annotation names where the records point, not which
+// names they claim: an env may point its own names anywhere.
+var externalDNSHostnameAnnotations = func() []string {
+	var out []string
+	for _, prefix := range []string{"external-dns.alpha.kubernetes.io/", "external-dns.kubernetes.io/"} {
+		for _, name := range []string{"hostname", "internal-hostname", "cloudflare-custom-hostname"} {
+			out = append(out, prefix+name)
+		}
+	}
+	return out
+}()
 
 // Kinds whose fields claim hostnames on a shared ingress controller or
 // gateway.
@@ -57,13 +65,22 @@ func (c *objectChecker) hosts(o *unstructured.Unstructured, ref ObjectRef) {
 			c.add(ref, field.Forbidden(p, fmt.Sprintf("%q: %s", strings.TrimSpace(h), why)))
 		}
 	}
-	ann := o.GetAnnotations()
-	for _, k := range externalDNSHostnameAnnotations {
-		if v, ok := ann[k]; ok {
-			for _, h := range strings.Split(v, ",") {
-				claim(field.NewPath("metadata", "annotations").Key(k), h)
+	annotated := func(meta *field.Path, ann map[string]string) {
+		for _, k := range externalDNSHostnameAnnotations {
+			if v, ok := ann[k]; ok {
+				for _, h := range strings.Split(v, ",") {
+					claim(meta.Child("annotations").Key(k), h)
+				}
 			}
 		}
+	}
+	ann := o.GetAnnotations()
+	annotated(field.NewPath("metadata"), ann)
+	// A workload that does not convert to the typed API is the validate
+	// stage's to report.
+	pods, _ := kuberules.PodTemplates(o)
+	for _, pod := range pods {
+		annotated(podMetaPath(pod), pod.Meta.Annotations)
 	}
 	c.controllerAnnotationsOf(ann, ref)
 	sp := field.NewPath("spec")

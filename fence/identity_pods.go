@@ -39,8 +39,7 @@ func (c *objectChecker) podIdentity(o *unstructured.Unstructured, ref ObjectRef)
 	pods, _ := kuberules.PodTemplates(o)
 	writer := m.DatabaseSecrets != nil && ref == c.own(kindJob, m.DatabaseSecrets.Name)
 	for _, pod := range pods {
-		// The template's metadata sits beside its spec.
-		p := field.NewPath(strings.TrimSuffix(pod.Path.String(), "spec")+"metadata", "labels").Key(plan.LabelKubeAPIClient)
+		p := podMetaPath(pod).Child("labels").Key(plan.LabelKubeAPIClient)
 		v, has := pod.Meta.Labels[plan.LabelKubeAPIClient]
 		switch {
 		case writer && v != "true":
@@ -67,4 +66,10 @@ func (c *objectChecker) podIdentity(o *unstructured.Unstructured, ref ObjectRef)
 			c.add(ref, field.Invalid(p, got, fmt.Sprintf("must be the env's ServiceAccount %q: the env has AWS resources, and only pods that run as it get AWS credentials (IRSA); %s", want, way)))
 		}
 	}
+}
+
+// podMetaPath is the path of a pod template's metadata, which sits beside
+// its spec.
+func podMetaPath(pod kuberules.PodTemplate) *field.Path {
+	return field.NewPath(strings.TrimSuffix(pod.Path.String(), "spec") + "metadata")
 }

@@ -195,13 +195,7 @@ func (c *objectChecker) ownSpec(o *unstructured.Unstructured, ref ObjectRef, why
 	}
 	got, _, _ := unstructured.NestedMap(o.Object, "spec")
 	want, _, _ := unstructured.NestedMap(own.Object, "spec")
-	keys := slices.Sorted(maps.Keys(got))
-	for _, k := range slices.Sorted(maps.Keys(want)) {
-		if _, ok := got[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	for _, k := range keys {
+	for _, k := range keysOfBoth(got, want) {
 		if slices.Contains(skip, k) {
 			continue
 		}

@@ -52,7 +52,8 @@ const (
 // with random passwords when it is absent: the official python image
 // (Docker Hub "python"), whose standard library has a TLS HTTP client and a
 // cryptographic random source, so the Job needs no shell and no kubectl.
-// Kustomize's images transformer can pin or mirror it.
+// The final checks keep its Job exactly as rendered (the image included):
+// mirror it in the cluster's registry configuration.
 const DatabaseSecretsImage = "python:3.14-slim"
 
 // databaseUID is the user and group ID of the official images: mysql and

@@ -95,7 +95,7 @@ var trustTable = []trustRow{
 	{path: "spec.s3", rule: trustFree, why: "the env's own buckets, named from the env, the account and the region by prenv"},
 	{path: "spec.dns", rule: trustSame, why: "the hostnames the env claims, <env>.<zone>, and how the cluster's external-dns marks their owner"},
 	{path: "spec.databases", rule: trustFree, why: "database pods in the env's own namespace, within its quota and Pod Security"},
-	{path: "spec.labels", rule: trustFree, why: "labels of the env's own objects; Check refuses prenv's"},
+	{path: "spec.labels", rule: trustSame, why: "labels of the env's objects, its Namespace included: the cluster's NetworkPolicies, admission policies and service meshes select namespaces and pods by label, so a label (team: payments) can let the env reach what another app's namespaces reach"},
 	{path: "spec.tags", rule: trustFree, why: "tags of the env's own AWS resources; Check refuses prenv's"},
 	{path: "spec.deletionPolicy", rule: trustSame, why: "whether the AWS resources go with the env: retain leaves them for whatever renders that env name next to adopt", effective: orDefault("delete")},
 	{path: "spec.ttl", rule: trustSame, why: "how long the env may live before render leftovers reports it"},

@@ -154,6 +154,11 @@ func TestCheckTrusted(t *testing.T) {
 		"DNS dropped": {func(e *PreviewEnvironment) { e.Spec.DNS = nil }, []string{
 			`spec.dns.zone: Forbidden: differs from the base branch ("preview.example.com" there)` + same,
 		}},
+		"a Namespace label that other namespaces' policies select": {func(e *PreviewEnvironment) {
+			e.Spec.Labels = map[string]string{"team": "payments"}
+		}, []string{
+			`spec.labels[team]: Forbidden: differs from the base branch (unset there)` + same,
+		}},
 		"another app's AppProject": {func(e *PreviewEnvironment) { e.Spec.ArgoCD.Project = "previews-payments" }, []string{
 			`spec.argocd.project: Forbidden: differs from the base branch ("previews-web" there)` + same,
 		}},
@@ -272,7 +277,6 @@ func TestCheckTrusted(t *testing.T) {
 		"what a pull request may change": {func(e *PreviewEnvironment) {
 			e.Spec.DynamoDB.Tables[0].Name = "carts"
 			e.Spec.SQS = nil
-			e.Spec.Labels = map[string]string{"team": "web"}
 			e.Spec.Tags = nil
 			e.Spec.ServiceAccount.Name = "api"
 			e.Spec.IAM.MaxSessionDuration = 7200
