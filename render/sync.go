@@ -205,15 +205,11 @@ func Sync(ctx context.Context, dir string, specs []*spec.PreviewEnvironment, prs
 	if err != nil {
 		return nil, err
 	}
-	changes, err := outputdir.ReplaceDir(ctx, dir, tree)
-	if err != nil {
-		return nil, err
-	}
 	oneApp := ""
 	if len(specs) == 1 {
 		oneApp = specs[0].Metadata.Name
 	}
-	return &SyncResult{Folders: folderChanges(changes, tree, oneApp), Changes: changes}, nil
+	return writeTree(ctx, dir, tree, oneApp)
 }
 
 // SyncFiles renders, checks and validates what [Sync] writes, and returns

@@ -493,7 +493,10 @@ func TestAWSUpdateCorpus(t *testing.T) {
 						name string
 						data []byte
 					}{{name + ".old.yaml", oldData}, {name + ".yaml", newData}} {
-						r, _ := v.ValidateStream(ctx, side.name, side.data, nil)
+						r, err := v.ValidateStream(ctx, side.name, side.data, nil)
+						if err != nil {
+							t.Fatalf("%s: %v", side.name, err)
+						}
 						for _, p := range r.Problems {
 							t.Errorf("valid alone: %s", p)
 						}

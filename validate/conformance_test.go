@@ -231,7 +231,9 @@ func TestInvalidCorpus(t *testing.T) {
 						}
 						// Without the old version the new one is valid:
 						// only the update is refused.
-						r, _ = v.ValidateStream(ctx, c.name, c.data, nil)
+						if r, err = v.ValidateStream(ctx, c.name, c.data, nil); err != nil {
+							t.Fatal(err)
+						}
 						for _, p := range r.Problems {
 							t.Errorf("the new version alone must be valid: %s", p)
 						}

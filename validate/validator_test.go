@@ -404,7 +404,10 @@ func TestCRDOverride(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			v := mustNew(t, Options{CRDs: tc.crds})
-			r, _ := v.ValidateStream(context.Background(), "f", []byte(withKMS), nil)
+			r, err := v.ValidateStream(context.Background(), "f", []byte(withKMS), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if diff := cmp.Diff(tc.want, texts(r)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
@@ -502,7 +505,10 @@ func TestSplitDocuments(t *testing.T) {
 func TestYAMLErrorLines(t *testing.T) {
 	v := embeddedValidator(t)
 	in := validQueue + "---\n# c\nkind: ConfigMap\napiVersion: v1\nmetadata: {name: a}\ndata:\n  a: b\n  a: c\n"
-	r, _ := v.ValidateStream(context.Background(), "f", []byte(in), nil)
+	r, err := v.ValidateStream(context.Background(), "f", []byte(in), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := []string{`f:2 ConfigMap/a: line 15: key "a" already set in map`}
 	if diff := cmp.Diff(want, texts(r)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)

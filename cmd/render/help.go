@@ -97,7 +97,8 @@ func helps() map[string]commandHelp {
 				"same files as render env --output-dir, and removes the folders of pull requests no longer open, in one atomic step.",
 			examples: []string{
 				"render sync -f examples/web/prenv.yaml --prs 12,15,31 --output-dir envs/web",
-				"gh pr list --json number,headRefName,headRefOid,labels | render sync -f apps/ --prs-json - --output-dir envs",
+				"gh pr list --json number,url,labels,headRefName,baseRefName,title | render sync -f apps/ --prs-json - --output-dir envs",
+				"render sync -f web/prenv.yaml -f api/prenv.yaml --prs web=12,15 --prs api=3 --output-dir envs   # apps of two repositories",
 				"render sync -f apps/ --base-spec base-apps/ --prs 12,15 --output-dir envs   # each app against the base branch's",
 			},
 			exits: []string{
@@ -136,7 +137,7 @@ func helps() map[string]commandHelp {
 				"the usual kubeconfig rules, AWS through the default credential chain.",
 			examples: []string{
 				"render leftovers -f prenv.yaml --prs 12,15",
-				"gh pr list --json number,headRefName,headRefOid,labels | render leftovers -f apps/ --prs-json - --aws -o json",
+				"gh pr list --json number,url | render leftovers -f apps/ --prs-json - --aws -o json",
 				"render leftovers -f prenv.yaml --prs-file open-prs.txt --no-cluster --output-dir envs/web",
 			},
 			exits: []string{

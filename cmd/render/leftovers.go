@@ -35,8 +35,7 @@ func runLeftovers(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	fs := newFlagSet("leftovers", "-f SPEC [-f SPEC|DIR]... (--prs N,N... | --prs-file FILE | --prs-json FILE) [flags]", stderr)
 	var (
 		files                        listFlag
-		prsList, prsFile, prsJSON    string
-		prsListSet                   bool
+		prFlags                      openPRFlags
 		treeDir, kubeconfig, kubeCtx string
 		noCluster, useAWS            bool
 		regions                      listFlag
@@ -45,12 +44,7 @@ func runLeftovers(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		overrides                    overrideFlags
 	)
 	fs.Var(&files, "f", "a spec `FILE` (prenv.yaml), - for standard input, or a folder whose prenv.yaml and */prenv.yaml are read (repeatable)")
-	fs.Func("prs", "the open pull requests, comma-separated: `N,N...`, for example 12,15,31", func(v string) error {
-		prsList, prsListSet = v, true
-		return nil
-	})
-	fs.StringVar(&prsFile, "prs-file", "", "a `FILE` with the open pull requests, one number a line (- for standard input); an empty file means none is open")
-	fs.StringVar(&prsJSON, "prs-json", "", "`FILE` with the open pull requests as gh pr list --json number,headRefName,headRefOid,labels prints them (- for standard input)")
+	prFlags.register(fs, "an empty file means none is open")
 	fs.StringVar(&treeDir, "output-dir", "", "a render sync tree (`DIR`) whose PR folders are checked (optional)")
 	fs.BoolVar(&noCluster, "no-cluster", false, "do not read the cluster")
 	fs.StringVar(&kubeconfig, "kubeconfig", "", "the kubeconfig `FILE` (default: $KUBECONFIG, ~/.kube/config or the in-cluster ServiceAccount)")
@@ -91,13 +85,20 @@ func runLeftovers(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		}
 		now = t
 	}
-	prs, code := readOpenPRs(prsListSet, prsList, prsFile, prsJSON, files, stdin, stderr)
-	if code != exitOK {
+	if stdinUses(files)+prFlags.stdinUses() > 1 {
+		return usageErr("standard input (-) can be read only once")
+	}
+	src, code := prFlags.read("leftovers", stdin, stderr)
+	if src == nil {
 		return code
 	}
 	specs, code := loadSyncSpecs("leftovers", files, overrides.list, stdin, stderr)
 	if code != exitOK {
 		return code
+	}
+	prs, err := src.everyApp(specs)
+	if err != nil {
+		return usageErr("%v", err)
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -193,60 +194,6 @@ func newKubeCluster(kubeconfig, kubeCtx string) (leftovers.Cluster, error) {
 		return nil, err
 	}
 	return kube.New(cfg, kube.Options{})
-}
-
-// readOpenPRs reads the open pull requests from exactly one of --prs,
-// --prs-file and --prs-json, as render sync does.
-func readOpenPRs(listSet bool, list, file, jsonFile string, files []string, stdin io.Reader, stderr io.Writer) ([]int, int) {
-	usageErr := func(format string, a ...any) ([]int, int) {
-		fmt.Fprintf(stderr, "render leftovers: "+format+"\n", a...)
-		return nil, exitUsage
-	}
-	n := 0
-	for _, set := range []bool{listSet, file != "", jsonFile != ""} {
-		if set {
-			n++
-		}
-	}
-	if n != 1 {
-		return usageErr("give the open pull requests with exactly one of --prs, --prs-file and --prs-json")
-	}
-	stdinUses := 0
-	for _, f := range append(slices.Clone(files), file, jsonFile) {
-		if f == "-" {
-			stdinUses++
-		}
-	}
-	if stdinUses > 1 {
-		return usageErr("standard input (-) can be read only once")
-	}
-	switch {
-	case listSet:
-		prs, err := parsePRList(list)
-		if err != nil {
-			return usageErr("--prs: %v", err)
-		}
-		return prs, exitOK
-	case file != "":
-		data, code := readPRInput("leftovers", "--prs-file", file, stdin, stderr)
-		if data == nil && code != exitOK {
-			return nil, code
-		}
-		prs, err := parsePRLines(data)
-		if err != nil {
-			return usageErr("--prs-file %s: %v", file, err)
-		}
-		return prs, exitOK
-	}
-	data, code := readPRInput("leftovers", "--prs-json", jsonFile, stdin, stderr)
-	if data == nil && code != exitOK {
-		return nil, code
-	}
-	prs, err := parsePRJSON(data)
-	if err != nil {
-		return usageErr("--prs-json %s: %v", jsonFile, err)
-	}
-	return prs, exitOK
 }
 
 // readSources lists the sources a run reads, in a fixed order.

@@ -45,7 +45,7 @@ func TestCommandLinePipes(t *testing.T) {
 	if r := runCLI(t, "", "sync", "-f", webSpec, "--prs", "1", "--output-dir", tree); r.code != exitOK {
 		t.Fatalf("sync: %d %s", r.code, r.stderr)
 	}
-	prsJSON := `[{"number":1,"headRefName":"a","headRefOid":"3f786850e387550fdab836ed7e6dc881de23001b","labels":[]}]`
+	prsJSON := `[{"number":1,"headRefName":"feature/a","headRefOid":"3f786850e387550fdab836ed7e6dc881de23001b","labels":[{"name":"preview"}]}]`
 	for name, tc := range map[string]struct {
 		args   func() []string // the pipe is made when the test runs
 		same   []string        // the same command with regular files

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -22,26 +19,17 @@ import (
 	"prenv.dev/prenv/validate"
 )
 
-// maxPRListSize bounds a --prs-file or --prs-json input.
-const maxPRListSize int64 = 4 << 20
-
 func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet("sync", "-f SPEC [-f SPEC|DIR]... (--prs N,N... | --prs-file FILE | --prs-json FILE) --output-dir DIR [flags]", stderr)
+	fs := newFlagSet("sync", "-f SPEC [-f SPEC|DIR]... (--prs N,N... | --prs APP=N,N... ... | --prs-file FILE | --prs-json FILE) --output-dir DIR [flags]", stderr)
 	var (
-		files                     listFlag
-		prsList, prsFile, prsJSON string
-		prsListSet                bool
-		outDir, outputMode        string
-		crdPaths                  listFlag
-		overrides                 overrideFlags
+		files              listFlag
+		prs                openPRFlags
+		outDir, outputMode string
+		crdPaths           listFlag
+		overrides          overrideFlags
 	)
 	fs.Var(&files, "f", "a spec `FILE` (prenv.yaml), - for standard input, or a folder whose prenv.yaml and */prenv.yaml are read (repeatable)")
-	fs.Func("prs", "the open pull requests, comma-separated: `N,N...`, for example 12,15,31", func(v string) error {
-		prsList, prsListSet = v, true
-		return nil
-	})
-	fs.StringVar(&prsFile, "prs-file", "", "a `FILE` with the open pull requests, one number a line (- for standard input); an empty file removes every PR folder")
-	fs.StringVar(&prsJSON, "prs-json", "", "`FILE` with the open pull requests as gh pr list --json number,headRefName,headRefOid,labels prints them (- for standard input)")
+	prs.register(fs, "an empty file removes every PR folder")
 	fs.StringVar(&outDir, "output-dir", "", "the tree to write (`DIR`): pr-<n>/ per open PR, <app>/pr-<n>/ with several specs (required)")
 	var kit kitFlags
 	kit.register(fs, "a folder (`DIR`) whose template files override the embedded kit's by name")
@@ -69,49 +57,12 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if outputMode != "text" && outputMode != "json" {
 		return usageErr("-o %q: must be text or json", outputMode)
 	}
-	sources := 0
-	for _, set := range []bool{prsListSet, prsFile != "", prsJSON != ""} {
-		if set {
-			sources++
-		}
-	}
-	if sources != 1 {
-		return usageErr("give the open pull requests with exactly one of --prs, --prs-file and --prs-json")
-	}
-	stdinUses := 0
-	for _, f := range append(slices.Clone([]string(files)), prsFile, prsJSON) {
-		if f == "-" {
-			stdinUses++
-		}
-	}
-	if stdinUses+baseFlag.stdinUses() > 1 {
+	if stdinUses(files)+prs.stdinUses()+baseFlag.stdinUses() > 1 {
 		return usageErr("standard input (-) can be read only once")
 	}
-
-	var prs []int
-	var err error
-	switch {
-	case prsListSet:
-		prs, err = parsePRList(prsList)
-		if err != nil {
-			return usageErr("--prs: %v", err)
-		}
-	case prsFile != "":
-		data, code := readPRInput("sync", "--prs-file", prsFile, stdin, stderr)
-		if data == nil && code != exitOK {
-			return code
-		}
-		if prs, err = parsePRLines(data); err != nil {
-			return usageErr("--prs-file %s: %v", prsFile, err)
-		}
-	default:
-		data, code := readPRInput("sync", "--prs-json", prsJSON, stdin, stderr)
-		if data == nil && code != exitOK {
-			return code
-		}
-		if prs, err = parsePRJSON(data); err != nil {
-			return usageErr("--prs-json %s: %v", prsJSON, err)
-		}
+	src, code := prs.read("sync", stdin, stderr)
+	if src == nil {
+		return code
 	}
 
 	specs, code := loadSyncSpecs("sync", files, overrides.list, stdin, stderr)
@@ -121,6 +72,15 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	base, code := baseFlag.load("sync", overrides.list, stdin, stderr)
 	if code != exitOK {
 		return code
+	}
+
+	apps, skipped, err := syncApps(ctx, specs, src)
+	var ase *appSetError
+	switch {
+	case errors.As(err, &ase):
+		return reportArgoError(stderr, "sync", "the spec of the app "+strconv.Quote(ase.app), "", ase.err)
+	case err != nil:
+		return usageErr("%v", err)
 	}
 
 	opts, done, code := kit.options("sync", stderr)
@@ -153,7 +113,7 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		defer close(validatorc)
 		v, errNew = validate.New(ctx, validate.Options{CRDs: srcs})
 	}()
-	if len(prs) == 0 {
+	if !slices.ContainsFunc(apps, func(a render.AppPRs) bool { return len(a.PRs) > 0 }) {
 		// No env to validate: Sync would write at once, so the validator's
 		// verdict on --crds must come first.
 		<-validatorc
@@ -161,7 +121,7 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return usageErr("--crds: %v", errNew)
 		}
 	}
-	res, err := render.Sync(ctx, outDir, specs, prs, render.SyncOptions{
+	syncOpts := render.SyncOptions{
 		Renderer: renderer,
 		Validate: func(ctx context.Context, out *render.Output) []error {
 			<-validatorc
@@ -170,7 +130,13 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			}
 			return validateEnv(ctx, v, out)
 		},
-	})
+	}
+	var res *render.SyncResult
+	if prs, same := samePRs(apps); same {
+		res, err = render.Sync(ctx, outDir, specs, prs, syncOpts)
+	} else {
+		res, err = render.SyncApps(ctx, outDir, apps, syncOpts)
+	}
 	<-validatorc
 	if errNew != nil {
 		return usageErr("--crds: %v", errNew)
@@ -179,10 +145,21 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return reportSyncError(stderr, outDir, err, kit.templatesDir != "" || len(crdPaths) > 0)
 	}
 	if outputMode == "json" {
-		return writeSyncJSON(stdout, stderr, outDir, res)
+		return writeSyncJSON(stdout, stderr, outDir, res, skipped)
 	}
-	io.WriteString(stdout, syncSummary(outDir, res))
+	io.WriteString(stdout, syncSummary(outDir, res, skipped))
 	return exitOK
+}
+
+// samePRs returns the apps' open pull requests when every app has the
+// same.
+func samePRs(apps []render.AppPRs) ([]int, bool) {
+	for _, a := range apps[1:] {
+		if !slices.Equal(a.PRs, apps[0].PRs) {
+			return nil, false
+		}
+	}
+	return apps[0].PRs, true
 }
 
 // validateEnv validates one env's objects with v as render env does; each
@@ -197,187 +174,6 @@ func validateEnv(ctx context.Context, v *validate.Validator, out *render.Output)
 		errs[i] = errors.New(p.String())
 	}
 	return errs
-}
-
-// readPRInput reads a --prs-file or --prs-json input (- for standard input),
-// bounded, for the command cmd. On failure it prints why and returns nil
-// and the exit code.
-func readPRInput(cmd, flagName, name string, stdin io.Reader, stderr io.Writer) ([]byte, int) {
-	var data []byte
-	var err error
-	if name == "-" {
-		data, err = spec.ReadAll(stdin, "<stdin>", maxPRListSize)
-	} else {
-		data, err = spec.ReadFile(name, maxPRListSize)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "render %s: %s: %v\n", cmd, flagName, pathError(err))
-		return nil, exitUsage
-	}
-	if data == nil {
-		data = []byte{}
-	}
-	return data, exitOK
-}
-
-// parsePR parses one pull-request number: decimal digits without sign or
-// leading zero, between 1 and spec.MaxPR.
-func parsePR(s string) (int, error) {
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > spec.MaxPR || strconv.Itoa(n) != s {
-		return 0, fmt.Errorf("%q is not a pull-request number (%s)", s, prRule)
-	}
-	return n, nil
-}
-
-// addPR appends pr to prs unless it is there; where says where pr was read.
-func addPR(prs []int, seen map[int]string, pr int, where string) ([]int, error) {
-	if first, ok := seen[pr]; ok {
-		return nil, fmt.Errorf("%s: pull request %d is listed twice (first at %s)", where, pr, first)
-	}
-	seen[pr] = where
-	return append(prs, pr), nil
-}
-
-// parsePRList parses --prs: comma-separated numbers, at least one.
-func parsePRList(s string) ([]int, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, errors.New("no pull-request number given (to remove every PR folder, pass an empty --prs-file or --prs-json [])")
-	}
-	var prs []int
-	seen := map[int]string{}
-	for i, part := range strings.Split(s, ",") {
-		where := fmt.Sprintf("item %d", i+1)
-		pr, err := parsePR(strings.TrimSpace(part))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
-		}
-		if prs, err = addPR(prs, seen, pr, where); err != nil {
-			return nil, err
-		}
-	}
-	return prs, nil
-}
-
-// parsePRLines parses --prs-file: one number a line; blank lines are
-// skipped, spaces around a number ignored.
-func parsePRLines(data []byte) ([]int, error) {
-	prs := []int{}
-	seen := map[int]string{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, int(maxPRListSize))
-	for line := 1; sc.Scan(); line++ {
-		s := strings.TrimSpace(sc.Text())
-		if s == "" {
-			continue
-		}
-		where := fmt.Sprintf("line %d", line)
-		pr, err := parsePR(s)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
-		}
-		if prs, err = addPR(prs, seen, pr, where); err != nil {
-			return nil, err
-		}
-	}
-	return prs, sc.Err()
-}
-
-// ghPRFields are the JSON fields of `gh pr list --json` (GitHub CLI manual,
-// gh pr list, "JSON Fields", gh 2.8x).
-var ghPRFields = []string{
-	"additions", "assignees", "author", "autoMergeRequest", "baseRefName", "baseRefOid", "body",
-	"changedFiles", "closed", "closedAt", "closingIssuesReferences", "comments", "commits", "createdAt",
-	"deletions", "files", "fullDatabaseId", "headRefName", "headRefOid", "headRepository",
-	"headRepositoryOwner", "id", "isCrossRepository", "isDraft", "labels", "latestReviews",
-	"maintainerCanModify", "mergeCommit", "mergeStateStatus", "mergeable", "mergedAt", "mergedBy",
-	"milestone", "number", "potentialMergeCommit", "projectCards", "projectItems", "reactionGroups",
-	"reviewDecision", "reviewRequests", "reviews", "state", "statusCheckRollup", "title", "updatedAt", "url",
-}
-
-// parsePRJSON parses --prs-json: the array of objects that
-// `gh pr list --json number,headRefName,headRefOid,labels` prints, with any
-// other field gh prints. Only number is used; the shape is checked
-// strictly, so that other JSON (an object, a field gh does not print, a
-// number that is not a whole one) is refused with its path. Field names
-// as gh prints them (labels as id, name, description, color).
-func parsePRJSON(data []byte) ([]int, error) {
-	var items []map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&items); err != nil {
-		if len(bytes.TrimSpace(data)) == 0 {
-			return nil, errors.New("empty input; gh pr list prints [] when no pull request is open")
-		}
-		return nil, fmt.Errorf("not a JSON array of pull requests (as gh pr list --json number,... prints): %v", err)
-	}
-	if dec.More() {
-		return nil, errors.New("more than one JSON value")
-	}
-	if items == nil {
-		return nil, errors.New("not a JSON array of pull requests (as gh pr list --json number,... prints): null")
-	}
-	prs := []int{}
-	seen := map[int]string{}
-	for i, it := range items {
-		at := func(k string) string { return fmt.Sprintf("[%d].%s", i, k) }
-		if it == nil {
-			return nil, fmt.Errorf("[%d]: must be an object, got null", i)
-		}
-		raw, ok := it["number"]
-		if !ok {
-			return nil, fmt.Errorf("[%d]: number is required", i)
-		}
-		var num json.Number
-		if err := json.Unmarshal(raw, &num); err != nil || !isJSONNumber(raw) {
-			return nil, fmt.Errorf("%s: must be a number, got %s", at("number"), raw)
-		}
-		pr, err := parsePR(num.String())
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", at("number"), err)
-		}
-		for _, k := range slices.Sorted(maps.Keys(it)) {
-			v := it[k]
-			switch k {
-			case "number":
-			case "headRefName", "headRefOid":
-				var s string
-				if err := json.Unmarshal(v, &s); err != nil {
-					return nil, fmt.Errorf("%s: must be a string, got %s", at(k), v)
-				}
-			case "labels":
-				var labels []map[string]json.RawMessage
-				if err := json.Unmarshal(v, &labels); err != nil || labels == nil {
-					return nil, fmt.Errorf("%s: must be an array of label objects, got %s", at(k), v)
-				}
-				for j, l := range labels {
-					for _, lk := range slices.Sorted(maps.Keys(l)) {
-						var s string
-						switch lk {
-						case "id", "name", "description", "color":
-							if err := json.Unmarshal(l[lk], &s); err != nil {
-								return nil, fmt.Errorf("%s[%d].%s: must be a string, got %s", at(k), j, lk, l[lk])
-							}
-						default:
-							return nil, fmt.Errorf("%s[%d]: unknown field %q (a label has id, name, description and color)", at(k), j, lk)
-						}
-					}
-				}
-			default:
-				if !slices.Contains(ghPRFields, k) {
-					return nil, fmt.Errorf("[%d]: unknown field %q (not a field of gh pr list --json; prenv reads number, and checks headRefName, headRefOid and labels)", i, k)
-				}
-			}
-		}
-		if prs, err = addPR(prs, seen, pr, at("number")); err != nil {
-			return nil, err
-		}
-	}
-	return prs, nil
-}
-
-func isJSONNumber(raw json.RawMessage) bool {
-	t := bytes.TrimSpace(raw)
-	return len(t) > 0 && (t[0] == '-' || (t[0] >= '0' && t[0] <= '9'))
 }
 
 // specDoc is one spec file as read.
@@ -531,14 +327,20 @@ type syncReport struct {
 	Unchanged int                   `json:"unchanged"`
 	Removed   int                   `json:"removed"`
 	Folders   []render.FolderChange `json:"folders"`
+	// Skipped are the open pull requests an app's ApplicationSet does not
+	// select (--prs-json), which get no folder.
+	Skipped []skippedPR `json:"skipped"`
 }
 
-func writeSyncJSON(stdout, stderr io.Writer, outDir string, res *render.SyncResult) int {
+func writeSyncJSON(stdout, stderr io.Writer, outDir string, res *render.SyncResult, skipped []skippedPR) int {
 	rep := syncReport{
 		OutputDir: filepath.ToSlash(outDir),
 		Added:     res.Count(render.FolderAdded), Changed: res.Count(render.FolderChanged),
 		Unchanged: res.Count(render.FolderUnchanged), Removed: res.Count(render.FolderRemoved),
-		Folders: res.Folders,
+		Folders: res.Folders, Skipped: skipped,
+	}
+	if rep.Skipped == nil {
+		rep.Skipped = []skippedPR{}
 	}
 	if rep.Folders == nil {
 		rep.Folders = []render.FolderChange{}
@@ -552,8 +354,9 @@ func writeSyncJSON(stdout, stderr io.Writer, outDir string, res *render.SyncResu
 	return exitOK
 }
 
-// syncSummary is the text summary: one line per PR folder, then totals.
-func syncSummary(outDir string, res *render.SyncResult) string {
+// syncSummary is the text summary: one line per PR folder, one per open
+// pull request an ApplicationSet does not select, then totals.
+func syncSummary(outDir string, res *render.SyncResult, skipped []skippedPR) string {
 	var b strings.Builder
 	for _, f := range res.Folders {
 		fmt.Fprintf(&b, "%-9s %s", f.Status, f.Folder)
@@ -575,6 +378,9 @@ func syncSummary(outDir string, res *render.SyncResult) string {
 			fmt.Fprintf(&b, " (%s)", validatePlural(f.Files, "file"))
 		}
 		b.WriteByte('\n')
+	}
+	for _, sk := range skipped {
+		fmt.Fprintf(&b, "%-9s %s (no env: %s)\n", "skipped", sk.Folder, strings.Join(sk.Reasons, "; and "))
 	}
 	fmt.Fprintf(&b, "%s: %d added, %d changed, %d unchanged, %d removed\n", path.Clean(filepath.ToSlash(outDir)),
 		res.Count(render.FolderAdded), res.Count(render.FolderChanged), res.Count(render.FolderUnchanged), res.Count(render.FolderRemoved))

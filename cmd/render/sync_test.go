@@ -125,7 +125,8 @@ func TestSyncSummary(t *testing.T) {
       "changed": [],
       "removed": []
     }
-  ]
+  ],
+  "skipped": []
 }
 `
 	if r.code != exitOK || r.stderr != "" {
@@ -155,7 +156,12 @@ func TestSyncMatchesEnvOutputDir(t *testing.T) {
 	}
 	// Several specs: -f repeated and -f a folder give <app>/pr-<n>/.
 	all := filepath.Join(tmp, "all")
-	r := runCLI(t, "", "sync", "-f", "../../examples", "--prs", "123", "--output-dir", all)
+	// The examples name three repositories, so each app's list is given.
+	perApp := []string{"sync", "-f", "../../examples", "--output-dir", all}
+	for _, app := range []string{"catalog", "hello", "orders", "shop", "web", "worker"} {
+		perApp = append(perApp, "--prs", app+"=123")
+	}
+	r := runCLI(t, "", perApp...)
 	if r.code != exitOK {
 		t.Fatalf("sync examples: exit %d\n%s", r.code, r.stderr)
 	}
@@ -294,7 +300,7 @@ func TestSyncPRInput(t *testing.T) {
 		{"json: no number", `[{"headRefName": "x"}]`, []string{"--prs-json", "-"}, "render sync: --prs-json -: [0]: number is required"},
 		{"json: string number", `[{"number": "12"}]`, []string{"--prs-json", "-"}, `render sync: --prs-json -: [0].number: must be a number, got "12"`},
 		{"json: fraction", `[{"number": 1}, {"number": 1.5}]`, []string{"--prs-json", "-"}, `render sync: --prs-json -: [1].number: "1.5" is not a pull-request number`},
-		{"json: unknown field", `[{"number": 1, "titel": "x"}]`, []string{"--prs-json", "-"}, `render sync: --prs-json -: [0]: unknown field "titel" (not a field of gh pr list --json; prenv reads number, and checks headRefName, headRefOid and labels)`},
+		{"json: unknown field", `[{"number": 1, "titel": "x"}]`, []string{"--prs-json", "-"}, `render sync: --prs-json -: [0]: unknown field "titel" (not a field of gh pr list --json; prenv reads number, url, labels, headRefName, baseRefName and title, and checks headRefOid)`},
 		{"json: bad ref", `[{"number": 1, "headRefOid": 5}]`, []string{"--prs-json", "-"}, "render sync: --prs-json -: [0].headRefOid: must be a string, got 5"},
 		{"json: labels not a list", `[{"number": 1, "labels": "preview"}]`, []string{"--prs-json", "-"}, `render sync: --prs-json -: [0].labels: must be an array of label objects, got "preview"`},
 		{"json: label field", `[{"number": 1, "labels": [{"name": "a", "url": "u"}]}]`, []string{"--prs-json", "-"}, `render sync: --prs-json -: [0].labels[0]: unknown field "url" (a label has id, name, description and color)`},
