@@ -212,6 +212,9 @@ func (t *stagingTree) claim(folder string, names []string) field.ErrorList {
 			break
 		}
 	}
+	if len(errs) > 0 {
+		return errs // the folder's own problem only, not one per file
+	}
 	for _, n := range names {
 		p := path.Join(folder, n)
 		msg := checkPath(p)
