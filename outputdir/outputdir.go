@@ -15,7 +15,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -299,6 +298,32 @@ func (r replacer) replace(ctx context.Context, dir string, files map[string][]by
 	if errs := validateFiles(files); len(errs) > 0 {
 		return DirChanges{}, &InvalidFilesError{Errs: errs}
 	}
+	return r.stream(ctx, dir, func(ctx context.Context, put PutFunc) error {
+		folders := map[string][]string{".": nil} // folder → names of its files
+		for p := range files {
+			d := path.Dir(p)
+			folders[d] = append(folders[d], path.Base(p))
+		}
+		// The top folder first, then sorted: a folder comes before the
+		// folders inside it.
+		order := slices.Sorted(maps.Keys(folders))
+		order = slices.Insert(slices.DeleteFunc(order, func(d string) bool { return d == "." }), 0, ".")
+		for _, d := range order {
+			sub := make(map[string][]byte, len(folders[d]))
+			for _, n := range folders[d] {
+				sub[n] = files[path.Join(d, n)]
+			}
+			if err := put(d, sub); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// stream runs ReplaceDir and ReplaceDirStream: fill gives the new tree's
+// folders to put.
+func (r replacer) stream(ctx context.Context, dir string, fill func(context.Context, PutFunc) error) (DirChanges, error) {
 	if err := ctx.Err(); err != nil {
 		return DirChanges{}, err
 	}
@@ -345,16 +370,21 @@ func (r replacer) replace(ctx context.Context, dir string, files map[string][]by
 	}
 	r.at(stepCleaned)
 
-	in := inspector{root: root, dir: dir, files: files, seen: map[string]bool{}, same: map[string]oldFile{}}
+	in := inspector{root: root, dir: dir, old: map[string]oldFile{}}
 	exists, err := in.inspect(base)
 	if err != nil {
 		return DirChanges{}, err
 	}
 
 	staging := "." + base + tmpSuffix
-	if err := r.writeTree(ctx, root, staging, files, in.same); err != nil {
+	t := newStagingTree(ctx, r, root, dir, staging, in.old)
+	err = fill(ctx, t.put)
+	if err == nil {
+		err = t.finish()
+	}
+	if err != nil {
 		_ = root.RemoveAll(staging)
-		return DirChanges{}, fmt.Errorf("write %s: %w", dir, err)
+		return DirChanges{}, err
 	}
 	r.at(stepStaged)
 	if err := ctx.Err(); err != nil {
@@ -374,7 +404,7 @@ func (r replacer) replace(ctx context.Context, dir string, files map[string][]by
 	// next run removes it before it changes anything, or fails saying why.
 	_ = root.RemoveAll(staging)
 	r.at(stepRemoved)
-	return in.changes(), nil
+	return t.changes(), nil
 }
 
 // swap puts the folder staging in the place of base. exists says whether
@@ -496,21 +526,15 @@ func cleanLeftovers(root *os.Root, base string) error {
 	return nil
 }
 
-// inspector checks that a tree is prenv's and compares its files with the
-// new ones.
+// inspector checks that a tree is prenv's and lists its files.
 type inspector struct {
-	root  *os.Root
-	dir   string // as the caller named it, for errors
-	files map[string][]byte
-	// seen holds the paths of the tree's files, and whether their bytes
-	// differ from the new ones.
-	seen map[string]bool
-	// same holds the tree's files whose bytes are the new ones, by path.
-	same map[string]oldFile
+	root *os.Root
+	dir  string // as the caller named it, for errors
+	// old holds the tree's files, by path.
+	old map[string]oldFile
 }
 
-// oldFile is a file of the tree being replaced whose bytes are those of
-// the new file at its path.
+// oldFile is a file of the tree being replaced.
 type oldFile struct {
 	name string      // relative to the root
 	info fs.FileInfo // as inspected
@@ -591,11 +615,11 @@ func (in *inspector) folder(name, rel string) error {
 		case !listed[n]:
 			return in.refuse(p, fmt.Sprintf("it holds %s, which prenv did not write (%s does not list it)", p, path.Join(rel, MarkerFile)))
 		default:
-			differs, err := in.differs(filepath.Join(name, n), p)
+			info, err := e.Info()
 			if err != nil {
 				return err
 			}
-			in.seen[p] = differs
+			in.old[p] = oldFile{name: filepath.Join(name, n), info: info}
 		}
 	}
 	return nil
@@ -603,51 +627,6 @@ func (in *inspector) folder(name, rel string) error {
 
 func (in *inspector) refuse(p, detail string) error {
 	return &DirRefusedError{Dir: in.dir, Path: p, Reason: ErrNotPrenvOutput, Detail: detail}
-}
-
-// differs reports whether the file name (relative to the root), at p in
-// the tree, differs from the new file at p, if any.
-func (in *inspector) differs(name, p string) (bool, error) {
-	want, ok := in.files[p]
-	if !ok {
-		return true, nil
-	}
-	f, err := in.root.Open(name)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	got, err := io.ReadAll(io.LimitReader(f, int64(len(want))+1))
-	if err != nil {
-		return false, err
-	}
-	if !bytes.Equal(got, want) {
-		return true, nil
-	}
-	if fi, err := f.Stat(); err == nil {
-		in.same[p] = oldFile{name: name, info: fi}
-	}
-	return false, nil
-}
-
-// changes is the change set once the tree is inspected.
-func (in *inspector) changes() DirChanges {
-	var c DirChanges
-	for _, p := range slices.Sorted(maps.Keys(in.files)) {
-		differs, existed := in.seen[p]
-		switch {
-		case !existed:
-			c.Added = append(c.Added, p)
-		case differs:
-			c.Changed = append(c.Changed, p)
-		}
-	}
-	for _, p := range slices.Sorted(maps.Keys(in.seen)) {
-		if _, kept := in.files[p]; !kept {
-			c.Removed = append(c.Removed, p)
-		}
-	}
-	return c
 }
 
 // readMarker reads the marker name (relative to the root). ok is false
@@ -688,143 +667,6 @@ func markerContent(names []string) []byte {
 		b.WriteByte('\n')
 	}
 	return b.Bytes()
-}
-
-// writeTree writes files, with a marker in every folder, into the new
-// folder staging (relative to the root), and syncs it to disk (see
-// syncTree), so that the swap never puts in place a tree whose files are
-// not yet on disk, even should the machine stop. A file of the old tree in
-// same (by path) that only that tree holds, with the mode a new file gets,
-// is linked into the new tree instead of written (see reusable).
-func (r replacer) writeTree(ctx context.Context, root *os.Root, staging string, files map[string][]byte, same map[string]oldFile) error {
-	folders := map[string][]string{".": nil} // folder → names of its files
-	for p := range files {
-		d := path.Dir(p)
-		folders[d] = append(folders[d], path.Base(p))
-		for ; d != "."; d = path.Dir(d) {
-			if _, ok := folders[d]; !ok {
-				folders[d] = nil
-			}
-		}
-	}
-	osName := func(p string) string { return filepath.Join(staging, filepath.FromSlash(p)) }
-	// Sorted, a folder comes before the folders inside it.
-	order := slices.Sorted(maps.Keys(folders))
-	for _, d := range order {
-		if err := root.Mkdir(osName(d), 0o755); err != nil {
-			return err
-		}
-	}
-	// Markers first: a staging tree that an interrupted run leaves behind
-	// is then recognisably prenv's (see prenvOwned), and the next run may
-	// remove it.
-	for _, d := range order {
-		names := folders[d]
-		slices.Sort(names)
-		if err := writeNew(root, osName(path.Join(d, MarkerFile)), markerContent(names)); err != nil {
-			return err
-		}
-	}
-	links := reusable(root, osName(MarkerFile), same)
-	if err := writeFolders(ctx, root, osName, folders, files, links, func() { r.at(stepStaging) }); err != nil {
-		return err
-	}
-	var names []string
-	for _, p := range slices.Sorted(maps.Keys(files)) {
-		names = append(names, osName(p))
-	}
-	for _, d := range order {
-		names = append(names, osName(path.Join(d, MarkerFile)), osName(d))
-	}
-	return syncTree(root, staging, names)
-}
-
-// reusable returns the files of same that writeTree may link into the new
-// tree: regular files with the mode of marker (a file writeTree created,
-// so the mode a new file gets under the umask; no set-user-ID, set-group-ID
-// or sticky bit), that no other name links to and that have the owner and
-// group of marker (soleLink). A link costs the
-// file system a directory entry, where a new file costs an inode and its
-// data, and the old tree's removal then frees no inode. Creating many
-// files soon after removing many is slow on ext4 without a journal, which
-// steps over inodes freed in the last minute (fs/ext4/ialloc.c,
-// recently_deleted): a sync into an unchanged tree of 100 envs took 1.1 s
-// writing every file, 0.5 s linking them.
-func reusable(root *os.Root, marker string, same map[string]oldFile) map[string]oldFile {
-	mfi, err := root.Lstat(marker)
-	if err != nil || len(same) == 0 {
-		return nil
-	}
-	out := map[string]oldFile{}
-	for p, of := range same {
-		if of.info.Mode().IsRegular() && of.info.Mode() == mfi.Mode() && soleLink(of.info, mfi) {
-			out[p] = of
-		}
-	}
-	return out
-}
-
-// writeFolders writes the files of every folder of folders (folder → its
-// files' names, as in writeTree) below the root: those in links (by path)
-// with linkFilesIn, the others, and those it could not link, with
-// writeFilesIn (each folder opened once, one create per file), on up to
-// twice GOMAXPROCS goroutines, a folder at a time each. The first file of
-// the first folder (folders, then names, sorted) is written first, then
-// first is called. The error is the first one found in the order of the
-// folders.
-func writeFolders(ctx context.Context, root *os.Root, osName func(string) string, folders map[string][]string, files map[string][]byte, links map[string]oldFile, first func()) error {
-	order := slices.Sorted(maps.Keys(folders))
-	order = slices.DeleteFunc(order, func(d string) bool { return len(folders[d]) == 0 })
-	if len(order) == 0 {
-		return nil
-	}
-	writeFolder := func(d string, names []string) error {
-		var link, write []string
-		for _, n := range names {
-			if _, ok := links[path.Join(d, n)]; ok {
-				link = append(link, n)
-			} else {
-				write = append(write, n)
-			}
-		}
-		if len(link) > 0 {
-			write = append(write, linkFilesIn(root, osName(d), link, func(n string) oldFile { return links[path.Join(d, n)] }, func(n string) []byte { return files[path.Join(d, n)] })...)
-		}
-		return writeFilesIn(ctx, root, osName(d), write, func(n string) []byte { return files[path.Join(d, n)] })
-	}
-	// The first file alone, so that an interruption after first sees it.
-	d0 := order[0]
-	names0 := slices.Sorted(slices.Values(folders[d0]))
-	if err := writeFolder(d0, names0[:1]); err != nil {
-		return err
-	}
-	first()
-	errs := make([]error, len(order))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	// Creating a file mostly waits for the file system, not for a CPU.
-	for range min(2*runtime.GOMAXPROCS(0), len(order)) {
-		wg.Go(func() {
-			for i := range next {
-				names := slices.Sorted(slices.Values(folders[order[i]]))
-				if i == 0 {
-					names = names[1:]
-				}
-				errs[i] = writeFolder(order[i], names)
-			}
-		})
-	}
-	for i := range order {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // syncEach syncs the files and folders names (relative to the root) to

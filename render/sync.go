@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"prenv.dev/prenv/fence"
@@ -189,10 +190,14 @@ func (r *SyncResult) Count(s FolderStatus) int {
 // rendered with one shared [Renderer] on opts.Workers goroutines, checked
 // with [fence.CheckObjects] (with the spec's [spec.AppKinds]) and given to
 // opts.Validate. Any failure gives a [*SyncError] naming every failed env
-// and its problems, and dir is not touched. Otherwise the whole tree is
-// written with one [outputdir.ReplaceDir] call, whose guarantees hold (atomic swap,
-// prenv's files only, lock); its errors are returned as they are.
-// [SyncFiles] does all but the write.
+// and its problems, and dir is as it was. Otherwise the whole tree is
+// replaced with one [outputdir.ReplaceDirStream] call, whose guarantees
+// hold (atomic swap, prenv's files only, lock); its errors are returned
+// as they are. Each env's files are written into the new tree as soon as
+// the env passed, and not held: memory does not grow with the number of
+// envs beyond their paths. A spec that fails its checks is reported
+// without opening dir; a dir that is refused or locked is reported before
+// any env is rendered. [SyncFiles] does all but the write.
 //
 // prs must be pull-request numbers between 1 and [spec.MaxPR], each once, and
 // specs non-nil with distinct apps; otherwise Sync returns an
@@ -201,7 +206,21 @@ func (r *SyncResult) Count(s FolderStatus) int {
 // of the scheduling: envs are rendered independently and collected by
 // position.
 func Sync(ctx context.Context, dir string, specs []*spec.PreviewEnvironment, prs []int, opts SyncOptions) (*SyncResult, error) {
-	tree, err := SyncFiles(ctx, specs, prs, opts)
+	plan, err := planSync(ctx, specs, prs, opts)
+	if err != nil {
+		return nil, err
+	}
+	if len(plan.failed) > 0 {
+		// A spec failed its checks: dir is not even opened.
+		_, err := plan.run(ctx, nil)
+		return nil, err
+	}
+	var counts map[string]int
+	changes, err := outputdir.ReplaceDirStream(ctx, dir, func(ctx context.Context, put outputdir.PutFunc) error {
+		var err error
+		counts, err = plan.run(ctx, put)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -209,15 +228,54 @@ func Sync(ctx context.Context, dir string, specs []*spec.PreviewEnvironment, prs
 	if len(specs) == 1 {
 		oneApp = specs[0].Metadata.Name
 	}
-	return writeTree(ctx, dir, tree, oneApp)
+	return &SyncResult{Folders: folderChanges(changes, counts, oneApp), Changes: changes}, nil
 }
 
 // SyncFiles renders, checks and validates what [Sync] writes, and returns
 // the tree's files as [outputdir.ReplaceDir] takes them (pr-<n>/<file> or
 // <app>/pr-<n>/<file>), without touching the file system: for a dry run, or
 // to write the tree elsewhere. Its arguments, errors and guarantees are
-// Sync's.
+// Sync's. It holds every file in memory, where Sync writes each env as it
+// is done.
 func SyncFiles(ctx context.Context, specs []*spec.PreviewEnvironment, prs []int, opts SyncOptions) (map[string][]byte, error) {
+	plan, err := planSync(ctx, specs, prs, opts)
+	if err != nil {
+		return nil, err
+	}
+	tree := map[string][]byte{}
+	var mu sync.Mutex
+	_, err = plan.run(ctx, func(folder string, files map[string][]byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for name, b := range files {
+			tree[folder+"/"+name] = b
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return tree, nil
+}
+
+// syncJob is one env of a sync: a spec, a PR and its folder in the tree.
+type syncJob struct {
+	spec   *spec.PreviewEnvironment
+	pr     int
+	folder string
+}
+
+// syncPlan is a sync whose arguments and specs are checked.
+type syncPlan struct {
+	r      *Renderer
+	opts   SyncOptions
+	jobs   []syncJob
+	failed []*EnvError // the specs that failed their checks
+}
+
+// planSync checks the arguments of Sync and each spec once, and lists the
+// envs to render.
+func planSync(ctx context.Context, specs []*spec.PreviewEnvironment, prs []int, opts SyncOptions) (*syncPlan, error) {
 	if ctx == nil {
 		return nil, errors.New("render: nil context")
 	}
@@ -231,18 +289,11 @@ func SyncFiles(ctx context.Context, specs []*spec.PreviewEnvironment, prs []int,
 			return nil, err
 		}
 	}
+	p := &syncPlan{r: r, opts: opts}
 	perApp := len(specs) > 1
 	prs = slices.Sorted(slices.Values(prs))
 	specs = slices.Clone(specs)
 	slices.SortFunc(specs, func(a, b *spec.PreviewEnvironment) int { return strings.Compare(a.Metadata.Name, b.Metadata.Name) })
-
-	var failed []*EnvError
-	type job struct {
-		spec   *spec.PreviewEnvironment
-		pr     int
-		folder string
-	}
-	var jobs []job
 	for _, s := range specs {
 		app := s.Metadata.Name
 		var errs field.ErrorList
@@ -250,7 +301,7 @@ func SyncFiles(ctx context.Context, specs []*spec.PreviewEnvironment, prs []int,
 			errs = spec.CheckTrusted(base, s)
 		}
 		if errs = append(errs, spec.Check(s)...); len(errs) > 0 {
-			failed = append(failed, &EnvError{App: app, Stage: StageSpec, Errs: fieldErrors(errs)})
+			p.failed = append(p.failed, &EnvError{App: app, Stage: StageSpec, Errs: fieldErrors(errs)})
 			continue
 		}
 		for _, pr := range prs {
@@ -258,28 +309,69 @@ func SyncFiles(ctx context.Context, specs []*spec.PreviewEnvironment, prs []int,
 			if perApp {
 				folder = app + "/" + folder
 			}
-			jobs = append(jobs, job{spec: s, pr: pr, folder: folder})
+			p.jobs = append(p.jobs, syncJob{spec: s, pr: pr, folder: folder})
 		}
 	}
+	return p, nil
+}
 
-	type result struct {
-		files map[string][]byte
-		err   *EnvError
-	}
-	results := make([]result, len(jobs))
-	workers := opts.Workers
+// run renders, checks and validates every env on opts.Workers goroutines
+// and, while no env has failed, gives each env's files to put (nil: to
+// none) on up to twice GOMAXPROCS goroutines, at most a few envs behind
+// the renders: what is written is not held. It returns the number of
+// files of each folder, or the first error of put (by env; the renders
+// stop), ctx's error, or a [*SyncError] naming every env that failed.
+func (p *syncPlan) run(ctx context.Context, put outputdir.PutFunc) (map[string]int, error) {
+	jobs := p.jobs
+	envErrs := make([]*EnvError, len(jobs))
+	putErrs := make([]error, len(jobs))
+	nfiles := make([]int, len(jobs))
+	var failed atomic.Bool
+	failed.Store(len(p.failed) > 0)
+	workers := p.opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	workers = min(workers, len(jobs))
+	workers = max(1, min(workers, len(jobs)))
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	type rendered struct {
+		i     int
+		files map[string][]byte
+	}
+	writes := make(chan rendered, workers)
+	var writers sync.WaitGroup
+	for range min(2*runtime.GOMAXPROCS(0), max(1, len(jobs))) {
+		writers.Go(func() {
+			for w := range writes {
+				if failed.Load() {
+					continue
+				}
+				if err := put(jobs[w.i].folder, w.files); err != nil {
+					putErrs[w.i] = err
+					failed.Store(true)
+					cancel()
+				}
+			}
+		})
+	}
 	next := make(chan int)
-	var wg sync.WaitGroup
+	var renders sync.WaitGroup
 	for range workers {
-		wg.Go(func() {
+		renders.Go(func() {
 			for i := range next {
 				j := jobs[i]
-				files, err := syncEnv(ctx, r, j.spec, j.pr, opts.Validate)
-				results[i] = result{files: files, err: err}
+				files, err := syncEnv(runCtx, p.r, j.spec, j.pr, p.opts.Validate)
+				if err != nil {
+					envErrs[i] = err
+					failed.Store(true)
+					continue
+				}
+				nfiles[i] = len(files)
+				if put != nil && len(files) > 0 && !failed.Load() {
+					writes <- rendered{i: i, files: files}
+				}
 			}
 		})
 	}
@@ -287,33 +379,37 @@ feed:
 	for i := range jobs {
 		select {
 		case next <- i:
-		case <-ctx.Done():
+		case <-runCtx.Done():
 			break feed
 		}
 	}
 	close(next)
-	wg.Wait()
+	renders.Wait()
+	close(writes)
+	writers.Wait()
+	for _, err := range putErrs {
+		if err != nil {
+			return nil, err
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-
-	tree := map[string][]byte{}
-	for i, res := range results {
-		if res.err != nil {
-			failed = append(failed, res.err)
-			continue
+	failures := slices.Clone(p.failed)
+	counts := make(map[string]int, len(jobs))
+	for i, err := range envErrs {
+		if err != nil {
+			failures = append(failures, err)
 		}
-		for name, b := range res.files {
-			tree[jobs[i].folder+"/"+name] = b
-		}
+		counts[jobs[i].folder] = nfiles[i]
 	}
-	if len(failed) > 0 {
-		slices.SortStableFunc(failed, func(a, b *EnvError) int {
+	if len(failures) > 0 {
+		slices.SortStableFunc(failures, func(a, b *EnvError) int {
 			return cmp.Or(strings.Compare(a.App, b.App), cmp.Compare(a.PR, b.PR))
 		})
-		return nil, &SyncError{Envs: failed}
+		return nil, &SyncError{Envs: failures}
 	}
-	return tree, nil
+	return counts, nil
 }
 
 // checkSyncArgs lists what is wrong with Sync's arguments.
@@ -386,9 +482,10 @@ func fieldErrors(l field.ErrorList) []error {
 	return errs
 }
 
-// folderChanges groups the file changes of a sync by folder. tree is
-// what was written; oneApp is the app of a one-spec tree ("" otherwise).
-func folderChanges(c outputdir.DirChanges, tree map[string][]byte, oneApp string) []FolderChange {
+// folderChanges groups the file changes of a sync by folder. envFiles is
+// the number of files of each folder written; oneApp is the app of a
+// one-spec tree ("" otherwise).
+func folderChanges(c outputdir.DirChanges, envFiles map[string]int, oneApp string) []FolderChange {
 	byFolder := map[string]*FolderChange{}
 	get := func(folder string) *FolderChange {
 		fc, ok := byFolder[folder]
@@ -398,10 +495,10 @@ func folderChanges(c outputdir.DirChanges, tree map[string][]byte, oneApp string
 		}
 		return fc
 	}
-	envFiles := map[string]int{} // folder written → number of files
-	for p := range tree {
-		envFiles[path.Dir(p)]++
-		get(path.Dir(p))
+	for folder, n := range envFiles {
+		if n > 0 {
+			get(folder)
+		}
 	}
 	for _, p := range c.Added {
 		fc := get(path.Dir(p))
@@ -417,7 +514,8 @@ func folderChanges(c outputdir.DirChanges, tree map[string][]byte, oneApp string
 	}
 	out := make([]FolderChange, 0, len(byFolder))
 	for _, fc := range byFolder {
-		n, written := envFiles[fc.Folder]
+		n := envFiles[fc.Folder]
+		written := n > 0
 		fc.Files = n
 		switch {
 		case !written:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 
@@ -47,7 +48,11 @@ func writeTree(ctx context.Context, dir string, tree map[string][]byte, oneApp s
 	if err != nil {
 		return nil, err
 	}
-	return &SyncResult{Folders: folderChanges(changes, tree, oneApp), Changes: changes}, nil
+	counts := map[string]int{}
+	for name := range tree {
+		counts[path.Dir(name)]++
+	}
+	return &SyncResult{Folders: folderChanges(changes, counts, oneApp), Changes: changes}, nil
 }
 
 // SyncAppsFiles is [SyncFiles] with a list of open pull requests per app

@@ -24,7 +24,8 @@ func TestEnvGuards(t *testing.T) {
 		return filepath.Dir(p)
 	}
 	moved := write("moved/kustomization.yaml", "namespace: kube-system\n")
-	labelled := write("labelled/kustomization.yaml", "labels:\n- pairs: {owner: team-web}\n")
+	// Labels on every object but the Namespace, whose labels are spec.labels alone.
+	labelled := write("labelled/kustomization.yaml", "labels:\n- pairs: {owner: team-web}\n  fields:\n  - {path: metadata/labels, create: true, kind: Deployment}\n  - {path: metadata/labels, create: true, kind: ServiceAccount}\n")
 	required := write("required/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: {{ .Values.namespace | toJson }}\ndata:\n  a: {{ required \"need foo: set it\" .Values.foo | toJson }}\n")
 	spec := filepath.Join("..", "..", "examples", "web", "prenv.yaml")
 	for name, tc := range map[string]struct {

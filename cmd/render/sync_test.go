@@ -158,7 +158,7 @@ func TestSyncMatchesEnvOutputDir(t *testing.T) {
 	all := filepath.Join(tmp, "all")
 	// The examples name three repositories, so each app's list is given.
 	perApp := []string{"sync", "-f", "../../examples", "--output-dir", all}
-	for _, app := range []string{"catalog", "hello", "orders", "shop", "web", "worker"} {
+	for _, app := range []string{"catalog", "hello", "media", "orders", "shop", "web", "worker"} {
 		perApp = append(perApp, "--prs", app+"=123")
 	}
 	r := runCLI(t, "", perApp...)
