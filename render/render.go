@@ -188,22 +188,9 @@ func (r *Renderer) Render(ctx context.Context, env *spec.PreviewEnvironment, pr 
 	if err != nil {
 		return nil, err
 	}
-	if c := r.opts.Chart; c != nil {
-		app, err := kit.RenderChart(ctx, out.Model, *c)
-		if err != nil {
-			return nil, err
-		}
-		out.Objects = append(out.Objects, app...)
-		manifest.SortObjects(out.Objects)
+	if err := r.shape(ctx, out); err != nil {
+		return nil, err
 	}
-	if r.opts.Kustomize != "" {
-		objs, err := kit.Kustomize(ctx, r.opts.Kustomize, out.Objects)
-		if err != nil {
-			return nil, err
-		}
-		out.Objects = objs
-	}
-	fence.WriteNamespaces(out.Model, out.Objects)
 	if problems := fence.CheckObjects(out.Model, out.Objects, out.Rules(env)); len(problems) > 0 {
 		return nil, &FenceError{Problems: problems}
 	}
@@ -231,6 +218,32 @@ func (r *Renderer) Render(ctx context.Context, env *spec.PreviewEnvironment, pr 
 		}
 	}
 	return out, nil
+}
+
+// shape adds the objects of the renderer's app chart to out's, applies
+// its kustomization over them, and gives namespaced objects without a
+// namespace the env's (as kubectl and Argo CD would put them in the
+// Application's): the steps between the kit and the final checks, shared
+// by [Renderer.Render] and [Sync]. Errors: [*kit.ChartError] and the
+// chart's, [*kit.KustomizeError].
+func (r *Renderer) shape(ctx context.Context, out *Output) error {
+	if c := r.opts.Chart; c != nil {
+		app, err := kit.RenderChart(ctx, out.Model, *c)
+		if err != nil {
+			return err
+		}
+		out.Objects = append(out.Objects, app...)
+		manifest.SortObjects(out.Objects)
+	}
+	if r.opts.Kustomize != "" {
+		objs, err := kit.Kustomize(ctx, r.opts.Kustomize, out.Objects)
+		if err != nil {
+			return err
+		}
+		out.Objects = objs
+	}
+	fence.WriteNamespaces(out.Model, out.Objects)
+	return nil
 }
 
 // validatorFor is the renderer's validator, made on first use.

@@ -24,11 +24,12 @@ import (
 type SyncOptions struct {
 	// Renderer renders every env; nil means NewRenderer(Options{}). One
 	// Renderer is shared by all renders, so the kit is read and parsed
-	// once. Sync uses its first stages only ([Renderer.Objects]: its
-	// Templates, AllowUnbounded and Base apply; Chart, Kustomize,
-	// Validator, Previous and SkipValidation do not): it runs the final
-	// checks on every env itself and validates with Validate. With Base,
-	// each spec is compared with its app's base branch spec, once.
+	// once. Its Templates, AllowUnbounded, Base, Chart and Kustomize
+	// apply (the app chart's objects join each env's, the kustomization
+	// shapes them, as in [Renderer.Render]); Validator, Previous and
+	// SkipValidation do not: Sync runs the final checks on every env
+	// itself and validates with Validate. With Base, each spec is
+	// compared with its app's base branch spec, once.
 	Renderer *Renderer
 	// Validate, when set, is called with every env that rendered and passed
 	// [fence.CheckObjects], and returns its problems (nil when there is none),
@@ -50,8 +51,9 @@ const (
 	// Base); reported once per spec, with PR 0, and none of its PRs is
 	// rendered.
 	StageSpec SyncStage = "spec"
-	// StageRender: [Renderer.Objects] failed for this PR
-	// ([*spec.InvalidError], [*kit.TemplateError]).
+	// StageRender: [Renderer.Objects], the app chart or the kustomization
+	// failed for this PR ([*spec.InvalidError], [*kit.TemplateError],
+	// [*kit.ChartError], [*kit.KustomizeError]).
 	StageRender SyncStage = "render"
 	// StageCheck: the objects break [fence.CheckObjects] (each error an
 	// [*fence.ObjectError]).
@@ -448,6 +450,9 @@ func syncEnv(ctx context.Context, r *Renderer, envSpec *spec.PreviewEnvironment,
 		return &EnvError{App: envSpec.Metadata.Name, PR: pr, Stage: stage, Errs: errs}
 	}
 	out, err := r.render(ctx, envSpec, pr, true)
+	if err == nil {
+		err = r.shape(ctx, out)
+	}
 	if err != nil {
 		var inv *spec.InvalidError
 		if errors.As(err, &inv) {

@@ -20,6 +20,10 @@ type AppPRs struct {
 	// PRs are the app's open pull requests, each from 1 to [spec.MaxPR],
 	// each once; empty means none is open.
 	PRs []int
+	// Renderer renders this app's envs, with its own app chart and
+	// kustomization ([Options].Chart, Kustomize); nil means
+	// [SyncOptions].Renderer.
+	Renderer *Renderer
 }
 
 // SyncApps is [Sync] with a list of open pull requests per app: pull-request
@@ -65,10 +69,12 @@ func SyncAppsFiles(ctx context.Context, apps []AppPRs, opts SyncOptions) (map[st
 	if errs := checkSyncApps(apps); len(errs) > 0 {
 		return nil, &spec.InvalidError{Errs: errs}
 	}
-	// Apps with the same list, in app order, are one SyncFiles call.
+	// Apps with the same list and Renderer, in app order, are one
+	// SyncFiles call.
 	type group struct {
-		specs []*spec.PreviewEnvironment
-		prs   []int
+		specs    []*spec.PreviewEnvironment
+		prs      []int
+		renderer *Renderer
 	}
 	var groups []*group
 	byList := map[string]*group{}
@@ -76,10 +82,10 @@ func SyncAppsFiles(ctx context.Context, apps []AppPRs, opts SyncOptions) (map[st
 	slices.SortFunc(sorted, func(a, b AppPRs) int { return strings.Compare(a.Spec.Metadata.Name, b.Spec.Metadata.Name) })
 	for _, a := range sorted {
 		prs := slices.Sorted(slices.Values(a.PRs))
-		key := fmt.Sprint(prs)
+		key := fmt.Sprintf("%v %p", prs, a.Renderer)
 		g, ok := byList[key]
 		if !ok {
-			g = &group{prs: prs}
+			g = &group{prs: prs, renderer: a.Renderer}
 			byList[key] = g
 			groups = append(groups, g)
 		}
@@ -88,7 +94,11 @@ func SyncAppsFiles(ctx context.Context, apps []AppPRs, opts SyncOptions) (map[st
 	tree := map[string][]byte{}
 	var failed []*EnvError
 	for _, g := range groups {
-		files, err := SyncFiles(ctx, g.specs, g.prs, opts)
+		gopts := opts
+		if g.renderer != nil {
+			gopts.Renderer = g.renderer
+		}
+		files, err := SyncFiles(ctx, g.specs, g.prs, gopts)
 		var se *SyncError
 		switch {
 		case errors.As(err, &se):

@@ -94,12 +94,14 @@ func helps() map[string]commandHelp {
 		},
 		"sync": {
 			about: "Writes the envs of every open pull request into one tree (pr-<n>/, or <app>/pr-<n>/ with several specs), the " +
-				"same files as render env --output-dir, and removes the folders of pull requests no longer open, in one atomic step.",
+				"same files as render env --output-dir (with each app's --chart, --values and --kustomize), and removes the folders of " +
+				"pull requests no longer open, in one atomic step.",
 			examples: []string{
 				"render sync -f examples/web/prenv.yaml --prs 12,15,31 --output-dir envs/web",
 				"gh pr list --json number,url,labels,headRefName,baseRefName,title | render sync -f apps/ --prs-json - --output-dir envs",
 				"render sync -f web/prenv.yaml -f api/prenv.yaml --prs web=12,15 --prs api=3 --output-dir envs   # apps of two repositories",
 				"render sync -f apps/ --base-spec base-apps/ --prs 12,15 --output-dir envs   # each app against the base branch's",
+				"render sync -f web/ -f api/ --prs 12 --chart web=web/chart --values web=web/preview.yaml --output-dir envs   # web's chart in its envs",
 			},
 			exits: []string{
 				"0  the tree is written",

@@ -37,6 +37,8 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.StringVar(&outputMode, "o", "text", "summary `FORMAT`: text or json")
 	var baseFlag baseFlags
 	baseFlag.register(fs, true, false)
+	var shape shapeFlags
+	shape.register(fs)
 	overrides.register(fs)
 	if code, ok := parseNoArgs(fs, args, stderr); !ok {
 		return code
@@ -97,6 +99,17 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 		return exitInternal
 	}
+	shapes, err := shape.byApp(specs)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	appRenderers, code := shape.renderers(shapes, opts, stderr)
+	if code != exitOK {
+		return code
+	}
+	for i := range apps {
+		apps[i].Renderer = appRenderers[apps[i].Spec.Metadata.Name]
+	}
 	srcs, err := validate.LoadCRDFiles(crdPaths...)
 	if err != nil {
 		return usageErr("--crds: %v", err)
@@ -132,7 +145,10 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		},
 	}
 	var res *render.SyncResult
-	if prs, same := samePRs(apps); same {
+	if prs, same := samePRs(apps); same && (len(appRenderers) == 0 || len(apps) == 1) {
+		if len(apps) == 1 && apps[0].Renderer != nil {
+			syncOpts.Renderer = apps[0].Renderer
+		}
 		res, err = render.Sync(ctx, outDir, specs, prs, syncOpts)
 	} else {
 		res, err = render.SyncApps(ctx, outDir, apps, syncOpts)
@@ -142,7 +158,7 @@ func runSync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return usageErr("--crds: %v", errNew)
 	}
 	if err != nil {
-		return reportSyncError(stderr, outDir, err, kit.templatesDir != "" || len(crdPaths) > 0)
+		return reportSyncError(stderr, outDir, err, kit.templatesDir != "" || len(crdPaths) > 0 || shape.used())
 	}
 	if outputMode == "json" {
 		return writeSyncJSON(stdout, stderr, outDir, res, skipped)
