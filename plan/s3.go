@@ -24,8 +24,9 @@ const HookSucceeded = "HookSucceeded"
 // BucketsEmptyImage runs the Job that empties the env's buckets before
 // Argo CD deletes them: the AWS CLI's official image on Amazon ECR Public
 // (AWS CLI User Guide, "Running the official Amazon ECR Public or Docker
-// images for the AWS CLI"). Kustomize's images transformer can pin or
-// mirror it.
+// images for the AWS CLI"). The final checks keep the Job exactly as
+// rendered (image included): mirror the image in the cluster's registry
+// configuration.
 const BucketsEmptyImage = "public.ecr.aws/aws-cli/aws-cli:2.27.0"
 
 // bucketsEmptyScript empties each bucket named in its arguments with the
