@@ -178,39 +178,12 @@ func (c *objectChecker) checkedElsewhere(ref ObjectRef) map[string]bool {
 
 // appMetadata keeps prenv.dev/ labels and annotations of the app's objects
 // the env's own: render leftovers would take an object labelled with
-// another env's for that env's. The app's objects are no deletion hooks
-// ([deletionHookTypes]).
+// another env's for that env's.
 func (c *objectChecker) appMetadata(o *unstructured.Unstructured, ref ObjectRef) {
 	prenvKey := func(k string) bool { return strings.HasPrefix(k, prenvPrefix) }
-	ann := o.GetAnnotations()
 	c.keepKeys(ref, field.NewPath("metadata", "labels"), o.GetLabels(), c.m.Labels, false, prenvKey, lifecycleWhy)
-	c.keepKeys(ref, field.NewPath("metadata", "annotations"), ann, c.m.Labels, false, prenvKey, lifecycleWhy)
-	for _, k := range slices.Sorted(maps.Keys(deletionHookTypes)) {
-		v, ok := ann[k]
-		if !ok {
-			continue
-		}
-		for _, t := range strings.Split(v, ",") {
-			if slices.ContainsFunc(deletionHookTypes[k], func(d string) bool { return strings.EqualFold(strings.TrimSpace(t), d) }) {
-				c.add(ref, field.Forbidden(field.NewPath("metadata", "annotations").Key(k), fmt.Sprintf("%q: %s", v, deletionHookWhy)))
-				break
-			}
-		}
-	}
+	c.keepKeys(ref, field.NewPath("metadata", "annotations"), o.GetAnnotations(), c.m.Labels, false, prenvKey, lifecycleWhy)
 }
-
-// deletionHookTypes are, by annotation, the hook types that run when the
-// Application is deleted: Argo CD's PreDelete (v3.3) and PostDelete (v2.10)
-// (Argo CD docs, "Sync Phases and Waves"), and Helm's pre-delete and
-// post-delete, which Argo CD maps to them and helm uninstall runs (Helm
-// docs, "Chart Hooks"). Both annotations list types separated by commas.
-var deletionHookTypes = map[string][]string{
-	annotationHook:     {"PreDelete", "PostDelete"},
-	annotationHelmHook: {"pre-delete", "post-delete"},
-}
-
-// deletionHookWhy says why the app's objects are no deletion hooks.
-const deletionHookWhy = "the app's objects are not deletion hooks (Argo CD's PreDelete and PostDelete, Helm's pre-delete and post-delete): Argo CD deletes nothing of the env until its PreDelete hooks have succeeded, and keeps the Application until its PostDelete hooks have, so a hook that fails or never completes keeps the env, its role and its pods after the pull request closes; prenv's emptying Job is the env's one deletion hook"
 
 // ownSpec keeps the spec of one of prenv's own objects exactly prenv's
 // (values compared as JSON, so that key order and YAML's spelling of a
