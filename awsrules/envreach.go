@@ -78,6 +78,44 @@ type EnvReach struct {
 	// Example is a resource part that both the pattern matches and prenv
 	// gives to some env's resource, for example "table/a-1-a".
 	Example string
+	// Variable reports that the pattern has a policy variable, which
+	// matched as any run of characters ([PolicyVariablesAsWildcards]).
+	Variable bool
+}
+
+// PolicyVariablesAsWildcards returns resource with each IAM policy variable
+// (${name}, ${name, 'default'}) written as "*", and reports whether it had
+// one: a variable takes its value when the request is made, from the
+// principal's tags, the session's name or the request (IAM User Guide, "IAM
+// policy elements: Variables and tags"), which the env's role may carry
+// with any value (spec.tags is the pull request's), so it can name any
+// resource. The special characters ${*}, ${?} and ${$} stand for a literal
+// *, ? and $ and become "$", which no resource name of an env has. An
+// unclosed "${" counts as a variable to the end.
+func PolicyVariablesAsWildcards(resource string) (string, bool) {
+	var b strings.Builder
+	variable := false
+	for {
+		i := strings.Index(resource, "${")
+		if i < 0 {
+			b.WriteString(resource)
+			return b.String(), variable
+		}
+		b.WriteString(resource[:i])
+		end := strings.IndexByte(resource[i:], '}')
+		if end < 0 {
+			b.WriteString("*")
+			return b.String(), true
+		}
+		switch name := resource[i : i+end+1]; name {
+		case "${*}", "${?}", "${$}":
+			b.WriteString("$")
+		default:
+			b.WriteString("*")
+			variable = true
+		}
+		resource = resource[i+end+1:]
+	}
 }
 
 // ReachesEnvResources reports whether an Allow of actions on resource (an
@@ -86,10 +124,12 @@ type EnvReach struct {
 // whose name starts with <prefix>-<pr>-<app>. Every env's own resources
 // are granted by prenv from the spec's own sections; a pattern that
 // matches such a name names another env's (or a future PR's) resource.
-// Matching folds ASCII case, which errs on the side of refusing. Actions
-// that support no resource type ([nonResourceActions]) reach nothing.
+// Matching folds ASCII case, which errs on the side of refusing; a policy
+// variable matches as any run of characters ([PolicyVariablesAsWildcards]).
+// Actions that support no resource type ([nonResourceActions]) reach nothing.
 // It returns the first reach found, in [EnvResourceServices] order.
 func ReachesEnvResources(actions []string, resource string) (EnvReach, bool) {
+	resource, variable := PolicyVariablesAsWildcards(resource)
 	svcPat, resPat := "*", "*"
 	if resource != "*" {
 		parts := strings.SplitN(resource, ":", 6)
@@ -104,7 +144,7 @@ func ReachesEnvResources(actions []string, resource string) (EnvReach, bool) {
 		}
 		for _, lang := range envResourceLanguages[svc] {
 			if ex, ok := intersect(resPat, lang); ok {
-				return EnvReach{Service: svc, Example: ex}, true
+				return EnvReach{Service: svc, Example: ex, Variable: variable}, true
 			}
 		}
 	}

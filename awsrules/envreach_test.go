@@ -35,6 +35,11 @@ func TestReachesEnvResources(t *testing.T) {
 		{[]string{"sts:AssumeRole"}, "*", "iam", "role/a-1-a"},
 		{[]string{"sts:GetCallerIdentity", "iam:ListRoles"}, "*", "", ""},
 		{[]string{"dynamodb:Query"}, "arn:aws:dynamodb:*:*:table/test-0*", "", ""},
+		// Policy variables take any value when the request is made.
+		{[]string{"s3:GetObject"}, "arn:aws:s3:::${aws:PrincipalTag/team}*", "s3", "a-1-a"},
+		{[]string{"s3:GetObject"}, "arn:aws:s3:::team-${aws:PrincipalTag/team, 'x'}/*", "s3", "team-1-a/"},
+		{[]string{"sqs:SendMessage"}, "arn:aws:sqs:*:*:${aws:username", "sqs", "a-1-a"},
+		{[]string{"s3:GetObject"}, "arn:aws:s3:::shared-${*}-${?}-${$}/*", "", ""},
 	}
 	for _, c := range cases {
 		got, ok := ReachesEnvResources(c.actions, c.resource)
@@ -70,6 +75,24 @@ func TestEnvNamesReached(t *testing.T) {
 			if _, ok := ReachesEnvResources([]string{"dynamodb:GetItem", "sqs:SendMessage", "iam:PassRole"}, arn); !ok {
 				t.Errorf("%s: not recognised as an env's resource", arn)
 			}
+		}
+	}
+}
+
+func TestPolicyVariablesAsWildcards(t *testing.T) {
+	for in, want := range map[string]struct {
+		out      string
+		variable bool
+	}{
+		"arn:aws:s3:::shared/*":                     {"arn:aws:s3:::shared/*", false},
+		"arn:aws:s3:::${aws:PrincipalTag/team}-x/*": {"arn:aws:s3:::*-x/*", true},
+		"arn:aws:s3:::a${aws:username, 'b'}c${*}d":  {"arn:aws:s3:::a*c$d", true},
+		"arn:aws:s3:::${$}${?}${*}":                 {"arn:aws:s3:::$$$", false},
+		"arn:aws:sqs:*:*:q-${aws:SourceIdentity":    {"arn:aws:sqs:*:*:q-*", true},
+	} {
+		out, variable := PolicyVariablesAsWildcards(in)
+		if out != want.out || variable != want.variable {
+			t.Errorf("PolicyVariablesAsWildcards(%q) = %q, %v; want %q, %v", in, out, variable, want.out, want.variable)
 		}
 	}
 }

@@ -154,6 +154,11 @@ type ObjectRules struct {
 // with Pod Security Admission's own checks at their latest version: at
 // Pod Security restricted for prenv's own pods, at baseline for the app's.
 //
+// The env's end (env_end.go). The app's objects are no deletion hooks and
+// carry no finalizers, nor do the app's pod templates; no pod's
+// terminationGracePeriodSeconds passes [MaxTerminationGracePeriodSeconds]:
+// each would keep the env after its pull request closes.
+//
 // Services (services.go). No externalIPs, no type ExternalName; LoadBalancer
 // and NodePort Services only within the ResourceQuota's
 // services.loadbalancers and services.nodeports (none without a quota).
@@ -220,6 +225,7 @@ func CheckObjects(m *plan.Model, objs []*unstructured.Unstructured, rules Object
 			c.podIdentity(o, ref)
 			c.services(o, ref)
 			c.podSecurity(o, ref)
+			c.envEnds(o, ref)
 		}
 	}
 	c.admission(objs)

@@ -32,7 +32,8 @@ import (
 // allows one per ServiceAccount, and another would give the env's pods
 // (or another ServiceAccount) a role prenv did not check.
 //
-// The Job that empties the buckets runs as the env's ServiceAccount.
+// The Job that empties the buckets is exactly prenv's: a PreDelete hook
+// that runs prenv's script as the env's ServiceAccount and always ends.
 func (c *objectChecker) bucketsAndPodIdentity(o *unstructured.Unstructured, ref ObjectRef) {
 	m := c.m
 	switch ref.GroupKind {
@@ -66,20 +67,23 @@ func (c *objectChecker) bucketsAndPodIdentity(o *unstructured.Unstructured, ref 
 	case kindJob:
 		if e := m.BucketsEmpty; e != nil && ref == c.own(kindJob, e.Name) {
 			c.found[ref] = true
-			c.bucketsEmptyJob(o, ref, e)
+			c.bucketsEmptyJob(o, ref)
 		}
 	}
 }
 
-// bucketsEmptyJob keeps the emptying Job under the env's ServiceAccount;
-// its PreDelete hook annotations are prenv's life-cycle metadata, which
+// bucketsEmptyJob keeps the emptying Job's spec exactly prenv's, but for
+// its pod template's labels and annotations (see [jobSpecBody]); its
+// PreDelete hook annotations are prenv's life-cycle metadata, which
 // ownMetadata keeps as rendered for every own object.
-func (c *objectChecker) bucketsEmptyJob(o *unstructured.Unstructured, ref ObjectRef, e *plan.BucketsEmptyModel) {
-	p := field.NewPath("spec", "template", "spec", "serviceAccountName")
-	if got, _, _ := unstructured.NestedString(o.Object, "spec", "template", "spec", "serviceAccountName"); got != e.ServiceAccount {
-		c.add(ref, field.Invalid(p, got, fmt.Sprintf("must be the env's ServiceAccount %s, whose role may empty the env's buckets", e.ServiceAccount)))
+func (c *objectChecker) bucketsEmptyJob(o *unstructured.Unstructured, ref ObjectRef) {
+	if own, ok := c.ownObjects()[ref]; ok {
+		c.sameTree(ref, field.NewPath("spec"), jobSpecBody(o), jobSpecBody(own), bucketsEmptyWhy)
 	}
 }
+
+// bucketsEmptyWhy says why the emptying Job's spec stays prenv's.
+const bucketsEmptyWhy = "the emptying Job is the env's PreDelete hook, run as the env's ServiceAccount: Argo CD deletes nothing of the env until it has succeeded, so another image, script, ServiceAccount or deadline would run the pull request's code at deletion, or keep the env, its role and its pods after the pull request closes; mirror its image in the cluster's registry configuration"
 
 // specFields compares every field of o's spec with want: a field want
 // lacks is forbidden, a field it has must be equal (compared as JSON).

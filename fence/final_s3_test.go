@@ -111,6 +111,31 @@ func TestCheckObjectsBucketsAndPodIdentity(t *testing.T) {
 			j.SetAnnotations(ann)
 			return objs
 		}, []string{job + `: metadata.annotations[argocd.argoproj.io/hook]: Required value: "PreDelete" as prenv renders it: it decides whether the object is a resource of the env or a hook Argo CD runs and deletes, or skips: a resource made a hook is gone after the sync, a hook made a resource no longer runs when it must`}},
+		"the emptying Job runs other code": {func(t *testing.T, objs []*unstructured.Unstructured) []*unstructured.Unstructured {
+			o := find(t, objs, "Job", "media-s3-empty")
+			unstructured.SetNestedStringSlice(o.Object, []string{"sleep", "infinity"}, "spec", "template", "spec", "containers", "0", "command")
+			containers, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
+			c := containers[0].(map[string]any)
+			c["command"] = []any{"sleep"}
+			c["args"] = []any{"infinity"}
+			c["image"] = "attacker.example/sleeper:1"
+			unstructured.SetNestedSlice(o.Object, containers, "spec", "template", "spec", "containers")
+			unstructured.SetNestedField(o.Object, int64(1000), "spec", "backoffLimit")
+			return objs
+		}, []string{
+			job + ": spec.backoffLimit: Invalid value: must be 2 as prenv renders it: " + bucketsEmptyWhy,
+			job + ": spec.template.spec.containers[0].args: Invalid value: must be as prenv renders it: " + bucketsEmptyWhy,
+			job + ": spec.template.spec.containers[0].command: Invalid value: must be as prenv renders it: " + bucketsEmptyWhy,
+			job + `: spec.template.spec.containers[0].image: Invalid value: "attacker.example/sleeper:1": must be "public.ecr.aws/aws-cli/aws-cli:2.27.0" as prenv renders it: ` + bucketsEmptyWhy,
+		}},
+		"the emptying Job under another ServiceAccount": {func(t *testing.T, objs []*unstructured.Unstructured) []*unstructured.Unstructured {
+			unstructured.SetNestedField(find(t, objs, "Job", "media-s3-empty").Object, "default", "spec", "template", "spec", "serviceAccountName")
+			return objs
+		}, []string{job + `: spec.template.spec.serviceAccountName: Invalid value: "default": must be "media" as prenv renders it: ` + bucketsEmptyWhy}},
+		"the emptying Job with a deadline": {func(t *testing.T, objs []*unstructured.Unstructured) []*unstructured.Unstructured {
+			unstructured.SetNestedField(find(t, objs, "Job", "media-s3-empty").Object, int64(1), "spec", "activeDeadlineSeconds")
+			return objs
+		}, []string{job + ": spec.activeDeadlineSeconds: Forbidden: prenv does not set it: " + bucketsEmptyWhy}},
 		"the emptying Job removed": {func(_ *testing.T, objs []*unstructured.Unstructured) []*unstructured.Unstructured {
 			return drop(objs, "Job", "media-s3-empty")
 		}, []string{job + ": metadata.name: Required value: the env's object is missing: it was renamed, moved or removed, but it empties the env's buckets before Argo CD deletes them; names, namespace and prefixes must stay as prenv renders them"}},
@@ -129,6 +154,9 @@ func TestCheckObjectsBucketsAndPodIdentity(t *testing.T) {
 		})
 	}
 }
+
+// bucketsEmptyWhy ends every problem of the emptying Job's spec.
+const bucketsEmptyWhy = "the emptying Job is the env's PreDelete hook, run as the env's ServiceAccount: Argo CD deletes nothing of the env until it has succeeded, so another image, script, ServiceAccount or deadline would run the pull request's code at deletion, or keep the env, its role and its pods after the pull request closes; mirror its image in the cluster's registry configuration"
 
 // TestCheckObjectsAssociationWithIRSA: with identity irsa no
 // PodIdentityAssociation is allowed, even when spec.argocd.appResources

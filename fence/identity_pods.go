@@ -21,7 +21,8 @@ const defaultServiceAccount = "default"
 // whose tokens the Role trusts and the only one the EKS pod identity webhook
 // gives the role's credentials (IRSA). A pod that names no ServiceAccount
 // runs as "default", gets no AWS credentials, and every AWS call fails at
-// run time. prenv's own database objects run with identities of their own.
+// run time. prenv's own database objects run with identities of their own;
+// the emptying Job's ServiceAccount is kept with the rest of its spec.
 //
 // automountServiceAccountToken: false is no fault: the webhook mounts a
 // projected token of its own (audience sts.amazonaws.com, volume
@@ -53,6 +54,9 @@ func (c *objectChecker) podIdentity(o *unstructured.Unstructured, ref ObjectRef)
 	}
 	if _, own := c.databaseObjects()[ref]; own {
 		return
+	}
+	if e := m.BucketsEmpty; e != nil && ref == c.own(kindJob, e.Name) {
+		return // its whole spec is prenv's (bucketsEmptyJob)
 	}
 	want := m.ServiceAccount.Name
 	way := fmt.Sprintf("set serviceAccountName: %s ({{ .Values.prenv.serviceAccountName }} in an app chart, {{ .Values.serviceAccount.name }} in a template of the kit)", want)

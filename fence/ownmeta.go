@@ -31,6 +31,7 @@ const (
 	annotationSyncOptions    = "argocd.argoproj.io/sync-options"
 	annotationCompareOptions = "argocd.argoproj.io/compare-options"
 	annotationHelmPolicy     = "helm.sh/resource-policy"
+	annotationHelmHook       = "helm.sh/hook"
 	// helmHookPrefix covers helm.sh/hook, helm.sh/hook-weight and
 	// helm.sh/hook-delete-policy.
 	helmHookPrefix = "helm.sh/hook"

@@ -24,18 +24,30 @@ const HookSucceeded = "HookSucceeded"
 // BucketsEmptyImage runs the Job that empties the env's buckets before
 // Argo CD deletes them: the AWS CLI's official image on Amazon ECR Public
 // (AWS CLI User Guide, "Running the official Amazon ECR Public or Docker
-// images for the AWS CLI"). Kustomize's images transformer can pin or
-// mirror it.
+// images for the AWS CLI"). The final checks keep the Job exactly as
+// rendered (image included): mirror the image in the cluster's registry
+// configuration.
 const BucketsEmptyImage = "public.ecr.aws/aws-cli/aws-cli:2.27.0"
 
+// BucketsEmptySeconds bounds how long the emptying Job's script runs: a
+// PreDelete hook holds up the deletion of the whole env, and an app that
+// filled its bucket with many objects would otherwise keep the env, and its
+// pods, for as long as deleting them takes.
+const BucketsEmptySeconds = 1800
+
 // bucketsEmptyScript empties each bucket named in its arguments with the
-// AWS CLI, trying three times. It never fails the hook: a failed PreDelete
-// hook would stop Argo CD from deleting anything of the env, and what it
-// leaves the buckets' expiration rule removes, after which ACK's next
-// attempt deletes the bucket.
-const bucketsEmptyScript = `for b in "$@"; do
+// AWS CLI, trying three times, all within [BucketsEmptySeconds] (coreutils'
+// timeout stops a try when the time is up). It never fails the hook: a
+// failed PreDelete hook would stop Argo CD from deleting anything of the
+// env, and what it leaves the buckets' expiration rule removes, after which
+// ACK's next attempt deletes the bucket.
+var bucketsEmptyScript = `end=$(($(date +%s) + ` + strconv.Itoa(BucketsEmptySeconds) + `))
+for b in "$@"; do
   n=0
-  until aws s3 rm "s3://$b" --recursive --only-show-errors; do
+  while :; do
+    left=$((end - $(date +%s)))
+    if [ "$left" -le 0 ]; then echo "prenv: no time left to empty $b; its expiration rule will" >&2; break; fi
+    if timeout "$left" aws s3 rm "s3://$b" --recursive --only-show-errors; then break; fi
     n=$((n+1))
     if [ "$n" -ge 3 ]; then echo "prenv: could not empty $b; its expiration rule will" >&2; break; fi
     sleep 5

@@ -2,6 +2,10 @@ package plan_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -129,5 +133,51 @@ func TestPodIdentityModel(t *testing.T) {
 	env.Spec.DeletionPolicy = ""
 	if m, err = plan.Plan(env, 7); err != nil || m.BucketsEmpty == nil || !slices.Equal(m.BucketsEmpty.Buckets, []string{m.Buckets[0].Name, m.Buckets[1].Name}) || m.BucketsEmpty.ServiceAccount != "shop" {
 		t.Fatalf("emptying Job %+v (%v)", m.BucketsEmpty, err)
+	}
+}
+
+// TestBucketsEmptyDeadline runs the emptying Job's script with the shell,
+// a clock (date) that jumps past plan.BucketsEmptySeconds after its first
+// reading, and an aws that records its calls: the script empties the first
+// bucket, finds no time left for the second, says so, and succeeds, so the
+// PreDelete hook ends and Argo CD goes on deleting the env.
+func TestBucketsEmptyDeadline(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	m, err := plan.Plan(podIdentitySpec(), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	clock := filepath.Join(bin, "clock")
+	calls := filepath.Join(bin, "calls")
+	write := func(name, body string) {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The first two readings are the start; every later one is past the
+	// deadline.
+	write("date", fmt.Sprintf(`n=$(cat %[1]q 2>/dev/null || echo 0); echo $((n+1)) > %[1]q
+if [ "$n" -lt 2 ]; then echo 1000; else echo %[2]d; fi
+`, clock, 1000+plan.BucketsEmptySeconds))
+	write("timeout", `shift; exec "$@"`+"\n")
+	write("aws", fmt.Sprintf("echo \"$*\" >> %q\n", calls))
+	args := append([]string{"-c", m.BucketsEmpty.Script, "prenv-empty-buckets"}, m.BucketsEmpty.Buckets...)
+	cmd := exec.Command(sh, args...)
+	cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin"}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the script failed: %v\n%s", err, out)
+	}
+	got, _ := os.ReadFile(calls)
+	b := m.BucketsEmpty.Buckets
+	if want := "s3 rm s3://" + b[0] + " --recursive --only-show-errors\n"; string(got) != want {
+		t.Errorf("aws calls:\n%s\nwant:\n%s", got, want)
+	}
+	if want := "prenv: no time left to empty " + b[1] + "; its expiration rule will\n"; string(out) != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out, want)
 	}
 }

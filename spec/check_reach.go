@@ -47,8 +47,12 @@ func checkEnvReach(iam *IAM, p *field.Path) field.ErrorList {
 }
 
 func reachMessage(r awsrules.EnvReach) string {
-	return fmt.Sprintf("can reach other envs' resources: it matches %q, the name prenv gives %s of env %s (names start with <prefix>-<pr>-<app>); an env's own tables, queues and buckets are granted from spec.dynamodb, spec.sqs and spec.s3, and no env may be granted another's; name the resource exactly, outside that pattern",
+	msg := fmt.Sprintf("can reach other envs' resources: it matches %q, the name prenv gives %s of env %s (names start with <prefix>-<pr>-<app>); an env's own tables, queues and buckets are granted from spec.dynamodb, spec.sqs and spec.s3, and no env may be granted another's; name the resource exactly, outside that pattern",
 		r.Example, reachNouns[r.Service], envOf(r.Example))
+	if r.Variable {
+		msg += "; a policy variable (${...}) counts as any run of characters, since its value (a tag, the session's name) is not the base branch's to fix"
+	}
+	return msg
 }
 
 // envOf is the env name at the start of a resource part's last name

@@ -41,6 +41,17 @@ func TestGrantsOnOtherEnvs(t *testing.T) {
 			spec.IAM{ManagedPolicyARNs: []string{"arn:aws:iam::123456789012:policy/test-5-payments"}},
 			`spec.iam.managedPolicyARNs[0]: Forbidden: can reach other envs' resources: it matches "policy/test-5-payments", the name prenv gives an IAM role or policy of env test-5-payments` + tail,
 		},
+		"buckets named by a tag the pull request sets": {
+			// spec.tags is the pull request's: team: test-5-payments
+			// makes this test-5-payments*, every bucket of env 5.
+			spec.IAM{Statements: []spec.Statement{{Effect: "Allow", Actions: []string{"s3:GetObject"}, Resources: []string{"arn:aws:s3:::${aws:PrincipalTag/team}*"}}}},
+			`spec.iam.statements[0].resources[0]: Forbidden: can reach other envs' resources: it matches "a-1-a", the name prenv gives an S3 bucket of env a-1-a` + tail + "; a policy variable (${...}) counts as any run of characters, since its value (a tag, the session's name) is not the base branch's to fix",
+		},
+		"a table named by the caller's user name": {
+			spec.IAM{Statements: []spec.Statement{{Effect: "Allow", Actions: []string{"dynamodb:GetItem"}, Resources: []string{"arn:aws:dynamodb:eu-west-1:123456789012:table/${aws:username}"}}}},
+			`spec.iam.statements[0].resources[0]: Forbidden: can reach other envs' resources: it matches "table/a-1-a", the name prenv gives a DynamoDB table of env a-1-a` + tail + "; a policy variable (${...}) counts as any run of characters, since its value (a tag, the session's name) is not the base branch's to fix",
+		},
+		"a literal star and dollar":    {spec.IAM{Statements: []spec.Statement{{Effect: "Allow", Actions: []string{"s3:GetObject"}, Resources: []string{"arn:aws:s3:::shared-${$}${*}/*"}}}}, ""},
 		"exact shared table":           {spec.IAM{Statements: []spec.Statement{{Effect: "Allow", Actions: []string{"dynamodb:GetItem"}, Resources: []string{"arn:aws:dynamodb:eu-west-1:123456789012:table/shared-catalog"}}}}, ""},
 		"deny everything of every env": {spec.IAM{Statements: []spec.Statement{{Effect: "Deny", Actions: []string{"dynamodb:*"}, Resources: []string{"*"}}}}, ""},
 		"metrics and caller identity":  {spec.IAM{Statements: []spec.Statement{{Effect: "Allow", Actions: []string{"cloudwatch:PutMetricData", "sts:GetCallerIdentity", "sqs:ListQueues"}, Resources: []string{"*"}}}}, ""},

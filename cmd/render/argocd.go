@@ -113,6 +113,8 @@ func runApps(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	// Every missing pull-request flag at once, so that one try shows them.
+	missing := false
 	for _, req := range []struct{ name, value, what string }{
 		{"pr", prNum.String(), "the pull-request number"},
 		{"branch", pr.Branch, "the pull request's head branch"},
@@ -121,11 +123,14 @@ func runApps(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		switch {
 		case !set[req.name]:
 			fmt.Fprintf(stderr, "render apps: --%s is required (%s)\n", req.name, req.what)
-			return exitUsage
+			missing = true
 		case req.value == "":
 			fmt.Fprintf(stderr, "render apps: --%s is required and must not be empty (%s)\n", req.name, req.what)
-			return exitUsage
+			missing = true
 		}
+	}
+	if missing {
+		return exitUsage
 	}
 	pr.Number = prNum.n
 	pr.Labels = labels

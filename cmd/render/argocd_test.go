@@ -188,7 +188,9 @@ func TestRunAppSetAndApps(t *testing.T) {
 			run: apps, args: []string{"-f", webSpec, "--pr", "1", "--branch", "feature/x", "--head-sha", ""}, code: exitUsage,
 			stderrHas: []string{"--head-sha is required and must not be empty"},
 		},
-		"empty --pr":   {run: apps, args: []string{"-f", webSpec, "--pr", "", "--branch", "feature/x", "--head-sha", sha}, code: exitUsage, stderrHas: []string{`render apps: --pr "": not a pull-request number`}},
+		"empty --pr": {run: apps, args: []string{"-f", webSpec, "--pr", "", "--branch", "feature/x", "--head-sha", sha}, code: exitUsage, stderrHas: []string{`render apps: --pr "": not a pull-request number`}},
+		"missing --branch and --head-sha": {run: apps, args: []string{"-f", webSpec, "--pr", "1"}, code: exitUsage, stdout: "-",
+			stderrHas: []string{"render apps: --branch is required (the pull request's head branch)\nrender apps: --head-sha is required (the head commit's SHA)\n"}},
 		"missing --pr": {run: apps, args: []string{"-f", webSpec, "--branch", "feature/x", "--head-sha", sha}, code: exitUsage, stderrHas: []string{"--pr is required"}},
 		"a short --head-sha for GitHub": {
 			run: apps, args: []string{"-f", webSpec, "--pr", "1", "--branch", "feature/x", "--head-sha", sha[:12], "--label", "preview"}, code: exitInvalid, stdout: "-",
