@@ -26,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"prenv.dev/prenv/internal/errlist"
+	"prenv.dev/prenv/internal/specyaml"
 	"prenv.dev/prenv/spec"
 )
 
@@ -384,7 +385,7 @@ func Check(base []*Fields, head *spec.PreviewEnvironment) field.ErrorList {
 	seen := map[string]bool{}
 	for _, b := range matches {
 		for _, row := range table {
-			p := pathOf(row.path)
+			p := specyaml.PathOf(row.path)
 			bv, hv := b.values[row.path], h.values[row.path]
 			var rowErrs field.ErrorList
 			switch row.rule {
@@ -571,27 +572,11 @@ func fieldIndex(t reflect.Type, name string) int {
 		return -1
 	}
 	for i := range t.NumField() {
-		if jsonFieldName(t.Field(i)) == name {
+		if specyaml.JSONFieldName(t.Field(i)) == name {
 			return i
 		}
 	}
 	return -1
-}
-
-// jsonFieldName is a struct field's name in JSON, or "" for a field JSON
-// leaves out.
-func jsonFieldName(f reflect.StructField) string {
-	if !f.IsExported() {
-		return ""
-	}
-	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-	switch name {
-	case "-":
-		return ""
-	case "":
-		return f.Name
-	}
-	return name
 }
 
 // canonical is a value as JSON would decode it, with what is unset left
@@ -613,7 +598,7 @@ func canonical(v reflect.Value) any {
 	case reflect.Struct:
 		m := map[string]any{}
 		for i := range v.NumField() {
-			name := jsonFieldName(v.Type().Field(i))
+			name := specyaml.JSONFieldName(v.Type().Field(i))
 			if name == "" {
 				continue
 			}
@@ -686,10 +671,4 @@ func roundTrip(v any) any {
 		return v
 	}
 	return out
-}
-
-// pathOf is the field path of a dotted JSON path.
-func pathOf(dotted string) *field.Path {
-	parts := strings.Split(dotted, ".")
-	return field.NewPath(parts[0], parts[1:]...)
 }

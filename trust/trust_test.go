@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"prenv.dev/prenv/internal/golden"
+	"prenv.dev/prenv/internal/specyaml"
 	"prenv.dev/prenv/spec"
 )
 
@@ -32,7 +33,7 @@ func leafPaths(t reflect.Type, prefix string, seen map[reflect.Type]bool) []stri
 	defer delete(seen, t)
 	var out []string
 	for i := range t.NumField() {
-		name := jsonFieldName(t.Field(i))
+		name := specyaml.JSONFieldName(t.Field(i))
 		if name == "" {
 			continue
 		}

@@ -251,7 +251,6 @@ func TestLibraryNilNoPanic(t *testing.T) {
 			manifest.SortObjects([]*unstructured.Unstructured{nil, {Object: map[string]any{"kind": "ConfigMap"}}, nil})
 		},
 		"outputdir.FileName(nil)":            func() { outputdir.FileName(nil) },
-		"spec.SchemaRule.Apply(nil)":         func() { spec.SchemaRule{}.Apply(nil) },
 		"kit.TemplateCalls(nil match)":       func() { kit.TemplateCalls("t", "{{ now }}", nil) },
 		"nil render.SyncResult.Count":        func() { (*render.SyncResult)(nil).Count(render.FolderAdded) },
 		"fence.ObjectError without an error": func() { _ = (&fence.ObjectError{}).Error() },
