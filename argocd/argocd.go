@@ -15,6 +15,7 @@ import (
 	"prenv.dev/prenv/awsrules"
 	"prenv.dev/prenv/kit"
 	"prenv.dev/prenv/spec"
+	"prenv.dev/prenv/trust"
 )
 
 // Options tune rendering. The zero value renders with the embedded kit.
@@ -28,12 +29,12 @@ type Options struct {
 	// *NotGeneratedError.
 	IgnoreFilters bool
 	// Base, when not nil, is the base branch's trusted fields of the app
-	// (spec.TrustedOf of its spec; render appset and apps --base-spec):
+	// (trust.Of of its spec; render appset and apps --base-spec):
 	// a spec that differs from them where a pull request may not change
-	// it is refused with a *spec.TrustError (see spec.CheckTrusted). An
+	// it is refused with a *trust.Error (see trust.Check). An
 	// empty, non-nil Base refuses every spec: the base branch has no
 	// spec of the app.
-	Base []*spec.Trusted
+	Base []*trust.Fields
 }
 
 // Labels and values prenv puts on what it renders for Argo CD.
@@ -57,7 +58,7 @@ var GoTemplateOptions = []string{"missingkey=error"}
 // spec.argocd.healthChecks is false), the plugin's ConfigMap (plugin flow),
 // the AppProject and the ApplicationSet. A spec without spec.argocd is an
 // *spec.InvalidError; with opts.Base, a spec that changes what only the
-// base branch may is a *spec.TrustError. In the plugin flow every
+// base branch may is a *trust.Error. In the plugin flow every
 // Application carries the spec's trusted fields in its plugin env
 // PRENV_BASE ([PluginBase]), for render env in the plugin to compare the
 // pull request's spec with.
@@ -222,8 +223,8 @@ func checkTrust(env *spec.PreviewEnvironment, opts Options) error {
 	if opts.Base == nil {
 		return nil
 	}
-	if errs := spec.CheckTrusted(opts.Base, env); len(errs) > 0 {
-		return &spec.TrustError{Errs: errs}
+	if errs := trust.Check(opts.Base, env); len(errs) > 0 {
+		return &trust.Error{Errs: errs}
 	}
 	return nil
 }

@@ -10,8 +10,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"prenv.dev/prenv/internal/placeholders"
 	"prenv.dev/prenv/kit"
-	"prenv.dev/prenv/spec"
 )
 
 func embeddedTemplate(t *testing.T, name string) string {
@@ -32,7 +32,7 @@ func TestKitHasNoArgoPlaceholders(t *testing.T) {
 	}
 	for _, e := range entries {
 		text := embeddedTemplate(t, e.Name())
-		for _, p := range spec.PRParams {
+		for _, p := range placeholders.PRParams {
 			if strings.Contains(text, "."+p+" }}") && p != "labels" {
 				t.Errorf("%s spells the Argo CD placeholder .%s", e.Name(), p)
 			}

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 
+	"prenv.dev/prenv/internal/placeholders"
 	"prenv.dev/prenv/plan"
 	"prenv.dev/prenv/spec"
 )
@@ -234,7 +235,7 @@ func emittedKinds(_ context.Context, env *spec.PreviewEnvironment) ([]spec.Group
 // plugin flow, placeholders in their goTemplate form; base is the plugin
 // env PRENV_BASE ([PluginBase]).
 func sourceModel(s *spec.AppSource, base string) (map[string]any, error) {
-	expand := func(v string) (string, error) { return spec.ExpandPlaceholders(v) }
+	expand := placeholders.Expand
 	src := map[string]any{"repoURL": literal(s.RepoURL)}
 	path, err := expand(s.Path)
 	if err != nil {

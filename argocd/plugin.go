@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"prenv.dev/prenv/spec"
+	"prenv.dev/prenv/trust"
 )
 
 // Environment variables the plugin flow's Applications set (Argo CD passes
@@ -33,13 +34,13 @@ const MaxPluginBase = 64 << 10
 
 // PluginBase is the value of the plugin env [PluginEnvBase] that the
 // ApplicationSet of env gives every Application: the trusted fields of env
-// (spec.TrustedOf), as JSON in standard base64. Base64, because Argo CD
+// (trust.Of), as JSON in standard base64. Base64, because Argo CD
 // substitutes $VAR in plugin env values and executes {{ }} in every
 // string of the template, and base64 has neither. A spec whose trusted
 // fields encode to more than [MaxPluginBase] bytes is a *spec.InvalidError
 // at spec.argocd.source.plugin.
 func PluginBase(env *spec.PreviewEnvironment) (string, error) {
-	b, err := json.Marshal(spec.TrustedOf(env))
+	b, err := json.Marshal(trust.Of(env))
 	if err != nil {
 		return "", err
 	}
@@ -52,8 +53,8 @@ func PluginBase(env *spec.PreviewEnvironment) (string, error) {
 }
 
 // ParsePluginBase reads a [PluginEnvBase] value: at most [MaxPluginBase]
-// bytes of standard base64 of the JSON that spec.ParseTrusted reads.
-func ParsePluginBase(s string) (*spec.Trusted, error) {
+// bytes of standard base64 of the JSON that trust.Parse reads.
+func ParsePluginBase(s string) (*trust.Fields, error) {
 	switch {
 	case s == "":
 		return nil, fmt.Errorf("the base branch's trusted fields: empty (is the Application's plugin env %s set?)", PluginEnvBase)
@@ -64,7 +65,7 @@ func ParsePluginBase(s string) (*spec.Trusted, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the base branch's trusted fields: not base64: %w", err)
 	}
-	return spec.ParseTrusted(b)
+	return trust.Parse(b)
 }
 
 // pluginGenerate is the plugin's generate command, run by sh in the

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"prenv.dev/prenv/spec"
+	"prenv.dev/prenv/trust"
 )
 
 // TestPluginGenerate runs the plugin's generate script with sh, as the
@@ -202,25 +203,25 @@ func TestPluginBaseTravels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if errs := spec.CheckTrusted([]*spec.Trusted{base}, env); len(errs) > 0 {
+	if errs := trust.Check([]*trust.Fields{base}, env); len(errs) > 0 {
 		t.Errorf("the spec against its own Application: %v", errs)
 	}
 	head := loadSpec(t, filepath.Join(examplesDir, "previews", "prenv.yaml"))
 	head.Spec.AWS.OIDCProviderURL = "https://oidc.eks.eu-west-1.amazonaws.com/id/OTHER"
-	errs := spec.CheckTrusted([]*spec.Trusted{base}, head)
+	errs := trust.Check([]*trust.Fields{base}, head)
 	if len(errs) != 1 || errs[0].Field != "spec.aws.oidcProviderURL" {
 		t.Errorf("a head with another identity provider: %v", errs)
 	}
 
-	opts := Options{Base: []*spec.Trusted{base}}
+	opts := Options{Base: []*trust.Fields{base}}
 	for name, f := range map[string]func() error{
 		"AppSet":          func() error { _, err := AppSet(ctx, head, opts); return err },
 		"Application":     func() error { _, err := Application(ctx, head, pr, opts); return err },
 		"RepoServerPatch": func() error { _, err := RepoServerPatch(ctx, head, opts); return err },
 	} {
-		var te *spec.TrustError
+		var te *trust.Error
 		if err := f(); !errors.As(err, &te) || len(te.Errs) != 1 || te.Errs[0].Field != "spec.aws.oidcProviderURL" {
-			t.Errorf("%s with Base: got %v, want a *spec.TrustError at spec.aws.oidcProviderURL", name, err)
+			t.Errorf("%s with Base: got %v, want a *trust.Error at spec.aws.oidcProviderURL", name, err)
 		}
 	}
 	if _, err := AppSet(ctx, env, opts); err != nil {

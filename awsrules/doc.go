@@ -89,7 +89,7 @@
 // write into such a bucket.
 //
 // Limits kept: namespace and env name 63 (a DNS label; with spec.dns, less
-// the external-dns TXT registry's prefix, see [spec.TXTRecordLabel]), IAM role 64,
+// the external-dns TXT registry's prefix, see [TXTRecordLabel]), IAM role 64,
 // IAM policy 128, SQS queue 80 with ".fifo", DynamoDB table 3 to 255, S3
 // bucket 3 to 63. Prefix,
 // PR and at least the first 15 characters of the app are always visible

@@ -523,7 +523,7 @@ func TestTXTRecordLabel(t *testing.T) {
 		{"test-1-web", "a", "", "-%{record_type}", "test-1-web-a"},
 	}
 	for _, tc := range tests {
-		if got := spec.TXTRecordLabel(tc.label, tc.typ, tc.prefix, tc.suffix); got != tc.want {
+		if got := awsrules.TXTRecordLabel(tc.label, tc.typ, tc.prefix, tc.suffix); got != tc.want {
 			t.Errorf("TXTRecordLabel(%q, %q, %q, %q) = %q, want %q", tc.label, tc.typ, tc.prefix, tc.suffix, got, tc.want)
 		}
 	}

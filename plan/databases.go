@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/resource"
+	"prenv.dev/prenv/internal/placeholders"
 	"prenv.dev/prenv/spec"
 )
 
@@ -277,7 +278,7 @@ func planDatabase(m *Model, d *spec.Database) DatabaseModel {
 		dm.Migrations = &MigrationsModel{
 			Job:         name + spec.MigrationsSuffix,
 			PasswordEnv: k + "_PASSWORD",
-			Image:       spec.FillPlaceholders(mg.Image, strconv.Itoa(m.PR)),
+			Image:       placeholders.Fill(mg.Image, strconv.Itoa(m.PR)),
 			Command:     slices.Clone(mg.Command),
 			Args:        slices.Clone(mg.Args),
 			UID:         nobodyUID,

@@ -15,6 +15,7 @@ import (
 	"prenv.dev/prenv/manifest"
 	"prenv.dev/prenv/plan"
 	"prenv.dev/prenv/spec"
+	"prenv.dev/prenv/trust"
 	"prenv.dev/prenv/validate"
 )
 
@@ -33,15 +34,15 @@ type Options struct {
 	// caller's decision (the CI job's flag), not the spec's alone.
 	AllowUnbounded bool
 	// Base, when not nil, is what the base branch's specs say in the
-	// fields a pull request may not change: spec.TrustedOf of each app's
+	// fields a pull request may not change: trust.Of of each app's
 	// spec on the base branch (render env and sync --base-spec), or what
 	// the plugin flow's Application carries (--base-values). A spec that
 	// differs from its app's base there is refused with a
-	// [*spec.TrustError] listing every such field ([spec.CheckTrusted]);
+	// [*trust.Error] listing every such field ([trust.Check]);
 	// an empty, non-nil Base refuses every spec (the base branch has no
 	// spec of the app: a pull request cannot add one). nil trusts the
 	// spec as it is: for local use and for the base branch's own CI.
-	Base []*spec.Trusted
+	Base []*trust.Fields
 	// Chart, when set, also renders this app chart with the env's identity
 	// injected as values (`render env --chart`, --values); its objects join
 	// the env's before the final checks.
@@ -83,7 +84,7 @@ type Output struct {
 // the final checks ([fence.CheckObjects]) and validated with the API
 // server's code (package validate) unless opts.SkipValidation. With
 // opts.Base, the spec is first compared with the base branch's. Errors:
-// [*spec.TrustError] (the spec changes what only the base branch may),
+// [*trust.Error] (the spec changes what only the base branch may),
 // [*spec.InvalidError] (the spec, with field paths), [*kit.TemplateError],
 // [*kit.ChartError], [*kit.KustomizeError], [*FenceError] (the final
 // objects leave the env's identity, permissions or namespace) and
@@ -269,7 +270,7 @@ func (r *Renderer) Objects(ctx context.Context, env *spec.PreviewEnvironment, pr
 }
 
 // render is [Renderer.Render]; checked says that [spec.Check] and
-// [spec.CheckTrusted] already passed env (as [SyncFiles] does once per
+// [trust.Check] already passed env (as [SyncFiles] does once per
 // spec), so they are skipped.
 func (r *Renderer) render(ctx context.Context, env *spec.PreviewEnvironment, pr int, checked bool) (*Output, error) {
 	if r == nil {
@@ -325,13 +326,13 @@ func (o *Output) Rules(env *spec.PreviewEnvironment) fence.ObjectRules {
 }
 
 // checkTrust compares env with base, when base is set: a
-// [*spec.TrustError] lists every field env may not have.
-func checkTrust(base []*spec.Trusted, env *spec.PreviewEnvironment) error {
+// [*trust.Error] lists every field env may not have.
+func checkTrust(base []*trust.Fields, env *spec.PreviewEnvironment) error {
 	if base == nil {
 		return nil
 	}
-	if errs := spec.CheckTrusted(base, env); len(errs) > 0 {
-		return &spec.TrustError{Errs: errs}
+	if errs := trust.Check(base, env); len(errs) > 0 {
+		return &trust.Error{Errs: errs}
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"prenv.dev/prenv/fence"
 	"prenv.dev/prenv/outputdir"
 	"prenv.dev/prenv/spec"
+	"prenv.dev/prenv/trust"
 )
 
 // SyncOptions tune [Sync]. The zero value renders with the embedded kit on
@@ -47,7 +48,7 @@ type SyncStage string
 // The stages of an env in [Sync], in order.
 const (
 	// StageSpec: the spec breaks a rule ([spec.Check]) or changes what
-	// only the base branch may ([spec.CheckTrusted], with the Renderer's
+	// only the base branch may ([trust.Check], with the Renderer's
 	// Base); reported once per spec, with PR 0, and none of its PRs is
 	// rendered.
 	StageSpec SyncStage = "spec"
@@ -187,7 +188,7 @@ func (r *SyncResult) Count(s FolderStatus) int {
 // removed. Changing the number of specs between one and several therefore
 // moves every folder.
 //
-// Every spec is checked once ([spec.Check], and [spec.CheckTrusted] against
+// Every spec is checked once ([spec.Check], and [trust.Check] against
 // the Renderer's Base when it has one); every (spec, PR) pair is then
 // rendered with one shared [Renderer] on opts.Workers goroutines, checked
 // with [fence.CheckObjects] (with the spec's [spec.AppKinds]) and given to
@@ -300,7 +301,7 @@ func planSync(ctx context.Context, specs []*spec.PreviewEnvironment, prs []int, 
 		app := s.Metadata.Name
 		var errs field.ErrorList
 		if base := r.opts.Base; base != nil {
-			errs = spec.CheckTrusted(base, s)
+			errs = trust.Check(base, s)
 		}
 		if errs = append(errs, spec.Check(s)...); len(errs) > 0 {
 			p.failed = append(p.failed, &EnvError{App: app, Stage: StageSpec, Errs: fieldErrors(errs)})

@@ -10,6 +10,7 @@ import (
 
 	"prenv.dev/prenv/render"
 	"prenv.dev/prenv/spec"
+	"prenv.dev/prenv/trust"
 )
 
 // renamedAway is the example: a pull request of web renames the
@@ -41,7 +42,7 @@ func errorStrings(errs []error) []string {
 // may, with every field at once; the base itself renders as without Base.
 func TestRenderBase(t *testing.T) {
 	ctx := context.Background()
-	base := []*spec.Trusted{spec.TrustedOf(loadExample(t, "web"))}
+	base := []*trust.Fields{trust.Of(loadExample(t, "web"))}
 	opts := render.Options{Base: base, SkipValidation: true}
 	r, err := render.NewRenderer(opts)
 	if err != nil {
@@ -51,9 +52,9 @@ func TestRenderBase(t *testing.T) {
 		"Render":  func() error { _, err := render.Render(ctx, renamedAway(t), 7, opts); return err },
 		"Objects": func() error { _, err := r.Objects(ctx, renamedAway(t), 7); return err },
 	} {
-		var te *spec.TrustError
+		var te *trust.Error
 		if err := f(); !errors.As(err, &te) {
-			t.Errorf("%s: got %v, want a *spec.TrustError", name, err)
+			t.Errorf("%s: got %v, want a *trust.Error", name, err)
 		} else if got := errorStrings(te.Errs.ToAggregate().Errors()); !slices.Equal(got, wantRenamed) {
 			t.Errorf("%s: got %q, want %q", name, got, wantRenamed)
 		}
@@ -72,9 +73,9 @@ func TestRenderBase(t *testing.T) {
 		t.Error("the base itself renders differently with Base")
 	}
 	// The base branch has no spec of the app: a pull request cannot add one.
-	var te *spec.TrustError
-	if _, err := render.Render(ctx, loadExample(t, "web"), 7, render.Options{Base: []*spec.Trusted{}}); !errors.As(err, &te) || te.Errs[0].Field != "metadata.name" {
-		t.Errorf("an empty base: got %v, want a *spec.TrustError at metadata.name", err)
+	var te *trust.Error
+	if _, err := render.Render(ctx, loadExample(t, "web"), 7, render.Options{Base: []*trust.Fields{}}); !errors.As(err, &te) || te.Errs[0].Field != "metadata.name" {
+		t.Errorf("an empty base: got %v, want a *trust.Error at metadata.name", err)
 	}
 }
 
@@ -83,7 +84,7 @@ func TestRenderBase(t *testing.T) {
 func TestSyncBase(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "tree")
-	bases := []*spec.Trusted{spec.TrustedOf(loadExample(t, "web")), spec.TrustedOf(loadExample(t, "worker"))}
+	bases := []*trust.Fields{trust.Of(loadExample(t, "web")), trust.Of(loadExample(t, "worker"))}
 	r, err := render.NewRenderer(render.Options{Base: bases})
 	if err != nil {
 		t.Fatal(err)

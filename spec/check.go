@@ -20,7 +20,7 @@ import (
 
 // AWS-side limits that the ACK CRDs do not carry.
 const (
-	MaxTags                = 50
+	MaxTags                = awsrules.MaxTags
 	MaxGlobalIndexes       = 20
 	MaxLocalIndexes        = 5
 	MaxProjectedAttributes = 100
@@ -40,8 +40,8 @@ const (
 	MaxMaxReceiveCount            = 1000
 	MinSessionDuration            = 3600
 	MaxSessionDuration            = 43200
-	MaxTagKeyLen                  = 128
-	MaxTagValueLen                = 256
+	MaxTagKeyLen                  = awsrules.MaxTagKeyLen
+	MaxTagValueLen                = awsrules.MaxTagValueLen
 	MaxAttributeNameLen           = 255
 	MaxIndexNameLen               = 255
 	MinIndexNameLen               = 3
@@ -73,7 +73,6 @@ var (
 	indexNameRE   = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 	sidRE         = regexp.MustCompile(`^[A-Za-z0-9]*$`)
 	resourceARNRE = regexp.MustCompile(`(?s)^arn:([a-z*-]+):[a-z0-9*?-]*:[a-z0-9*?-]*:([0-9]{12}|[*?]*|aws)?:.+$`)
-	tagCharsRE    = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 	partitions    = []string{"aws", "aws-cn", "aws-us-gov"}
 	attrTypes     = []string{"S", "N", "B"}
 	billingModes  = []string{"PAY_PER_REQUEST", "PROVISIONED"}
@@ -211,7 +210,7 @@ func checkAWS(a *AWS, podIdentity bool, p *field.Path) field.ErrorList {
 	}
 	op := p.Child("oidcProviderURL")
 	host := awsrules.OIDCHost(a.OIDCProviderURL)
-	notIssuer := checkIssuer(a.OIDCProviderURL, op)
+	notIssuer := awsrules.CheckIssuer(a.OIDCProviderURL, op)
 	switch {
 	case a.OIDCProviderURL == "" && podIdentity:
 	case a.OIDCProviderURL == "":
@@ -696,25 +695,14 @@ func checkTags(tags map[string]string, p *field.Path) field.ErrorList {
 		lower[strings.ToLower(k)] = k
 	}
 	for _, k := range sortedKeys(tags) {
-		v := tags[k]
 		kp := p.Key(k)
-		switch n := len([]rune(k)); {
-		case n == 0:
-			errs = append(errs, field.Invalid(kp, k, "a tag key must not be empty"))
-		case n > MaxTagKeyLen:
-			errs = append(errs, field.TooLong(kp, k, MaxTagKeyLen))
-		case !tagCharsRE.MatchString(k):
-			errs = append(errs, field.Invalid(kp, k, "a tag key may contain only letters, digits, spaces and _ . : / = + - @"))
-		case strings.HasPrefix(strings.ToLower(k), "aws:"):
-			errs = append(errs, field.Invalid(kp, k, "the aws: prefix is reserved for AWS"))
-		case slices.Contains(prenvTagKeys, k):
+		if e := awsrules.CheckTagKey(k, kp); e != nil {
+			errs = append(errs, e)
+		} else if slices.Contains(prenvTagKeys, k) {
 			errs = append(errs, field.Forbidden(kp, "prenv sets this tag itself"))
 		}
-		switch {
-		case len([]rune(v)) > MaxTagValueLen:
-			errs = append(errs, field.TooLong(kp, v, MaxTagValueLen))
-		case !tagCharsRE.MatchString(v):
-			errs = append(errs, field.Invalid(kp, v, "a tag value may contain only letters, digits, spaces and _ . : / = + - @"))
+		if e := awsrules.CheckTagValue(tags[k], kp); e != nil {
+			errs = append(errs, e)
 		}
 	}
 	return errs

@@ -11,73 +11,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"prenv.dev/prenv/internal/placeholders"
 )
-
-// PRParams are the parameters Argo CD's pull-request generator gives each
-// pull request, in the order its documentation lists them. All are strings
-// except labels, a list (goTemplate only).
-var PRParams = []string{
-	"number", "title", "branch", "branch_slug", "target_branch", "target_branch_slug",
-	"head_sha", "head_short_sha", "head_short_sha_7", "labels", "author",
-}
-
-// PlaceholderRE matches a placeholder in either form: {{number}} (Argo CD's
-// fasttemplate form) or {{ .number }} (its goTemplate form).
-var placeholderRE = regexp.MustCompile(`\{\{\s*(\.?)([A-Za-z_][A-Za-z0-9_]*)\s*\}\}`)
-
-// ExpandPlaceholders turns the placeholders of a spec string ({{number}} or
-// {{ .number }}, naming a pull-request generator parameter) into the
-// goTemplate form the ApplicationSet uses, {{ .number }}. Anything else
-// between {{ and }} (pipelines, functions, unknown or list parameters) is an
-// error, so a spec string can only ever substitute parameters.
-func ExpandPlaceholders(s string) (string, error) {
-	var bad []string
-	out := placeholderRE.ReplaceAllStringFunc(s, func(m string) string {
-		name := placeholderRE.FindStringSubmatch(m)[2]
-		if !slices.Contains(PRParams, name) || name == "labels" {
-			bad = append(bad, name)
-			return ""
-		}
-		return "{{ ." + name + " }}"
-	})
-	if len(bad) > 0 {
-		return "", fmt.Errorf("unknown placeholder %s: the placeholders are the pull-request generator's parameters %s", strings.Join(quoteAll(bad), ", "), strings.Join(stringParams(), ", "))
-	}
-	rest := placeholderRE.ReplaceAllString(s, "")
-	if strings.Contains(rest, "{{") || strings.Contains(rest, "}}") {
-		return "", fmt.Errorf("only placeholders of the form {{name}} or {{ .name }} may appear between {{ and }}")
-	}
-	return out, nil
-}
-
-// Placeholders lists the parameter names a spec string uses.
-func Placeholders(s string) []string {
-	var names []string
-	for _, m := range placeholderRE.FindAllStringSubmatch(s, -1) {
-		if !slices.Contains(names, m[2]) {
-			names = append(names, m[2])
-		}
-	}
-	return names
-}
-
-func stringParams() []string {
-	var out []string
-	for _, p := range PRParams {
-		if p != "labels" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-func quoteAll(ss []string) []string {
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = fmt.Sprintf("%q", s)
-	}
-	return out
-}
 
 var (
 	kindRE         = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
@@ -292,7 +228,7 @@ func checkSource(s *AppSource, p *field.Path) field.ErrorList {
 	pp := p.Child("path")
 	pathOK := true
 	if s.Path != "" {
-		if _, err := ExpandPlaceholders(s.Path); err != nil {
+		if _, err := placeholders.Expand(s.Path); err != nil {
 			errs = append(errs, field.Invalid(pp, s.Path, err.Error()))
 			pathOK = false
 		} else {
@@ -301,14 +237,14 @@ func checkSource(s *AppSource, p *field.Path) field.ErrorList {
 		}
 	}
 	if s.TargetRevision != "" {
-		if _, err := ExpandPlaceholders(s.TargetRevision); err != nil {
+		if _, err := placeholders.Expand(s.TargetRevision); err != nil {
 			errs = append(errs, field.Invalid(p.Child("targetRevision"), s.TargetRevision, err.Error()))
-		} else if strings.ContainsAny(placeholderRE.ReplaceAllString(s.TargetRevision, ""), " \t\r\n") {
+		} else if strings.ContainsAny(placeholders.Fill(s.TargetRevision, ""), " \t\r\n") {
 			errs = append(errs, field.Invalid(p.Child("targetRevision"), s.TargetRevision, "must not contain white space"))
 		}
 	}
 	if s.Plugin == nil {
-		if pathOK && !slices.Contains(Placeholders(s.Path), "number") {
+		if pathOK && !slices.Contains(placeholders.Names(s.Path), "number") {
 			errs = append(errs, field.Required(pp, "a path with the {{number}} placeholder, such as envs/web/pr-{{number}}: each PR's manifests are its own (or use plugin, and prenv renders each PR in Argo CD)"))
 		}
 		return errs
@@ -354,7 +290,7 @@ var rawPathParams = map[string]string{
 // provider's free text as it is (rawPathParams).
 func checkPathParams(v string, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	for _, name := range Placeholders(v) {
+	for _, name := range placeholders.Names(v) {
 		if instead, ok := rawPathParams[name]; ok {
 			errs = append(errs, field.Invalid(p, v, fmt.Sprintf("{{%s}} is the provider's free text as it is (it may hold '/' or '..') and could lead the path out of its folder: use %s", name, instead)))
 		}
@@ -513,7 +449,3 @@ func checkLiteral(v string, p *field.Path) field.ErrorList {
 func sortErrors(errs field.ErrorList) {
 	slices.SortStableFunc(errs, func(a, b *field.Error) int { return strings.Compare(a.Field, b.Field) })
 }
-
-// FillPlaceholders replaces every {{placeholder}} of s with v, as prenv does
-// for the PR number in a database migrations image.
-func FillPlaceholders(s, v string) string { return placeholderRE.ReplaceAllString(s, v) }

@@ -29,8 +29,6 @@ const (
 // "cname-"). CNAME is the longest.
 var txtRecordTypes = []string{"a", "aaaa", "cname"}
 
-const txtRecordTypeVar = "%{record_type}"
-
 // txtAffixRE is what an external-dns TXT prefix or suffix may hold once
 // %{record_type} is replaced: DNS name characters.
 var txtAffixRE = regexp.MustCompile(`^[a-z0-9.-]*$`)
@@ -59,7 +57,7 @@ func checkEnvNameLen(env *PreviewEnvironment, name *field.Path) field.ErrorList 
 	for _, a := range []struct {
 		name, value string
 	}{{"txtPrefix", s.DNS.TXTPrefix}, {"txtSuffix", s.DNS.TXTSuffix}} {
-		if v := strings.ReplaceAll(a.value, txtRecordTypeVar, "cname"); !txtAffixRE.MatchString(v) || strings.Contains(v, "..") {
+		if v := strings.ReplaceAll(a.value, awsrules.TXTRecordTypeVar, "cname"); !txtAffixRE.MatchString(v) || strings.Contains(v, "..") {
 			errs = append(errs, field.Invalid(p.Child(a.name), a.value, "must be external-dns's TXT affix: lower-case letters, digits, '-' and '.', and %{record_type}"))
 			bad = true
 		}
@@ -70,7 +68,7 @@ func checkEnvNameLen(env *PreviewEnvironment, name *field.Path) field.ErrorList 
 	envMax := strings.Repeat("x", longest)
 	worst, worstType := "", ""
 	for _, typ := range txtRecordTypes {
-		if label := TXTRecordLabel(envMax, typ, s.DNS.TXTPrefix, s.DNS.TXTSuffix); len(label) > len(worst) {
+		if label := awsrules.TXTRecordLabel(envMax, typ, s.DNS.TXTPrefix, s.DNS.TXTSuffix); len(label) > len(worst) {
 			worst, worstType = label, typ
 		}
 	}
@@ -81,28 +79,6 @@ func checkEnvNameLen(env *PreviewEnvironment, name *field.Path) field.ErrorList 
 			strings.ToUpper(worstType), strings.Replace(worst, envMax, "<env>", 1), awsrules.MaxNamespaceLen, s.Prefix, awsrules.MaxPRDigits, awsrules.MaxEnvNameParts-reserve)))
 	}
 	return errs
-}
-
-// TXTRecordLabel is the first label of the TXT record external-dns's TXT
-// registry (new format) writes beside a record of type recordType (a, aaaa,
-// cname) for a hostname whose first label is label, with external-dns's
-// --txt-prefix and --txt-suffix: <prefix><type>-<label><suffix>, the type
-// left out when an affix holds %{record_type} (which is replaced by it), and
-// only the part between the dots around the label.
-func TXTRecordLabel(label, recordType, prefix, suffix string) string {
-	typed := strings.Contains(prefix, txtRecordTypeVar) || strings.Contains(suffix, txtRecordTypeVar)
-	prefix = strings.ReplaceAll(prefix, txtRecordTypeVar, recordType)
-	suffix = strings.ReplaceAll(suffix, txtRecordTypeVar, recordType)
-	if !typed {
-		label = recordType + "-" + label
-	}
-	full := prefix + label + suffix
-	start := strings.LastIndexByte(prefix, '.') + 1
-	end := len(full)
-	if i := strings.IndexByte(suffix, '.'); i >= 0 {
-		end = len(prefix) + len(label) + i
-	}
-	return full[start:end]
 }
 
 // checkWebhookAnnotation checks a ServiceAccount annotation that the EKS pod

@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"prenv.dev/prenv/internal/placeholders"
 )
 
 // Database engines.
@@ -302,24 +304,24 @@ func checkDatabaseName(d *Database, p *field.Path) field.ErrorList {
 // checkImage checks an image reference with the distribution project's
 // grammar (github.com/distribution/reference, what Docker and containerd
 // parse), as the kubelet pulls it: a name with an optional tag or digest.
-// With placeholders, {{number}} may stand for the pull-request number.
-func checkImage(image string, p *field.Path, placeholders bool) field.ErrorList {
+// With numbered, {{number}} may stand for the pull-request number.
+func checkImage(image string, p *field.Path, numbered bool) field.ErrorList {
 	if image == "" {
 		return field.ErrorList{field.Required(p, "an image reference such as registry.example/app:1.2")}
 	}
 	ref := image
-	if placeholders {
-		for _, name := range Placeholders(image) {
+	if numbered {
+		for _, name := range placeholders.Names(image) {
 			if name != "number" {
 				return field.ErrorList{field.Invalid(p, image, fmt.Sprintf("the placeholder {{%s}} is unknown: render env knows the pull-request number only, {{number}}; set other values with --set", name))}
 			}
 		}
 		// The longest PR number, so that a tag within its 128
 		// characters for PR 1 cannot outgrow them for PR 2147483647.
-		ref = placeholderRE.ReplaceAllString(image, strconv.Itoa(MaxPR))
+		ref = placeholders.Fill(image, strconv.Itoa(MaxPR))
 	}
 	if strings.Contains(ref, "{{") || strings.Contains(ref, "}}") {
-		if !placeholders {
+		if !numbered {
 			return field.ErrorList{field.Invalid(p, image, "takes no placeholder: the seed is the same for every pull request")}
 		}
 		return field.ErrorList{field.Invalid(p, image, "only the placeholder {{number}} may appear between {{ and }}")}

@@ -5,9 +5,9 @@
 // with its field path), the defaults, the labels and annotations prenv
 // owns, and the bounded readers of the files a pull request can change
 // ([ReadFile], [OpenDirFS], [LimitFS]: regular files only, within a size
-// limit, never outside the folder given), and the trust boundary
-// ([TrustedOf], [CheckTrusted]: the fields that decide who an env is and
-// what it may reach must be the base branch's). Its JSON Schema and
+// limit, never outside the folder given). The trust boundary (the fields
+// that decide who an env is and what it may reach must be the base
+// branch's) is package trust, the stage after this one; the JSON Schema and
 // Markdown reference are made from these types by package spec/schema.
 //
 //	env, err := spec.Load(data)          // a *spec.InvalidError lists every problem

@@ -4,7 +4,6 @@ import (
 	"embed"
 	"encoding/json"
 	"io/fs"
-	"strconv"
 
 	"github.com/invopop/jsonschema"
 	"prenv.dev/prenv/awsrules"
@@ -129,53 +128,6 @@ func SchemaRules() []SchemaRule {
 
 // dns1035Pattern is a DNS-1035 label (apimachinery's IsDNS1035Label).
 const dns1035Pattern = `^[a-z]([-a-z0-9]*[a-z0-9])?$`
-
-// Apply sets the rule on s, the schema of the field at r.Path.
-func (r SchemaRule) Apply(s *jsonschema.Schema) {
-	if s == nil {
-		return
-	}
-	if r.Minimum != nil {
-		s.Minimum = json.Number(strconv.FormatInt(*r.Minimum, 10))
-	}
-	if r.Maximum != nil {
-		s.Maximum = json.Number(strconv.FormatInt(*r.Maximum, 10))
-	}
-	u := func(n int) *uint64 {
-		if n == 0 {
-			return nil
-		}
-		v := uint64(n)
-		return &v
-	}
-	if n := u(r.MinLength); n != nil {
-		s.MinLength = n
-	}
-	if n := u(r.MaxLength); n != nil {
-		s.MaxLength = n
-	}
-	if n := u(r.MaxItems); n != nil {
-		s.MaxItems = n
-	}
-	if n := u(r.MaxProperties); n != nil {
-		s.MaxProperties = n
-	}
-	if r.Pattern != "" {
-		s.Pattern = r.Pattern
-	}
-	if r.Enum != nil {
-		s.Enum = nil
-		for _, v := range r.Enum {
-			s.Enum = append(s.Enum, v)
-		}
-	}
-	if r.Default != nil {
-		s.Default = r.Default
-	}
-	for _, v := range r.Examples {
-		s.Examples = append(s.Examples, v)
-	}
-}
 
 // JSONSchema describes an account ID: 12 digits, as a string or an integer.
 func (AccountID) JSONSchema() *jsonschema.Schema {

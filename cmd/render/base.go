@@ -7,6 +7,7 @@ import (
 
 	"prenv.dev/prenv/argocd"
 	"prenv.dev/prenv/spec"
+	"prenv.dev/prenv/trust"
 )
 
 // noBaseSpec is what a --base-spec that does not exist means, and the way
@@ -15,7 +16,7 @@ const noBaseSpec = "the base branch has no spec of this app, and a pull request 
 
 // baseFlags are --base-spec and, for render env, --base-values: what the
 // base branch says in the fields a pull request may not change (see
-// spec.CheckTrusted). Without either, the spec is trusted as it is: local
+// trust.Check). Without either, the spec is trusted as it is: local
 // use, and the base branch's own CI.
 type baseFlags struct {
 	files  listFlag // --base-spec, repeatable only for render sync
@@ -57,7 +58,7 @@ func (b *baseFlags) stdinUses() int {
 // load reads the base: nil without --base-spec and --base-values, a
 // non-nil list otherwise (empty when the base branch has no spec). On
 // failure it has printed why, and returns the exit code.
-func (b *baseFlags) load(cmd string, overrides []spec.Override, stdin io.Reader, stderr io.Writer) ([]*spec.Trusted, int) {
+func (b *baseFlags) load(cmd string, overrides []spec.Override, stdin io.Reader, stderr io.Writer) ([]*trust.Fields, int) {
 	switch {
 	case len(b.files) > 0 && b.given:
 		return nil, usageError(stderr, cmd, "--base-spec and --base-values both give the base branch's trusted fields: give one")
@@ -67,7 +68,7 @@ func (b *baseFlags) load(cmd string, overrides []spec.Override, stdin io.Reader,
 			fmt.Fprintf(stderr, "render %s: --base-values: %v\n", cmd, err)
 			return nil, exitInvalid
 		}
-		return []*spec.Trusted{t}, exitOK
+		return []*trust.Fields{t}, exitOK
 	case len(b.files) == 0:
 		return nil, exitOK
 	}
@@ -75,21 +76,21 @@ func (b *baseFlags) load(cmd string, overrides []spec.Override, stdin io.Reader,
 	if code != exitOK {
 		return nil, code
 	}
-	base := make([]*spec.Trusted, 0, len(specs))
+	base := make([]*trust.Fields, 0, len(specs))
 	for _, s := range specs {
-		base = append(base, spec.TrustedOf(s))
+		base = append(base, trust.Of(s))
 	}
 	return base, exitOK
 }
 
 // checkBase compares the spec of file with base, when there is one, and
 // prints every field it may not have; it returns the exit code.
-func checkBase(base []*spec.Trusted, env *spec.PreviewEnvironment, file string, stderr io.Writer) int {
+func checkBase(base []*trust.Fields, env *spec.PreviewEnvironment, file string, stderr io.Writer) int {
 	if base == nil {
 		return exitOK
 	}
-	if errs := spec.CheckTrusted(base, env); len(errs) > 0 {
-		return reportError(stderr, file, &spec.TrustError{Errs: errs})
+	if errs := trust.Check(base, env); len(errs) > 0 {
+		return reportError(stderr, file, &trust.Error{Errs: errs})
 	}
 	return exitOK
 }
@@ -97,7 +98,7 @@ func checkBase(base []*spec.Trusted, env *spec.PreviewEnvironment, file string, 
 // loadWithBase reads the spec of -f and the base of the flags, and
 // compares them. On failure it has printed why, and returns a nil spec
 // and the exit code.
-func loadWithBase(cmd, file string, b *baseFlags, overrides []spec.Override, stdin io.Reader, stderr io.Writer) (*spec.PreviewEnvironment, []*spec.Trusted, int) {
+func loadWithBase(cmd, file string, b *baseFlags, overrides []spec.Override, stdin io.Reader, stderr io.Writer) (*spec.PreviewEnvironment, []*trust.Fields, int) {
 	if file == "-" && b.stdinUses() > 0 {
 		return nil, nil, usageError(stderr, cmd, "standard input (-) can be read only once")
 	}

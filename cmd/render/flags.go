@@ -16,6 +16,7 @@ import (
 	"prenv.dev/prenv/render"
 	"prenv.dev/prenv/spec"
 	"prenv.dev/prenv/templates"
+	"prenv.dev/prenv/trust"
 )
 
 // listFlag is a repeatable string flag.
@@ -451,7 +452,7 @@ func loadSpec(file string, overrides []spec.Override, stdin io.Reader, stderr io
 // anything else (a bug).
 func reportError(stderr io.Writer, file string, err error) int {
 	var inv *spec.InvalidError
-	var te *spec.TrustError
+	var te *trust.Error
 	if errors.As(err, &te) {
 		fmt.Fprintf(stderr, "%s: changes what only the base branch may change, %d problem(s):\n", file, len(te.Errs))
 		for _, e := range te.Errs {

@@ -20,6 +20,7 @@ import (
 	"prenv.dev/prenv/plan"
 	"prenv.dev/prenv/render"
 	"prenv.dev/prenv/spec"
+	"prenv.dev/prenv/trust"
 )
 
 // TestLibraryMatchesRenderEnv drives the library as a user would, through
@@ -61,7 +62,7 @@ func TestLibraryMatchesRenderEnv(t *testing.T) {
 			// Against the base branch's spec (here the same file), as the
 			// CI flow renders a pull request.
 			withBase := runCLI(t, "", "env", "-f", file, "--pr", "123", "--base-spec", file)
-			out, err = render.Render(context.Background(), env, 123, render.Options{Base: []*spec.Trusted{spec.TrustedOf(env)}})
+			out, err = render.Render(context.Background(), env, 123, render.Options{Base: []*trust.Fields{trust.Of(env)}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -250,7 +251,6 @@ func TestLibraryNilNoPanic(t *testing.T) {
 			manifest.SortObjects([]*unstructured.Unstructured{nil, {Object: map[string]any{"kind": "ConfigMap"}}, nil})
 		},
 		"outputdir.FileName(nil)":            func() { outputdir.FileName(nil) },
-		"spec.SchemaRule.Apply(nil)":         func() { spec.SchemaRule{}.Apply(nil) },
 		"kit.TemplateCalls(nil match)":       func() { kit.TemplateCalls("t", "{{ now }}", nil) },
 		"nil render.SyncResult.Count":        func() { (*render.SyncResult)(nil).Count(render.FolderAdded) },
 		"fence.ObjectError without an error": func() { _ = (&fence.ObjectError{}).Error() },

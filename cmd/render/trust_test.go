@@ -14,6 +14,7 @@ import (
 	"prenv.dev/prenv/argocd"
 	"prenv.dev/prenv/render"
 	"prenv.dev/prenv/spec"
+	"prenv.dev/prenv/trust"
 )
 
 const (
@@ -174,7 +175,7 @@ func TestBaseSpecSame(t *testing.T) {
 		}
 		return env
 	}
-	out, err := render.Render(context.Background(), load(head), 7, render.Options{Base: []*spec.Trusted{spec.TrustedOf(load(webSpec))}})
+	out, err := render.Render(context.Background(), load(head), 7, render.Options{Base: []*trust.Fields{trust.Of(load(webSpec))}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,12 @@
 // schema reads it, into the values encoding/json gives, refusing what would
 // make the value differ from what the file shows (tags, merge keys,
 // duplicate keys, alias bombs, characters YAML readers change), each at its
-// line or field path. Package spec's Load is its one user; its limits and
-// rule texts are spec's public constants.
+// line or field path. It applies Helm-style --set overrides to the document
+// ([ApplySets]) and turns what does not fit the Go types it decodes into
+// into field errors at their paths, all at once ([TypeErrors],
+// [StrictError], [DecodeError]: wrong JSON types, unknown fields with their
+// line, column and the closest known field). Package spec's Load is its one
+// user; its limits and rule texts are spec's public constants.
 package specyaml
 
 import (

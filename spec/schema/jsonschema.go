@@ -11,6 +11,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/invopop/jsonschema"
@@ -80,7 +81,7 @@ func specSchema() (*jsonschema.Schema, error) {
 		if err != nil {
 			return nil, err
 		}
-		rule.Apply(fs)
+		applyRule(rule, fs)
 	}
 	if err := knownRegions(s); err != nil {
 		return nil, err
@@ -187,6 +188,54 @@ func oneLine(c *ast.CommentGroup) string {
 		return ""
 	}
 	return strings.Join(strings.Fields(c.Text()), " ")
+}
+
+// applyRule sets r on s, the schema of the field at r.Path; nothing
+// when s is nil.
+func applyRule(r spec.SchemaRule, s *jsonschema.Schema) {
+	if s == nil {
+		return
+	}
+	if r.Minimum != nil {
+		s.Minimum = json.Number(strconv.FormatInt(*r.Minimum, 10))
+	}
+	if r.Maximum != nil {
+		s.Maximum = json.Number(strconv.FormatInt(*r.Maximum, 10))
+	}
+	u := func(n int) *uint64 {
+		if n == 0 {
+			return nil
+		}
+		v := uint64(n)
+		return &v
+	}
+	if n := u(r.MinLength); n != nil {
+		s.MinLength = n
+	}
+	if n := u(r.MaxLength); n != nil {
+		s.MaxLength = n
+	}
+	if n := u(r.MaxItems); n != nil {
+		s.MaxItems = n
+	}
+	if n := u(r.MaxProperties); n != nil {
+		s.MaxProperties = n
+	}
+	if r.Pattern != "" {
+		s.Pattern = r.Pattern
+	}
+	if r.Enum != nil {
+		s.Enum = nil
+		for _, v := range r.Enum {
+			s.Enum = append(s.Enum, v)
+		}
+	}
+	if r.Default != nil {
+		s.Default = r.Default
+	}
+	for _, v := range r.Examples {
+		s.Examples = append(s.Examples, v)
+	}
 }
 
 // schemaAt finds the schema of the field at path (see [spec.SchemaRule.Path]),

@@ -82,7 +82,7 @@ var baseEdits = map[string][2]string{
 
 // TestSchemaRulesMatchCheck keeps the JSON Schema's ranges, lengths,
 // patterns and allowed values equal to what Check accepts: for every rule
-// of render.SchemaRules, in a full spec that both accept, the values at an
+// of spec.SchemaRules, in a full spec that both accept, the values at an
 // integer's bounds and every allowed value pass both, and one past a
 // bound and a value outside the list fail both, at the field's path.
 // specJSON is the spec data as JSON, read as prenv reads it (YAML 1.2:
@@ -339,7 +339,7 @@ func TestSchemaBoundsEveryInteger(t *testing.T) {
 			}
 			n++
 			if f.Minimum == nil || f.Maximum == nil {
-				t.Errorf("integer field %s.%s has no minimum or maximum: add a rule to render.SchemaRules", name, p)
+				t.Errorf("integer field %s.%s has no minimum or maximum: add a rule to spec.SchemaRules", name, p)
 			}
 		}
 	}

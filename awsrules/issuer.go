@@ -1,4 +1,4 @@
-package spec
+package awsrules
 
 import (
 	"fmt"
@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
-
-	"prenv.dev/prenv/awsrules"
 )
 
 // eksEndpointRE matches the host of an EKS cluster's API server endpoint,
@@ -25,13 +23,14 @@ var eksEndpointRE = regexp.MustCompile(`^[0-9a-z]+(\.[a-z]+[0-9]+)?\.([a-z]{2}(-
 // discovery document points to (EKS serves them at <issuer>/keys).
 var issuerDocumentSuffixes = []string{"/.well-known/openid-configuration", "/.well-known/jwks.json", "/keys"}
 
-// checkIssuer refuses the two URLs that look like an issuer but are not
-// one: the cluster's API server endpoint, and the issuer with the path of
-// one of its documents appended. IAM would create no provider that STS can
-// match the pods' tokens with (their iss claim is the issuer), and every
-// AssumeRoleWithWebIdentity of the env would fail.
-func checkIssuer(url string, p *field.Path) field.ErrorList {
-	host, path, _ := strings.Cut(awsrules.OIDCHost(url), "/")
+// CheckIssuer refuses, at p, the two URLs that look like an OIDC issuer
+// but are not one: an EKS cluster's API server endpoint, and an issuer
+// with the path of one of its documents appended; nil for any other URL.
+// IAM would create no provider that STS can match the pods' tokens with
+// (their iss claim is the issuer), and every AssumeRoleWithWebIdentity of
+// the env would fail.
+func CheckIssuer(url string, p *field.Path) field.ErrorList {
+	host, path, _ := strings.Cut(OIDCHost(url), "/")
 	host = strings.ToLower(host)
 	if m := eksEndpointRE.FindStringSubmatch(host); m != nil && path == "" {
 		return field.ErrorList{field.Invalid(p, url, fmt.Sprintf(

@@ -1,4 +1,17 @@
-package spec
+// Package trust is the trust boundary, the stage after package spec. The
+// base branch and the CI job are trusted; a pull request, and so the spec
+// of its head, is not. The fields of the spec that decide who an env is and
+// what it may reach must be what the base branch's spec says ([Check]);
+// the others are the pull request's to change. What the base branch says
+// of one app is a [Fields]: made from its spec ([Of]) by the CI job (render
+// env --base-spec), or carried in each Application that the base branch's
+// ApplicationSet generates (the plugin flow), as JSON ([Parse]).
+//
+//	base := []*trust.Fields{trust.Of(baseSpec)}
+//	errs := trust.Check(base, headSpec) // field.ErrorList, each Forbidden
+//
+// It imports package spec and prenv's internal packages only.
+package trust
 
 import (
 	"bytes"
@@ -13,45 +26,38 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"prenv.dev/prenv/internal/errlist"
+	"prenv.dev/prenv/internal/specyaml"
+	"prenv.dev/prenv/spec"
 )
 
-// The trust boundary. The base branch and the CI job are trusted; a pull
-// request, and so the spec of its head, is not. The fields of trustTable
-// that decide who an env is and what it may reach must be what the base
-// branch's spec says ([CheckTrusted]); the others are the pull request's to
-// change. What the base branch says of one app is a [Trusted]: made from
-// its spec ([TrustedOf]) by the CI job (render env --base-spec), or carried
-// in each Application that the base branch's ApplicationSet generates
-// (the plugin flow).
-
-// trustRule is what a pull request may do to a field, against the base
+// rule is what a pull request may do to a field, against the base
 // branch.
-type trustRule string
+type rule string
 
 const (
-	// trustFree: the pull request may change the field.
-	trustFree trustRule = "free"
-	// trustSame: the field must be the base branch's, after defaults.
-	trustSame trustRule = "same"
-	// trustSubset: a list of grants; the pull request may drop entries
-	// or narrow them ([trustRow].narrows), not add any.
-	trustSubset trustRule = "subset"
+	// ruleFree: the pull request may change the field.
+	ruleFree rule = "free"
+	// ruleSame: the field must be the base branch's, after defaults.
+	ruleSame rule = "same"
+	// ruleSubset: a list of grants; the pull request may drop entries
+	// or narrow them ([tableRow].narrows), not add any.
+	ruleSubset rule = "subset"
 )
 
-// trustRow is one row of trustTable.
-type trustRow struct {
+// tableRow is one row of table.
+type tableRow struct {
 	// path is the field's dotted JSON path from the document's root; the
 	// row covers every field under it. Rows never overlap, and they cover
-	// every field of [PreviewEnvironment] (a test walks the types).
+	// every field of [spec.PreviewEnvironment] (a test walks the types).
 	path string
-	rule trustRule
+	rule rule
 	// why the field is trusted, or why a pull request may change it.
 	why string
 	// effective, when set, turns the field's value as written (nil when
 	// unset) into the value it takes, so that spelling out a default is
 	// no change.
-	effective func(env *PreviewEnvironment, v any) any
-	// narrows, for a trustSubset row, reports whether the head's entry v
+	effective func(env *spec.PreviewEnvironment, v any) any
+	// narrows, for a ruleSubset row, reports whether the head's entry v
 	// grants nothing that the base branch's entries do not; nil means
 	// "equals one of them".
 	narrows func(v any, base []any) bool
@@ -63,87 +69,87 @@ const (
 	whyArgoSCM  = "the repository whose pull requests get envs, the SCM API Argo CD calls with its token, and the Secret in Argo CD's namespace that holds the token"
 )
 
-// trustTable is every field of the spec with what a pull request may do to
+// table is every field of the spec with what a pull request may do to
 // it and why. Adding a field to the spec's types means adding its row here
 // (TestTrustTableCoversEveryField fails until then).
-var trustTable = []trustRow{
-	{path: "apiVersion", rule: trustFree, why: "the document's type; Check accepts one"},
-	{path: "kind", rule: trustFree, why: "the document's type; Check accepts one"},
-	{path: "metadata.name", rule: trustSame, why: whyIdentity},
-	{path: "spec.prefix", rule: trustSame, why: whyIdentity},
-	{path: "spec.aws.accountID", rule: trustSame, why: "the AWS account of the env's resources and role"},
-	{path: "spec.aws.region", rule: trustSame, why: "the AWS region of the env's resources"},
-	{path: "spec.aws.partition", rule: trustSame, why: "the AWS partition of every ARN the env's role is granted", effective: orDefault("aws")},
-	{path: "spec.aws.oidcProviderURL", rule: trustSame, why: "the cluster identity provider the env's role trusts: another cluster's would let that cluster's pods assume the role",
-		effective: func(_ *PreviewEnvironment, v any) any {
+var table = []tableRow{
+	{path: "apiVersion", rule: ruleFree, why: "the document's type; Check accepts one"},
+	{path: "kind", rule: ruleFree, why: "the document's type; Check accepts one"},
+	{path: "metadata.name", rule: ruleSame, why: whyIdentity},
+	{path: "spec.prefix", rule: ruleSame, why: whyIdentity},
+	{path: "spec.aws.accountID", rule: ruleSame, why: "the AWS account of the env's resources and role"},
+	{path: "spec.aws.region", rule: ruleSame, why: "the AWS region of the env's resources"},
+	{path: "spec.aws.partition", rule: ruleSame, why: "the AWS partition of every ARN the env's role is granted", effective: orDefault("aws")},
+	{path: "spec.aws.oidcProviderURL", rule: ruleSame, why: "the cluster identity provider the env's role trusts: another cluster's would let that cluster's pods assume the role",
+		effective: func(_ *spec.PreviewEnvironment, v any) any {
 			if s, ok := v.(string); ok {
 				return strings.TrimPrefix(s, "https://")
 			}
 			return v
 		}},
-	{path: "spec.aws.clusterName", rule: trustSame, why: "the EKS cluster whose Pod Identity associations link the env's ServiceAccount to its role: another cluster's would hand the role to that cluster's pods"},
-	{path: "spec.aws.allowUnknownRegion", rule: trustSame, why: "whether a region outside prenv's list is accepted"},
-	{path: "spec.identity", rule: trustSame, why: "how the env's pods get the role (IRSA or EKS Pod Identity), which decides what the role trusts", effective: orDefault(IdentityIRSA)},
-	{path: "spec.serviceAccount", rule: trustFree, why: "the ServiceAccount in the env's own namespace; prenv sets its role itself, and Check refuses annotations that send its token elsewhere"},
-	{path: "spec.iam.managedPolicyARNs", rule: trustSubset, why: "IAM grants beyond the env's own resources: policies attached to its role"},
-	{path: "spec.iam.statements", rule: trustSubset, why: "IAM grants beyond the env's own resources: statements of its role's policy", narrows: statementNarrows},
-	{path: "spec.iam.permissionsBoundaryARN", rule: trustSame, why: "the cap on every grant of the env's role"},
-	{path: "spec.iam.maxSessionDuration", rule: trustFree, why: "how long one session of the env's role lasts (1 to 12 hours); it grants nothing"},
-	{path: "spec.iam.managedPoliciesPerRole", rule: trustFree, why: "the account's quota; it only changes what Check counts"},
-	{path: "spec.dynamodb", rule: trustFree, why: "the env's own tables, named <env>_<name>"},
-	{path: "spec.sqs", rule: trustFree, why: "the env's own queues, named <env>_<name>"},
-	{path: "spec.s3", rule: trustFree, why: "the env's own buckets, named from the env, the account and the region by prenv"},
-	{path: "spec.dns", rule: trustSame, why: "the hostnames the env claims, <env>.<zone>, and how the cluster's external-dns marks their owner"},
-	{path: "spec.databases", rule: trustFree, why: "database pods in the env's own namespace, within its quota and Pod Security"},
-	{path: "spec.labels", rule: trustSame, why: "labels of the env's objects, its Namespace included: the cluster's NetworkPolicies, admission policies and service meshes select namespaces and pods by label, so a label (team: payments) can let the env reach what another app's namespaces reach"},
-	{path: "spec.tags", rule: trustFree, why: "tags of the env's own AWS resources; Check refuses prenv's"},
-	{path: "spec.deletionPolicy", rule: trustSame, why: "whether the AWS resources go with the env: retain leaves them for whatever renders that env name next to adopt", effective: orDefault("delete")},
-	{path: "spec.ttl", rule: trustSame, why: "how long the env may live before render leftovers reports it"},
-	{path: "spec.resourceQuota", rule: trustSame, why: "what the env may take of the cluster"},
-	{path: "spec.limitRange", rule: trustSame, why: "what one container of the env may take"},
-	{path: "spec.networkPolicy", rule: trustSame, why: "what the env's pods may reach, and who may reach them"},
-	{path: "spec.argocd.namespace", rule: trustSame, why: "Argo CD's namespace, where the ApplicationSet, AppProject and Applications go", effective: orDefault(DefaultArgoCDNamespace)},
-	{path: "spec.argocd.project", rule: trustSame, why: "the AppProject that fences the env's Applications in; prenv writes it, so another app's project would be overwritten",
-		effective: func(env *PreviewEnvironment, v any) any {
+	{path: "spec.aws.clusterName", rule: ruleSame, why: "the EKS cluster whose Pod Identity associations link the env's ServiceAccount to its role: another cluster's would hand the role to that cluster's pods"},
+	{path: "spec.aws.allowUnknownRegion", rule: ruleSame, why: "whether a region outside prenv's list is accepted"},
+	{path: "spec.identity", rule: ruleSame, why: "how the env's pods get the role (IRSA or EKS Pod Identity), which decides what the role trusts", effective: orDefault(spec.IdentityIRSA)},
+	{path: "spec.serviceAccount", rule: ruleFree, why: "the ServiceAccount in the env's own namespace; prenv sets its role itself, and Check refuses annotations that send its token elsewhere"},
+	{path: "spec.iam.managedPolicyARNs", rule: ruleSubset, why: "IAM grants beyond the env's own resources: policies attached to its role"},
+	{path: "spec.iam.statements", rule: ruleSubset, why: "IAM grants beyond the env's own resources: statements of its role's policy", narrows: statementNarrows},
+	{path: "spec.iam.permissionsBoundaryARN", rule: ruleSame, why: "the cap on every grant of the env's role"},
+	{path: "spec.iam.maxSessionDuration", rule: ruleFree, why: "how long one session of the env's role lasts (1 to 12 hours); it grants nothing"},
+	{path: "spec.iam.managedPoliciesPerRole", rule: ruleFree, why: "the account's quota; it only changes what Check counts"},
+	{path: "spec.dynamodb", rule: ruleFree, why: "the env's own tables, named <env>_<name>"},
+	{path: "spec.sqs", rule: ruleFree, why: "the env's own queues, named <env>_<name>"},
+	{path: "spec.s3", rule: ruleFree, why: "the env's own buckets, named from the env, the account and the region by prenv"},
+	{path: "spec.dns", rule: ruleSame, why: "the hostnames the env claims, <env>.<zone>, and how the cluster's external-dns marks their owner"},
+	{path: "spec.databases", rule: ruleFree, why: "database pods in the env's own namespace, within its quota and Pod Security"},
+	{path: "spec.labels", rule: ruleSame, why: "labels of the env's objects, its Namespace included: the cluster's NetworkPolicies, admission policies and service meshes select namespaces and pods by label, so a label (team: payments) can let the env reach what another app's namespaces reach"},
+	{path: "spec.tags", rule: ruleFree, why: "tags of the env's own AWS resources; Check refuses prenv's"},
+	{path: "spec.deletionPolicy", rule: ruleSame, why: "whether the AWS resources go with the env: retain leaves them for whatever renders that env name next to adopt", effective: orDefault("delete")},
+	{path: "spec.ttl", rule: ruleSame, why: "how long the env may live before render leftovers reports it"},
+	{path: "spec.resourceQuota", rule: ruleSame, why: "what the env may take of the cluster"},
+	{path: "spec.limitRange", rule: ruleSame, why: "what one container of the env may take"},
+	{path: "spec.networkPolicy", rule: ruleSame, why: "what the env's pods may reach, and who may reach them"},
+	{path: "spec.argocd.namespace", rule: ruleSame, why: "Argo CD's namespace, where the ApplicationSet, AppProject and Applications go", effective: orDefault(spec.DefaultArgoCDNamespace)},
+	{path: "spec.argocd.project", rule: ruleSame, why: "the AppProject that fences the env's Applications in; prenv writes it, so another app's project would be overwritten",
+		effective: func(env *spec.PreviewEnvironment, v any) any {
 			if v == nil {
-				return DefaultProjectPrefix + env.Metadata.Name
+				return spec.DefaultProjectPrefix + env.Metadata.Name
 			}
 			return v
 		}},
-	{path: "spec.argocd.pullRequests.github", rule: trustSame, why: whyArgoSCM},
-	{path: "spec.argocd.pullRequests.gitlab", rule: trustSame, why: whyArgoSCM},
-	{path: "spec.argocd.pullRequests.gitea", rule: trustSame, why: whyArgoSCM},
-	{path: "spec.argocd.pullRequests.bitbucketServer", rule: trustSame, why: whyArgoSCM},
-	{path: "spec.argocd.pullRequests.bitbucket", rule: trustSame, why: whyArgoSCM},
-	{path: "spec.argocd.pullRequests.azureDevOps", rule: trustSame, why: whyArgoSCM},
-	{path: "spec.argocd.pullRequests.filters", rule: trustSame, why: "which pull requests get an env"},
-	{path: "spec.argocd.pullRequests.requeueAfterSeconds", rule: trustFree, why: "how often Argo CD polls the SCM; it reaches nothing"},
-	{path: "spec.argocd.source.repoURL", rule: trustSame, why: "the repository Argo CD reads the envs from, the AppProject's one source"},
-	{path: "spec.argocd.source.path", rule: trustSame, why: "the folder of each env's manifests, or of the app in the plugin flow"},
-	{path: "spec.argocd.source.targetRevision", rule: trustSame, why: "the revision Argo CD reads"},
-	{path: "spec.argocd.source.plugin.name", rule: trustSame, why: "whether Argo CD renders the env with a Config Management Plugin (the plugin flow), and which",
-		effective: func(env *PreviewEnvironment, v any) any {
+	{path: "spec.argocd.pullRequests.github", rule: ruleSame, why: whyArgoSCM},
+	{path: "spec.argocd.pullRequests.gitlab", rule: ruleSame, why: whyArgoSCM},
+	{path: "spec.argocd.pullRequests.gitea", rule: ruleSame, why: whyArgoSCM},
+	{path: "spec.argocd.pullRequests.bitbucketServer", rule: ruleSame, why: whyArgoSCM},
+	{path: "spec.argocd.pullRequests.bitbucket", rule: ruleSame, why: whyArgoSCM},
+	{path: "spec.argocd.pullRequests.azureDevOps", rule: ruleSame, why: whyArgoSCM},
+	{path: "spec.argocd.pullRequests.filters", rule: ruleSame, why: "which pull requests get an env"},
+	{path: "spec.argocd.pullRequests.requeueAfterSeconds", rule: ruleFree, why: "how often Argo CD polls the SCM; it reaches nothing"},
+	{path: "spec.argocd.source.repoURL", rule: ruleSame, why: "the repository Argo CD reads the envs from, the AppProject's one source"},
+	{path: "spec.argocd.source.path", rule: ruleSame, why: "the folder of each env's manifests, or of the app in the plugin flow"},
+	{path: "spec.argocd.source.targetRevision", rule: ruleSame, why: "the revision Argo CD reads"},
+	{path: "spec.argocd.source.plugin.name", rule: ruleSame, why: "whether Argo CD renders the env with a Config Management Plugin (the plugin flow), and which",
+		effective: func(env *spec.PreviewEnvironment, v any) any {
 			// plugin: {} is the plugin flow with its defaults, where no
 			// plugin is the manifest flow: they differ here.
 			if a := env.Spec.ArgoCD; v == nil && a != nil && a.Source != nil && a.Source.Plugin != nil {
-				return DefaultPluginName
+				return spec.DefaultPluginName
 			}
 			return v
 		}},
-	{path: "spec.argocd.source.plugin.image", rule: trustSame, why: "the image patched into argocd-repo-server as the plugin's sidecar"},
-	{path: "spec.argocd.source.plugin.file", rule: trustFree, why: "the app's own spec file; the base branch's Application names the one Argo CD reads"},
-	{path: "spec.argocd.source.plugin.chart", rule: trustFree, why: "the app's own chart, rendered inside the env's fence"},
-	{path: "spec.argocd.source.plugin.values", rule: trustFree, why: "values files of the app's own chart"},
-	{path: "spec.argocd.destination", rule: trustSame, why: "the cluster the envs go to"},
-	{path: "spec.argocd.syncPolicy", rule: trustSame, why: "how Argo CD applies and prunes the env's objects (self-heal, prune, sync options)"},
-	{path: "spec.argocd.appResources", rule: trustSame, why: "the kinds the AppProject lets the env's Applications create, and the final checks let the app's own objects have"},
-	{path: "spec.argocd.labels", rule: trustSame, why: "labels of objects in Argo CD's namespace, which its RBAC, notifications and selectors match"},
-	{path: "spec.argocd.healthChecks", rule: trustSame, why: "whether prenv writes Argo CD's own argocd-cm", effective: orDefault(true)},
+	{path: "spec.argocd.source.plugin.image", rule: ruleSame, why: "the image patched into argocd-repo-server as the plugin's sidecar"},
+	{path: "spec.argocd.source.plugin.file", rule: ruleFree, why: "the app's own spec file; the base branch's Application names the one Argo CD reads"},
+	{path: "spec.argocd.source.plugin.chart", rule: ruleFree, why: "the app's own chart, rendered inside the env's fence"},
+	{path: "spec.argocd.source.plugin.values", rule: ruleFree, why: "values files of the app's own chart"},
+	{path: "spec.argocd.destination", rule: ruleSame, why: "the cluster the envs go to"},
+	{path: "spec.argocd.syncPolicy", rule: ruleSame, why: "how Argo CD applies and prunes the env's objects (self-heal, prune, sync options)"},
+	{path: "spec.argocd.appResources", rule: ruleSame, why: "the kinds the AppProject lets the env's Applications create, and the final checks let the app's own objects have"},
+	{path: "spec.argocd.labels", rule: ruleSame, why: "labels of objects in Argo CD's namespace, which its RBAC, notifications and selectors match"},
+	{path: "spec.argocd.healthChecks", rule: ruleSame, why: "whether prenv writes Argo CD's own argocd-cm", effective: orDefault(true)},
 }
 
 // orDefault is an effective function: an unset field takes def.
-func orDefault(def any) func(*PreviewEnvironment, any) any {
-	return func(_ *PreviewEnvironment, v any) any {
+func orDefault(def any) func(*spec.PreviewEnvironment, any) any {
+	return func(_ *spec.PreviewEnvironment, v any) any {
 		if v == nil {
 			return def
 		}
@@ -158,7 +164,7 @@ func orDefault(def any) func(*PreviewEnvironment, any) any {
 // functions"), the job-function policies SystemAdministrator,
 // NetworkAdministrator and DatabaseAdministrator (same page), and
 // IAMFullAccess (AWS Managed Policy Reference Guide), with which a role
-// can grant itself anything. [CheckTrusted] names them when a pull request
+// can grant itself anything. [Check] names them when a pull request
 // attaches one: like every managed policy, they need the base branch.
 var AdminPolicyNames = []string{
 	"AdministratorAccess",
@@ -180,31 +186,31 @@ func IsAdminPolicy(arn string) bool {
 	return ok && slices.Contains(AdminPolicyNames, name)
 }
 
-// trustWayOut ends every refusal: what the pull request's author does.
-const trustWayOut = "merge this change to the base branch first, where the platform's reviewers see it"
+// wayOut ends every refusal: what the pull request's author does.
+const wayOut = "merge this change to the base branch first, where the platform's reviewers see it"
 
-// Trusted is what the base branch's spec of one app says in the fields a
+// Fields is what the base branch's spec of one app says in the fields a
 // pull request may not change: each field's value after its default.
-// Make one with [TrustedOf] or [ParseTrusted]; compare a head spec with
-// [CheckTrusted].
-type Trusted struct {
-	// values maps the path of each row that is not trustFree to the
+// Make one with [Of] or [Parse]; compare a head spec with
+// [Check].
+type Fields struct {
+	// values maps the path of each row that is not ruleFree to the
 	// field's effective value, as JSON decodes it (map[string]any,
 	// []any, string, bool, json.Number), or nil when unset.
 	values map[string]any
 }
 
-// TrustedOf returns the fields of env that a pull request may not change;
+// Of returns the fields of env that a pull request may not change;
 // nil for a nil spec. env is not checked: compare what the base branch
 // says, whatever it says.
-func TrustedOf(env *PreviewEnvironment) *Trusted {
+func Of(env *spec.PreviewEnvironment) *Fields {
 	if env == nil {
 		return nil
 	}
-	t := &Trusted{values: map[string]any{}}
+	t := &Fields{values: map[string]any{}}
 	root := reflect.ValueOf(env).Elem()
-	for _, row := range trustTable {
-		if row.rule == trustFree {
+	for _, row := range table {
+		if row.rule == ruleFree {
 			continue
 		}
 		var v any
@@ -215,14 +221,14 @@ func TrustedOf(env *PreviewEnvironment) *Trusted {
 			v = row.effective(env, v)
 		}
 		// Through JSON, so that a value made here and one parsed back
-		// ([ParseTrusted]) compare equal.
+		// ([Parse]) compare equal.
 		t.values[row.path] = roundTrip(v)
 	}
 	return t
 }
 
 // App is the base branch's metadata.name.
-func (t *Trusted) App() string {
+func (t *Fields) App() string {
 	if t == nil {
 		return ""
 	}
@@ -230,11 +236,11 @@ func (t *Trusted) App() string {
 	return s
 }
 
-// TrustedKind is the kind of a [Trusted]'s JSON document.
-const TrustedKind = "TrustedFields"
+// Kind is the kind of a [Fields]'s JSON document.
+const Kind = "TrustedFields"
 
-// trustedDoc is a Trusted's JSON form.
-type trustedDoc struct {
+// fieldsDoc is a Fields's JSON form.
+type fieldsDoc struct {
 	APIVersion string                     `json:"apiVersion"`
 	Kind       string                     `json:"kind"`
 	Fields     map[string]json.RawMessage `json:"fields"`
@@ -244,12 +250,12 @@ type trustedDoc struct {
 // "TrustedFields", "fields": {"<path>": <value>, ...}}: every field a pull
 // request may not change, by its dotted path, with its value after
 // defaults (null when unset), in a form that depends on nothing but the
-// values (keys sorted). A nil Trusted is null.
-func (t *Trusted) MarshalJSON() ([]byte, error) {
+// values (keys sorted). A nil Fields is null.
+func (t *Fields) MarshalJSON() ([]byte, error) {
 	if t == nil {
 		return []byte("null"), nil
 	}
-	doc := trustedDoc{APIVersion: APIVersion, Kind: TrustedKind, Fields: map[string]json.RawMessage{}}
+	doc := fieldsDoc{APIVersion: spec.APIVersion, Kind: Kind, Fields: map[string]json.RawMessage{}}
 	for path, v := range t.values {
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -260,11 +266,11 @@ func (t *Trusted) MarshalJSON() ([]byte, error) {
 	return json.Marshal(doc)
 }
 
-// ParseTrusted reads a [Trusted] from the JSON that its MarshalJSON
+// Parse reads a [Fields] from the JSON that its MarshalJSON
 // writes. It must have exactly the fields this version of prenv trusts:
 // one written by another version is refused, rather than trusted in part.
-func ParseTrusted(data []byte) (*Trusted, error) {
-	var doc trustedDoc
+func Parse(data []byte) (*Fields, error) {
+	var doc fieldsDoc
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&doc); err != nil {
@@ -273,13 +279,13 @@ func ParseTrusted(data []byte) (*Trusted, error) {
 	if dec.More() {
 		return nil, fmt.Errorf("the base branch's trusted fields: more than one JSON value")
 	}
-	if doc.APIVersion != APIVersion || doc.Kind != TrustedKind {
-		return nil, fmt.Errorf("the base branch's trusted fields: apiVersion %q, kind %q; want %s, %s", doc.APIVersion, doc.Kind, APIVersion, TrustedKind)
+	if doc.APIVersion != spec.APIVersion || doc.Kind != Kind {
+		return nil, fmt.Errorf("the base branch's trusted fields: apiVersion %q, kind %q; want %s, %s", doc.APIVersion, doc.Kind, spec.APIVersion, Kind)
 	}
-	t := &Trusted{values: map[string]any{}}
+	t := &Fields{values: map[string]any{}}
 	var missing []string
-	for _, row := range trustTable {
-		if row.rule == trustFree {
+	for _, row := range table {
+		if row.rule == ruleFree {
 			continue
 		}
 		raw, ok := doc.Fields[row.path]
@@ -308,22 +314,22 @@ func ParseTrusted(data []byte) (*Trusted, error) {
 	return t, nil
 }
 
-// TrustError is a spec that differs from the base branch in fields a pull
-// request may not change ([CheckTrusted]). Errs lists every such field,
+// Error is a spec that differs from the base branch in fields a pull
+// request may not change ([Check]). Errs lists every such field,
 // each a Forbidden field error that says what the base branch has and the
 // way out.
-type TrustError struct {
+type Error struct {
 	Errs field.ErrorList
 }
 
-func (e *TrustError) Error() string {
+func (e *Error) Error() string {
 	return errlist.Format("the spec changes what only the base branch may change", e.Errs)
 }
 
-// CheckTrusted compares a pull request's spec with the base branch's
+// Check compares a pull request's spec with the base branch's
 // trusted fields and lists, all at once, every field head may not have:
 //
-//   - a trustSame field (the app name, the prefix, spec.aws, spec.dns, the
+//   - a ruleSame field (the app name, the prefix, spec.aws, spec.dns, the
 //     deletion policy, the bounds, and what spec.argocd says of projects,
 //     namespaces, SCM endpoints, Secrets and images) that differs, at the
 //     path of each differing value: "differs from the base branch (<value>
@@ -341,11 +347,11 @@ func (e *TrustError) Error() string {
 // of the app) refuses head at metadata.name: a pull request cannot add an
 // app. Each error is field.Forbidden and ends with the way out: merge the
 // change to the base branch first.
-func CheckTrusted(base []*Trusted, head *PreviewEnvironment) field.ErrorList {
+func Check(base []*Fields, head *spec.PreviewEnvironment) field.ErrorList {
 	if head == nil {
 		return field.ErrorList{field.Required(field.NewPath("spec"), "no spec was given (nil)")}
 	}
-	var matches, others []*Trusted
+	var matches, others []*Fields
 	var apps []string
 	for _, t := range base {
 		if t == nil {
@@ -373,19 +379,19 @@ func CheckTrusted(base []*Trusted, head *PreviewEnvironment) field.ErrorList {
 	}
 	// Should the base branch have two specs of the app, head must keep
 	// what each of them says.
-	h := TrustedOf(head)
-	root := reflect.TypeFor[PreviewEnvironment]()
+	h := Of(head)
+	root := reflect.TypeFor[spec.PreviewEnvironment]()
 	var errs field.ErrorList
 	seen := map[string]bool{}
 	for _, b := range matches {
-		for _, row := range trustTable {
-			p := pathOf(row.path)
+		for _, row := range table {
+			p := specyaml.PathOf(row.path)
 			bv, hv := b.values[row.path], h.values[row.path]
 			var rowErrs field.ErrorList
 			switch row.rule {
-			case trustSame:
-				rowErrs = diffTrusted(p, typeAt(root, row.path), bv, hv)
-			case trustSubset:
+			case ruleSame:
+				rowErrs = diffValues(p, typeAt(root, row.path), bv, hv)
+			case ruleSubset:
 				rowErrs = subsetErrors(p, row, bv, hv)
 			}
 			for _, e := range rowErrs {
@@ -399,11 +405,11 @@ func CheckTrusted(base []*Trusted, head *PreviewEnvironment) field.ErrorList {
 	return errs
 }
 
-// diffTrusted lists each value of head that differs from base under p; t
+// diffValues lists each value of head that differs from base under p; t
 // is the field's Go type, which tells struct fields (p.Child) from map
 // keys (p.Key). An unset object is an empty one; a list is compared item
 // by item when both have the same length, as a whole otherwise.
-func diffTrusted(p *field.Path, t reflect.Type, base, head any) field.ErrorList {
+func diffValues(p *field.Path, t reflect.Type, base, head any) field.ErrorList {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -418,9 +424,9 @@ func diffTrusted(p *field.Path, t reflect.Type, base, head any) field.ErrorList 
 		var errs field.ErrorList
 		for _, k := range slices.Sorted(maps.Keys(union)) {
 			if t.Kind() == reflect.Map {
-				errs = append(errs, diffTrusted(p.Key(k), t.Elem(), bm[k], hm[k])...)
+				errs = append(errs, diffValues(p.Key(k), t.Elem(), bm[k], hm[k])...)
 			} else {
-				errs = append(errs, diffTrusted(p.Child(k), structField(t, k), bm[k], hm[k])...)
+				errs = append(errs, diffValues(p.Child(k), structField(t, k), bm[k], hm[k])...)
 			}
 		}
 		return errs
@@ -430,7 +436,7 @@ func diffTrusted(p *field.Path, t reflect.Type, base, head any) field.ErrorList 
 	if bList && hList && len(bl) == len(hl) {
 		var errs field.ErrorList
 		for i := range bl {
-			errs = append(errs, diffTrusted(p.Index(i), t.Elem(), bl[i], hl[i])...)
+			errs = append(errs, diffValues(p.Index(i), t.Elem(), bl[i], hl[i])...)
 		}
 		return errs
 	}
@@ -438,12 +444,12 @@ func diffTrusted(p *field.Path, t reflect.Type, base, head any) field.ErrorList 
 		return nil
 	}
 	return field.ErrorList{field.Forbidden(p, fmt.Sprintf(
-		"differs from the base branch (%s there): a pull request cannot change who the env is or what it may reach; %s", shownValue(base), trustWayOut))}
+		"differs from the base branch (%s there): a pull request cannot change who the env is or what it may reach; %s", shownValue(base), wayOut))}
 }
 
 // subsetErrors lists each entry of the head's list that the base branch's
 // list does not grant.
-func subsetErrors(p *field.Path, row trustRow, base, head any) field.ErrorList {
+func subsetErrors(p *field.Path, row tableRow, base, head any) field.ErrorList {
 	bl, _ := base.([]any)
 	hl, _ := head.([]any)
 	var errs field.ErrorList
@@ -465,7 +471,7 @@ func subsetErrors(p *field.Path, row trustRow, base, head any) field.ErrorList {
 		} else {
 			detail = "an Allow statement that no Allow statement of the base branch covers (the same conditions, and its actions and resources among that statement's): a pull request may drop statements, narrow them or add Deny statements, not grant more"
 		}
-		errs = append(errs, field.Forbidden(p.Index(i), detail+"; "+trustWayOut))
+		errs = append(errs, field.Forbidden(p.Index(i), detail+"; "+wayOut))
 	}
 	return errs
 }
@@ -566,27 +572,11 @@ func fieldIndex(t reflect.Type, name string) int {
 		return -1
 	}
 	for i := range t.NumField() {
-		if jsonFieldName(t.Field(i)) == name {
+		if specyaml.JSONFieldName(t.Field(i)) == name {
 			return i
 		}
 	}
 	return -1
-}
-
-// jsonFieldName is a struct field's name in JSON, or "" for a field JSON
-// leaves out.
-func jsonFieldName(f reflect.StructField) string {
-	if !f.IsExported() {
-		return ""
-	}
-	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-	switch name {
-	case "-":
-		return ""
-	case "":
-		return f.Name
-	}
-	return name
 }
 
 // canonical is a value as JSON would decode it, with what is unset left
@@ -608,7 +598,7 @@ func canonical(v reflect.Value) any {
 	case reflect.Struct:
 		m := map[string]any{}
 		for i := range v.NumField() {
-			name := jsonFieldName(v.Type().Field(i))
+			name := specyaml.JSONFieldName(v.Type().Field(i))
 			if name == "" {
 				continue
 			}
