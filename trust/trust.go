@@ -102,7 +102,7 @@ var table = []tableRow{
 	{path: "spec.dns", rule: ruleSame, why: "the hostnames the env claims, <env>.<zone>, and how the cluster's external-dns marks their owner"},
 	{path: "spec.databases", rule: ruleFree, why: "database pods in the env's own namespace, within its quota and Pod Security"},
 	{path: "spec.labels", rule: ruleSame, why: "labels of the env's objects, its Namespace included: the cluster's NetworkPolicies, admission policies and service meshes select namespaces and pods by label, so a label (team: payments) can let the env reach what another app's namespaces reach"},
-	{path: "spec.tags", rule: ruleFree, why: "tags of the env's own AWS resources; Check refuses prenv's"},
+	{path: "spec.tags", rule: ruleSame, why: "tags of the env's AWS resources, its role included, where IAM reads them as aws:PrincipalTag: resource policies and attribute-based statements that match a tag (team: payments) would let the env reach what that tag reaches"},
 	{path: "spec.deletionPolicy", rule: ruleSame, why: "whether the AWS resources go with the env: retain leaves them for whatever renders that env name next to adopt", effective: orDefault("delete")},
 	{path: "spec.ttl", rule: ruleSame, why: "how long the env may live before render leftovers reports it"},
 	{path: "spec.resourceQuota", rule: ruleSame, why: "what the env may take of the cluster"},

@@ -161,6 +161,11 @@ func TestCheckTrusted(t *testing.T) {
 		}, []string{
 			`spec.labels[team]: Forbidden: differs from the base branch (unset there)` + same,
 		}},
+		"a role tag that principal-tag conditions match": {func(e *spec.PreviewEnvironment) {
+			e.Spec.Tags["team"] = "payments"
+		}, []string{
+			`spec.tags[team]: Forbidden: differs from the base branch ("web" there)` + same,
+		}},
 		"another app's AppProject": {func(e *spec.PreviewEnvironment) { e.Spec.ArgoCD.Project = "previews-payments" }, []string{
 			`spec.argocd.project: Forbidden: differs from the base branch ("previews-web" there)` + same,
 		}},
@@ -279,7 +284,6 @@ func TestCheckTrusted(t *testing.T) {
 		"what a pull request may change": {func(e *spec.PreviewEnvironment) {
 			e.Spec.DynamoDB.Tables[0].Name = "carts"
 			e.Spec.SQS = nil
-			e.Spec.Tags = nil
 			e.Spec.ServiceAccount.Name = "api"
 			e.Spec.IAM.MaxSessionDuration = 7200
 			e.Spec.ArgoCD.PullRequests.RequeueAfterSeconds = nil

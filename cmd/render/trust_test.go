@@ -143,7 +143,7 @@ func TestBaseSpecRefuses(t *testing.T) {
 // does without --base-spec, and render.Render with Options.Base prints
 // the same bytes as render env --base-spec.
 func TestBaseSpecSame(t *testing.T) {
-	head := changedSpec(t, webSpec, "visibilityTimeoutSeconds: 30", "visibilityTimeoutSeconds: 45", "team: web", "team: web-previews")
+	head := changedSpec(t, webSpec, "visibilityTimeoutSeconds: 30", "visibilityTimeoutSeconds: 45")
 	for _, args := range [][]string{
 		{"env", "-f", head, "--pr", "7"},
 		{"appset", "-f", head},
