@@ -33,6 +33,10 @@ var knownDisagreements = map[string]string{
 		"leave the old one behind); the upstream Role CRD has no transition rule on spec.name, so the server stores the change",
 	"update/table-stream-view.yaml": "an AWS update rule, not the API server's: DynamoDB cannot change the view type of an enabled " +
 		"stream; the upstream Table CRD has no transition rule on spec.streamSpecification, so the server stores the change",
+	"invalid/podidentity-namespace-changed.yaml": "an AWS update rule, not the API server's: EKS fixes a Pod Identity association's " +
+		"cluster, namespace and ServiceAccount at creation; the upstream PodIdentityAssociation CRD has no transition rule on them",
+	"invalid/role-identity-switched.yaml": "an update rule of the env, not the API server's: switching a role's trust between IRSA " +
+		"and EKS Pod Identity strands the running pods' credentials; the server stores any trust policy",
 }
 
 // notSentToServer are the corpus objects that never reach the API server's

@@ -150,8 +150,8 @@ func TestExamples(t *testing.T) {
 			})
 		}
 	}
-	// 6 examples with 2 variants, 2 of them (web and large) with 4.
-	if want := 6*2 + 2*2; pr-9000 != want {
+	// 7 examples with 2 variants, 2 of them (web and large) with 4.
+	if want := 7*2 + 2*2; pr-9000 != want {
 		t.Errorf("rendered %d example variants, want %d", pr-9000, want)
 	}
 	t.Logf("applied %d objects", applied)
