@@ -1,6 +1,6 @@
 // Package argocd_test runs prenv's Argo CD side against Argo CD's own
 // ApplicationSet code: for each spec, `render appset`'s ApplicationSet goes
-// to the oracle (tools/argocd-oracle, Argo CD v3.2.12's pull-request
+// to the oracle (tools/argocd, Argo CD v3.2.11's pull-request
 // generator and template code), whose generator lists the pull requests of
 // a fake GitHub API on 127.0.0.1, and the Applications it generates must
 // equal those `render apps` computes for each pull request.
@@ -28,12 +28,13 @@ import (
 
 	"prenv.dev/prenv/argocd"
 	"prenv.dev/prenv/awsrules"
+	"prenv.dev/prenv/e2e/internal/fakegithub"
 	"prenv.dev/prenv/spec"
 )
 
 // oracleVersion is the Argo CD release the oracle must be built from
-// (tools/argocd-oracle/go.mod).
-const oracleVersion = "v3.2.12"
+// (tools/argocd/go.mod).
+const oracleVersion = "v3.2.11"
 
 // specCase is a spec run through both sides: a file of the repository,
 // edited.
@@ -162,7 +163,7 @@ func TestOracle(t *testing.T) {
 			ctx := t.Context()
 			env := loadSpec(t, filepath.Join(root, c.file), c.edit)
 			gh := env.Spec.ArgoCD.PullRequests.GitHub
-			fake := &fakeGitHub{owner: gh.Owner, repo: gh.Repo, pulls: pulls}
+			fake := fakegithub.New(gh.Owner, gh.Repo, pulls)
 			srv := httptest.NewServer(fake)
 			t.Cleanup(srv.Close)
 
@@ -274,14 +275,14 @@ func TestOraclePagination(t *testing.T) {
 			open++
 		}
 	}
-	if open <= 2*ghMaxPerPage || drafts == 0 || closed == 0 {
-		t.Errorf("fixtures: %d open (want more than %d), %d drafts, %d closed (want some of each)", open, 2*ghMaxPerPage, drafts, closed)
+	if open <= 2*fakegithub.MaxPerPage || drafts == 0 || closed == 0 {
+		t.Errorf("fixtures: %d open (want more than %d), %d drafts, %d closed (want some of each)", open, 2*fakegithub.MaxPerPage, drafts, closed)
 	}
 }
 
 // findOracle returns the oracle binary: $PRENV_ARGOCD_ORACLE, or
 // .tools/bin/argocd-oracle of the repository (bash
-// tools/argocd-oracle/build.sh). When it is missing the test skips, unless
+// tools/argocd/build.sh). When it is missing the test skips, unless
 // PRENV_REQUIRE_TOOLS=1, when it fails; a binary of another Argo CD
 // version fails.
 func findOracle(t *testing.T) string {
@@ -291,7 +292,7 @@ func findOracle(t *testing.T) string {
 		bin = filepath.Join(repoRoot(t), ".tools", "bin", "argocd-oracle")
 	}
 	if _, err := os.Stat(bin); err != nil {
-		msg := fmt.Sprintf("the Argo CD oracle is missing (%v): build it with `bash tools/argocd-oracle/build.sh`", err)
+		msg := fmt.Sprintf("the Argo CD oracle is missing (%v): build it with `bash tools/argocd/build.sh`", err)
 		if os.Getenv("PRENV_REQUIRE_TOOLS") == "1" {
 			t.Fatal(msg)
 		}
@@ -302,7 +303,7 @@ func findOracle(t *testing.T) string {
 		t.Fatalf("%s -version: %v", bin, err)
 	}
 	if got, want := strings.TrimSpace(string(out)), "argocd-oracle "+oracleVersion; got != want {
-		t.Fatalf("%s reports %q, want %q: rebuild it with `bash tools/argocd-oracle/build.sh`", bin, got, want)
+		t.Fatalf("%s reports %q, want %q: rebuild it with `bash tools/argocd/build.sh`", bin, got, want)
 	}
 	return bin
 }

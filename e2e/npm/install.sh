@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the npm tools of the end-to-end tier (dynalite, the DynamoDB
-# emulator, and @cloud-copilot/iam-policy, the IAM policy validator) into
-# e2e/npm/node_modules, exactly as package-lock.json pins them.
+# emulator, sqslite, the SQS emulator, and @cloud-copilot/iam-policy, the IAM
+# policy validator) into e2e/npm/node_modules, exactly as package-lock.json
+# pins them.
 #
 # npm ci removes node_modules and installs from the lock file only; it fails
 # when package.json and package-lock.json disagree. Install scripts are not

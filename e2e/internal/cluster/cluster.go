@@ -88,6 +88,10 @@ type Options struct {
 	// CRDTimeout bounds the wait for the CRDs to be Established and served
 	// (default 5 minutes).
 	CRDTimeout time.Duration
+	// Controllers are kube-controller-manager's controllers to run beside
+	// namespace, which always runs (its --controllers names, such as
+	// deployment, replicaset, job or garbage-collector).
+	Controllers []string
 }
 
 // Cluster is a running control plane.
@@ -176,7 +180,7 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	// etcd: one member, data in Dir.
 	etcdURL := "http://127.0.0.1:" + strconv.Itoa(etcdPort)
 	peerURL := "http://127.0.0.1:" + strconv.Itoa(peerPort)
-	etcd, err := c.start(Etcd, opts.Etcd,
+	etcd, err := c.start(Etcd, opts.Etcd, nil,
 		"--name=e2e",
 		"--data-dir="+filepath.Join(opts.Dir, "etcd"),
 		"--listen-client-urls="+etcdURL,
@@ -201,7 +205,7 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		return c, err
 	}
 	apiURL := "https://127.0.0.1:" + strconv.Itoa(apiPort)
-	api, err := c.start(APIServer, opts.APIServer,
+	api, err := c.start(APIServer, opts.APIServer, nil,
 		"--etcd-servers="+etcdURL,
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
@@ -240,15 +244,16 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		return c, err
 	}
 
-	// kube-controller-manager, for the namespace controller: deleting a
-	// Namespace deletes what is in it, as on a cluster.
+	// kube-controller-manager, for the namespace controller (deleting a
+	// Namespace deletes what is in it, as on a cluster) and the controllers
+	// of opts.Controllers.
 	kubeconfig := filepath.Join(opts.Dir, "controller-manager.kubeconfig")
 	if err := os.WriteFile(kubeconfig, kubeconfigYAML(apiURL, k.caPEM, k.controllerToken), 0o600); err != nil {
 		return c, err
 	}
-	if _, err := c.start(ControllerManager, opts.ControllerManager,
+	if _, err := c.start(ControllerManager, opts.ControllerManager, nil,
 		"--kubeconfig="+kubeconfig,
-		"--controllers=namespace",
+		"--controllers="+strings.Join(append([]string{"namespace"}, opts.Controllers...), ","),
 		"--leader-elect=false",
 		"--secure-port=0",
 		"--v=1",
@@ -278,13 +283,16 @@ type process struct {
 
 // start starts a binary in a process group of its own, its output in
 // Dir/<name>.log. The process gets SIGKILL when the test binary dies.
-func (c *Cluster) start(name, path string, args ...string) (*process, error) {
+func (c *Cluster) start(name, path string, env []string, args ...string) (*process, error) {
 	logPath := filepath.Join(c.dir, name+".log")
 	f, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(path, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.Dir = c.dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

@@ -1,4 +1,4 @@
-// Command argocd-oracle generates the Applications of an ApplicationSet
+// argocd-oracle generates the Applications of an ApplicationSet
 // with Argo CD's own ApplicationSet code, offline: the pull-request
 // generator (applicationset/generators) lists the pull requests of a GitHub
 // API given on the command line (a fake one on 127.0.0.1 in prenv's tests),
@@ -33,6 +33,7 @@
 // Two Applications with one name fail, as the controller refuses them
 // (validateGeneratedApplications). Exit codes: 0 success, 1 the generator
 // or the template failed, 2 usage.
+
 package main
 
 import (
@@ -57,8 +58,9 @@ import (
 	"github.com/argoproj/argo-cd/v3/pkg/apis/application/v1alpha1"
 )
 
-func main() {
-	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+// oracleMain runs argocd-oracle and returns its exit code.
+func oracleMain() int {
+	return run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
