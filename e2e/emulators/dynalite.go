@@ -16,11 +16,30 @@ import (
 )
 
 // Dynalite is a running dynalite server: an in-memory DynamoDB on a
-// loopback port, started by [StartDynalite].
+// loopback port, started by [StartDynalite]. Endpoint is its URL.
 type Dynalite struct {
+	*nodeServer
+}
+
+// StartDynalite starts e2e/npm/dynalite-server.js, which listens on a free
+// loopback port and stops when its standard input closes, and waits until
+// it listens. Close stops it.
+func StartDynalite(ctx context.Context, tools *Tools) (*Dynalite, error) {
+	s, err := startNodeServer(ctx, tools, "dynalite")
+	if err != nil {
+		return nil, err
+	}
+	return &Dynalite{nodeServer: s}, nil
+}
+
+// nodeServer is a running e2e/npm/<name>-server.js: an emulator that listens
+// on a free loopback port, prints {"port": N} once it does, and stops when
+// its standard input closes.
+type nodeServer struct {
 	// Endpoint is the server's URL, http://127.0.0.1:<port>.
 	Endpoint string
 
+	name   string
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	stderr *lockedBuffer
@@ -28,11 +47,10 @@ type Dynalite struct {
 	done   chan struct{}
 }
 
-// StartDynalite starts e2e/npm/dynalite-server.js, which listens on a free
-// loopback port and stops when its standard input closes, and waits until
-// it listens. Close stops it.
-func StartDynalite(ctx context.Context, tools *Tools) (*Dynalite, error) {
-	cmd := exec.Command(tools.Node, filepath.Join(tools.Dir, "dynalite-server.js"))
+// startNodeServer starts e2e/npm/<name>-server.js and waits until it
+// listens.
+func startNodeServer(ctx context.Context, tools *Tools, name string) (*nodeServer, error) {
+	cmd := exec.Command(tools.Node, filepath.Join(tools.Dir, name+"-server.js"))
 	cmd.Dir = tools.Dir
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -42,9 +60,9 @@ func StartDynalite(ctx context.Context, tools *Tools) (*Dynalite, error) {
 	stderr := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting dynalite: %w", err)
+		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
-	d := &Dynalite{cmd: cmd, stdin: stdin, stderr: stderr, done: make(chan struct{})}
+	d := &nodeServer{name: name, cmd: cmd, stdin: stdin, stderr: stderr, done: make(chan struct{})}
 	go func() {
 		_ = cmd.Wait()
 		close(d.done)
@@ -56,17 +74,17 @@ func StartDynalite(ctx context.Context, tools *Tools) (*Dynalite, error) {
 	select {
 	case line = <-stdout.line:
 	case <-d.done:
-		return nil, fmt.Errorf("dynalite exited before it listened: %v; its standard error: %s", cmd.ProcessState, stderr.String())
+		return nil, fmt.Errorf("%s exited before it listened: %v; its standard error: %s", name, cmd.ProcessState, stderr.String())
 	case <-ctx.Done():
 		d.Close()
-		return nil, fmt.Errorf("dynalite did not listen: %w; its standard error: %s", ctx.Err(), stderr.String())
+		return nil, fmt.Errorf("%s did not listen: %w; its standard error: %s", name, ctx.Err(), stderr.String())
 	}
 	var msg struct {
 		Port int `json:"port"`
 	}
 	if err := json.Unmarshal(line, &msg); err != nil || msg.Port == 0 {
 		d.Close()
-		return nil, fmt.Errorf("dynalite printed %q, want {\"port\": N}", line)
+		return nil, fmt.Errorf("%s printed %q, want {\"port\": N}", name, line)
 	}
 	d.Endpoint = fmt.Sprintf("http://127.0.0.1:%d", msg.Port)
 	d.client = &http.Client{Timeout: 30 * time.Second}
@@ -75,7 +93,7 @@ func StartDynalite(ctx context.Context, tools *Tools) (*Dynalite, error) {
 
 // Close stops the server: it closes its standard input, and kills it if it
 // has not stopped after a few seconds.
-func (d *Dynalite) Close() {
+func (d *nodeServer) Close() {
 	_ = d.stdin.Close()
 	select {
 	case <-d.done:

@@ -259,7 +259,7 @@ func (cl *Client) DeleteNamespace(ctx context.Context, name string, timeout time
 		}
 		return err
 	}
-	return poll(ctx, timeout, 100*time.Millisecond, func() (bool, error) {
+	return Poll(ctx, timeout, 100*time.Millisecond, func() (bool, error) {
 		_, err := nsc.Get(ctx, name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return true, nil
@@ -358,9 +358,9 @@ func hasVerb(verbs []string, v string) bool {
 	return false
 }
 
-// poll calls cond every interval until it returns true or an error, ctx
+// Poll calls cond every interval until it returns true or an error, ctx
 // ends or timeout passes; the timeout error ends with what().
-func poll(ctx context.Context, timeout, interval time.Duration, cond func() (bool, error), what func() string) error {
+func Poll(ctx context.Context, timeout, interval time.Duration, cond func() (bool, error), what func() string) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for {

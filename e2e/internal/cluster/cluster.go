@@ -90,8 +90,10 @@ type Options struct {
 	CRDTimeout time.Duration
 	// Controllers are kube-controller-manager's controllers to run beside
 	// namespace, which always runs (its --controllers names, such as
-	// deployment, replicaset, job or garbage-collector).
+	// deployment-controller, job-controller or garbage-collector-controller).
 	Controllers []string
+	// APIServerFlags are more flags of kube-apiserver, after the package's.
+	APIServerFlags []string
 }
 
 // Cluster is a running control plane.
@@ -205,26 +207,26 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		return c, err
 	}
 	apiURL := "https://127.0.0.1:" + strconv.Itoa(apiPort)
-	api, err := c.start(APIServer, opts.APIServer, nil,
-		"--etcd-servers="+etcdURL,
+	api, err := c.start(APIServer, opts.APIServer, nil, append([]string{
+		"--etcd-servers=" + etcdURL,
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
-		"--secure-port="+strconv.Itoa(apiPort),
+		"--secure-port=" + strconv.Itoa(apiPort),
 		// The server is no Service's endpoint: nothing reconciles the
 		// kubernetes Service's endpoints to 127.0.0.1.
 		"--endpoint-reconciler-type=none",
-		"--cert-dir="+filepath.Join(opts.Dir, "apiserver-certs"),
-		"--tls-cert-file="+k.servingCert,
-		"--tls-private-key-file="+k.servingKey,
-		"--token-auth-file="+k.tokens,
+		"--cert-dir=" + filepath.Join(opts.Dir, "apiserver-certs"),
+		"--tls-cert-file=" + k.servingCert,
+		"--tls-private-key-file=" + k.servingKey,
+		"--token-auth-file=" + k.tokens,
 		"--authorization-mode=RBAC",
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-		"--service-account-key-file="+k.saPublic,
-		"--service-account-signing-key-file="+k.saPrivate,
+		"--service-account-key-file=" + k.saPublic,
+		"--service-account-signing-key-file=" + k.saPrivate,
 		"--service-cluster-ip-range=10.0.0.0/24",
 		"--profiling=false",
 		"--v=1",
-	)
+	}, opts.APIServerFlags...)...)
 	if err != nil {
 		return c, err
 	}

@@ -51,7 +51,7 @@ func (c *Cluster) installCRDs(ctx context.Context, dirs []string, timeout time.D
 	for _, crd := range crds {
 		pending[crd.GetName()] = true
 	}
-	err = poll(ctx, timeout, 200*time.Millisecond, func() (bool, error) {
+	err = Poll(ctx, timeout, 200*time.Millisecond, func() (bool, error) {
 		for name := range pending {
 			u, err := ri.Get(ctx, name, metav1.GetOptions{})
 			if err != nil {
@@ -82,7 +82,7 @@ func (c *Cluster) installCRDs(ctx context.Context, dirs []string, timeout time.D
 			}
 		}
 	}
-	err = poll(ctx, timeout, 250*time.Millisecond, func() (bool, error) {
+	err = Poll(ctx, timeout, 250*time.Millisecond, func() (bool, error) {
 		_, lists, err := cl.Discovery.ServerGroupsAndResources()
 		if err != nil {
 			// A group just added may fail its first listing.
