@@ -61,10 +61,10 @@ fuzz:
 	$(GO) test ./validate -run '^$$' -fuzz '^FuzzDecodeTyped$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_DECODE))
 	$(GO) test ./validate -run '^$$' -fuzz '^FuzzCanonical$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_CANONICAL))
 
-## e2e: end-to-end tests on a real kube-apiserver (needs bash tools/kube/build.sh and etcd; skips without them unless PRENV_REQUIRE_TOOLS=1)
+## e2e: end-to-end tests on a real kube-apiserver, and the whole loop with Argo CD's controllers (e2e/live; needs bash tools/kube/build.sh, tools/argocd/build.sh, tools/kwok/build.sh, etcd and redis-server; skips without them unless PRENV_REQUIRE_TOOLS=1). e2e/live takes about 10 minutes: past go test's default timeout of 10 minutes per package
 .PHONY: e2e
 e2e:
-	cd e2e && $(GO) vet ./... && $(GO) mod tidy -diff && $(GO) test -count=1 ./...
+	cd e2e && $(GO) vet ./... && $(GO) mod tidy -diff && $(GO) test -count=1 -timeout 30m ./...
 
 ## golden: rewrite golden files and schemas/prenv.schema.json from the current code
 golden:

@@ -62,8 +62,11 @@ func (l *loop) pushAndLabel(t *testing.T, ctx context.Context, f *flow) {
 	err := cluster.Poll(ctx, 2*time.Minute, time.Second, func() (bool, error) {
 		u, err := l.application(ctx, env)
 		last = u
-		return u != nil && strings.Contains(fmt.Sprint(u.Object["spec"]), head), err
-	}, func() string { return "Application " + env + " does not name the new head SHA " + head + ": " + fmt.Sprint(last.Object["spec"]) })
+		// render appset's spec.info shows the short SHA (head_short_sha).
+		return u != nil && infoValue(u, "Head") == head[:8], err
+	}, func() string {
+		return "Application " + env + " does not show the new head commit " + head[:8] + ": " + fmt.Sprint(last.Object["spec"])
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -276,7 +276,7 @@ func startLoop(ctx context.Context, t *tools) (l *loop, stop func(failed bool), 
 	}
 	closers = append(closers, l.git.close)
 	mux := http.NewServeMux()
-	for _, repo := range []string{"web", "catalog"} {
+	for _, repo := range []string{"web", "catalog", "keep", "plug"} {
 		s := fakegithub.New("example", repo, nil)
 		l.github[repo] = s
 		mux.Handle("/api/v3/repos/example/"+repo+"/", s)

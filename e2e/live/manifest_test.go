@@ -33,21 +33,12 @@ func TestManifestFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sets := func() []string {
-		return []string{
-			"--set-string", "spec.argocd.source.repoURL=" + url,
-			"--set-string", "spec.argocd.pullRequests.github.api=" + l.ghURL,
-			// The generator polls the fake API every 5 s (prenv's
-			// default: 300).
-			"--set", "spec.argocd.pullRequests.requeueAfterSeconds=5",
-		}
-	}
 	apps := []app{
 		{name: "web", spec: filepath.Join(l.repoRoot(t), "examples", "web", "prenv.yaml")},
 		{name: "catalog", spec: filepath.Join(l.repoRoot(t), "examples", "databases", "prenv.yaml")},
 	}
 	for i := range apps {
-		apps[i].sets = sets()
+		apps[i].sets = l.sets(url)
 	}
 	// The platform's part, once per app: render appset on the base branch,
 	// applied server-side.
@@ -185,6 +176,17 @@ func TestManifestFlow(t *testing.T) {
 	t.Run("PushAndLabel", func(t *testing.T) { l.pushAndLabel(t, ctx, f) })
 	t.Run("PreviousRefusesKeySchema", func(t *testing.T) { l.previousRefuses(t, ctx, f) })
 	t.Run("RefusedByAWS", func(t *testing.T) { l.refusedByAWS(t, ctx, f) })
+}
+
+// sets are the --set that point a spec at the tier: the manifest
+// repository url, the fake GitHub API, and a poll every 5 s (prenv's
+// default: 300).
+func (l *loop) sets(url string) []string {
+	return []string{
+		"--set-string", "spec.argocd.source.repoURL=" + url,
+		"--set-string", "spec.argocd.pullRequests.github.api=" + l.ghURL,
+		"--set", "spec.argocd.pullRequests.requeueAfterSeconds=5",
+	}
 }
 
 // repoRoot is the repository the tier runs from.

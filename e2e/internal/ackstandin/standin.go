@@ -398,8 +398,11 @@ func (s *StandIn) syncIAM(ctx context.Context, gvr schema.GroupVersionResource, 
 	s.mu.Lock()
 	arn, exists := s.iam[key]
 	s.mu.Unlock()
-	if exists && adopt(o) {
-		return arn, nil
+	if adopt(o) {
+		s.record("Get" + o.GetKind() + " " + name)
+		if exists {
+			return arn, nil
+		}
 	}
 	docs, err := emulators.PolicyDocuments("", []*unstructured.Unstructured{o})
 	if err != nil {
