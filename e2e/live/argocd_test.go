@@ -56,7 +56,11 @@ func (l *loop) startArgoCD(ctx context.Context, t *tools, kubeconfig string) err
 
 	if err := l.c.StartProcess("argocd-repo-server", filepath.Join(t.bin, "argocd-repo-server"), env, "--loglevel", "info",
 		"--port", strconv.Itoa(repoPort), "--metrics-port", strconv.Itoa(repoMetrics),
-		"--redis", redis, "--disable-tls", "--address", "127.0.0.1", "--metrics-address", "127.0.0.1"); err != nil {
+		"--redis", redis, "--disable-tls", "--address", "127.0.0.1", "--metrics-address", "127.0.0.1",
+		// The repo-server resolves a branch to its commit once per 3
+		// minutes by default; a push to the manifest repository then
+		// waits that long (a Git webhook refreshes at once in production).
+		"--revision-cache-expiration", "5s"); err != nil {
 		return err
 	}
 	if err := l.c.StartProcess("argocd-application-controller", filepath.Join(t.bin, "argocd-application-controller"),
@@ -65,7 +69,11 @@ func (l *loop) startArgoCD(ctx context.Context, t *tools, kubeconfig string) err
 			"--metrics-port", strconv.Itoa(ctrlMetrics),
 			// Polls the repository every 10 s (default 180 s), so that a
 			// push shows in seconds.
-			"--app-resync", "10", "--app-resync-jitter", "2", "--status-processors", "4", "--operation-processors", "4")...); err != nil {
+			"--app-resync", "10", "--app-resync-jitter", "2", "--status-processors", "4", "--operation-processors", "4",
+			// Each resource's health, with its message, in the
+			// Application's status.resources, where the tests read it
+			// (Argo CD 3 keeps it out by default).
+			"--persist-resource-health")...); err != nil {
 		return err
 	}
 	if err := l.c.StartProcess("argocd-applicationset-controller", filepath.Join(t.bin, "argocd-applicationset-controller"), env, append(common,

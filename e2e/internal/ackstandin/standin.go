@@ -30,9 +30,9 @@
 //     terminal error is not retried until the object's generation changes,
 //     a recoverable one is retried.
 //
-// What it does not do (and ACK does): update a resource whose spec changed
-// (a changed generation is created again, which the emulators answer as an
-// existing resource), read back late-initialized fields, tags, TTL,
+// What it does not do (and ACK does): send a changed spec to AWS (a later
+// generation of an object is only read back, and a policy's documents
+// validated again), read back late-initialized fields, tags, TTL,
 // continuous backups, streams beyond what dynalite checks, queue policies
 // and redrive-allow policies (sqslite does not know them), IAM's own
 // checks beyond the validator's grammar, S3 buckets and EKS Pod Identity
@@ -256,8 +256,13 @@ func adopt(o *unstructured.Unstructured) bool {
 }
 
 // sync makes the AWS call that creates (or adopts) o's resource and returns
-// its ARN.
+// its ARN. An object that has an ARN already (a later generation: the spec
+// changed) is an update: its resource is read back, and a policy's
+// documents are validated again; the change itself is not sent.
 func (s *StandIn) sync(ctx context.Context, gvr schema.GroupVersionResource, o *unstructured.Unstructured) (string, error) {
+	if arn, _, _ := unstructured.NestedString(o.Object, "status", "ackResourceMetadata", "arn"); arn != "" {
+		return arn, s.update(ctx, gvr, o)
+	}
 	switch gvr {
 	case Table:
 		return s.syncTable(ctx, o)
@@ -267,6 +272,25 @@ func (s *StandIn) sync(ctx context.Context, gvr schema.GroupVersionResource, o *
 		return s.syncIAM(ctx, gvr, o)
 	}
 	return "", fmt.Errorf("no stand-in for %s", gvr)
+}
+
+// update reads an existing resource back, as ACK reads the latest state
+// before it updates, and validates a changed policy document.
+func (s *StandIn) update(ctx context.Context, gvr schema.GroupVersionResource, o *unstructured.Unstructured) error {
+	field := map[schema.GroupVersionResource]string{Table: "tableName", Queue: "queueName", Policy: "name", Role: "name"}[gvr]
+	name, _, _ := unstructured.NestedString(o.Object, "spec", field)
+	s.record("Read" + o.GetKind() + " " + name)
+	ok, err := s.Exists(ctx, o.GetKind(), name)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &emulators.APIError{Type: "NotFound", Message: fmt.Sprintf("%s %s does not exist", o.GetKind(), name)}
+	}
+	if gvr == Policy || gvr == Role {
+		return s.validate(ctx, o)
+	}
+	return nil
 }
 
 func (s *StandIn) delete(ctx context.Context, gvr schema.GroupVersionResource, o *unstructured.Unstructured) error {
@@ -404,23 +428,9 @@ func (s *StandIn) syncIAM(ctx context.Context, gvr schema.GroupVersionResource, 
 			return arn, nil
 		}
 	}
-	docs, err := emulators.PolicyDocuments("", []*unstructured.Unstructured{o})
-	if err != nil {
-		return "", &emulators.APIError{Type: "MalformedPolicyDocument", Message: err.Error()}
-	}
 	s.record("Create" + o.GetKind() + " " + name)
-	results, err := emulators.ValidatePolicies(ctx, s.Tools, docs)
-	if err != nil {
+	if err := s.validate(ctx, o); err != nil {
 		return "", err
-	}
-	var findings []string
-	for _, r := range results {
-		for _, f := range r.Findings {
-			findings = append(findings, fmt.Sprintf("%s: %s", f.Path, f.Message))
-		}
-	}
-	if len(findings) > 0 {
-		return "", &emulators.APIError{Type: "MalformedPolicyDocument", Message: strings.Join(findings, "; ")}
 	}
 	if exists {
 		return "", &emulators.APIError{Type: "EntityAlreadyExists", Message: fmt.Sprintf("%s with name %s already exists.", o.GetKind(), name)}
@@ -430,6 +440,29 @@ func (s *StandIn) syncIAM(ctx context.Context, gvr schema.GroupVersionResource, 
 	s.iam[key] = arn
 	s.mu.Unlock()
 	return arn, nil
+}
+
+// validate runs o's policy documents through the IAM policy validator; its
+// findings are a MalformedPolicyDocument error, as IAM answers.
+func (s *StandIn) validate(ctx context.Context, o *unstructured.Unstructured) error {
+	docs, err := emulators.PolicyDocuments("", []*unstructured.Unstructured{o})
+	if err != nil {
+		return &emulators.APIError{Type: "MalformedPolicyDocument", Message: err.Error()}
+	}
+	results, err := emulators.ValidatePolicies(ctx, s.Tools, docs)
+	if err != nil {
+		return err
+	}
+	var findings []string
+	for _, r := range results {
+		for _, f := range r.Findings {
+			findings = append(findings, fmt.Sprintf("%s: %s", f.Path, f.Message))
+		}
+	}
+	if len(findings) > 0 {
+		return &emulators.APIError{Type: "MalformedPolicyDocument", Message: strings.Join(findings, "; ")}
+	}
+	return nil
 }
 
 // Exists reports whether the stand-in's AWS side holds the resource: kind
