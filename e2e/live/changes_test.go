@@ -211,13 +211,17 @@ func (l *loop) refusedByAWS(t *testing.T, ctx context.Context, f *flow) {
 				if m["kind"] == c.kind && m["name"] == c.name {
 					h, _, _ := unstructured.NestedString(m, "health", "status")
 					got, _, _ = unstructured.NestedString(m, "health", "message")
-					if h == c.health {
+					// The stand-in's condition comes after the
+					// object: wait for its message, not only the state.
+					if h == c.health && got == c.message {
 						return true, nil
 					}
 				}
 			}
 			return false, nil
-		}, func() string { return fmt.Sprintf("%s %s not %s: %s", c.kind, c.name, c.health, describe(last)) })
+		}, func() string {
+			return fmt.Sprintf("%s %s not %s with %q (%q): %s", c.kind, c.name, c.health, c.message, got, describe(last))
+		})
 		if err != nil {
 			t.Error(err)
 			continue

@@ -93,7 +93,8 @@ func TestPluginFlow(t *testing.T) {
 		}
 		p.Head.SHA = write(changed)
 		l.github["plug"].SetPulls([]fakegithub.Pull{p})
-		const want = `spec.keySchema: Invalid value: "array": Value is immutable once set`
+		// The Table CRD's rule (x-kubernetes-validations: self == oldSelf).
+		const want = `Table.dynamodb.services.k8s.aws "sessions" is invalid: spec.keySchema: Invalid value: Value is immutable once set`
 		var last *unstructured.Unstructured
 		err := cluster.Poll(ctx, 3*time.Minute, time.Second, func() (bool, error) {
 			u, err := l.application(ctx, env)
