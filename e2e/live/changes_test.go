@@ -50,8 +50,9 @@ func infoValue(u *unstructured.Unstructured, name string) string {
 
 // pushAndLabel: a push to an open pull request (a new head SHA) reaches its
 // Application at the generator's next poll, and a label added to the
-// spec, rendered again into the manifest repository, reaches the env's
-// objects at the next sync.
+// spec on the base branch (spec.labels is the base branch's), rendered again
+// into the manifest repository, reaches the env's objects at the next
+// sync.
 func (l *loop) pushAndLabel(t *testing.T, ctx context.Context, f *flow) {
 	const pr = 1
 	env := fmt.Sprintf("test-%d-web", pr)

@@ -23,9 +23,12 @@ import (
 // repository and asks the cmp-server, which runs the Config Management
 // Plugin render appset prints (render env with the base branch's trusted
 // fields), for the manifests. A pull request opens and becomes Synced and
-// Healthy; a push that adds a label resyncs to the new head commit; a push
-// that changes a Table's key schema, which nothing refuses before Argo CD
-// in this flow, is refused by the API server and shows as the sync's error.
+// Healthy; a push that adds a label is refused (spec.labels is the base
+// branch's) and shows as the Application's comparison error, until the
+// label is on the base branch and render appset runs again, when the same
+// head syncs with it; a push that changes a Table's key schema, which
+// nothing refuses before Argo CD in this flow, is refused by the API server
+// and shows as the sync's error.
 func TestPluginFlow(t *testing.T) {
 	l := get(t)
 	ctx := t.Context()
@@ -73,16 +76,28 @@ func TestPluginFlow(t *testing.T) {
 	ready := l.waitApps(t, ctx, []string{env}, head, 5*time.Minute)
 	l.figures = append(l.figures, fmt.Sprintf("plugin flow: pull request opened -> Application Synced and Healthy: %.1f s", ready[env].Sub(opened).Seconds()))
 
-	t.Run("PushWithLabel", func(t *testing.T) {
-		p.Head.SHA = write(bytes.Replace(spec, []byte("  tags:\n"), []byte("  labels:\n    stage: review\n  tags:\n"), 1))
+	t.Run("LabelFromThePullRequestRefused", func(t *testing.T) {
+		// spec.labels is the base branch's: a pull request that adds one
+		// is refused by render env in the cmp-server, against the trusted
+		// fields render appset wrote into the Application.
+		p.Head.SHA = write(withLabel(spec))
 		l.github["plug"].SetPulls([]fakegithub.Pull{p})
+		const want = "spec.labels[stage]: Forbidden: differs from the base branch (unset there): a pull request cannot change who the env is or what it may reach; merge this change to the base branch first, where the platform's reviewers see it"
+		l.waitCondition(t, ctx, env, want, 3*time.Minute)
+	})
+
+	t.Run("LabelFromTheBaseBranchApplies", func(t *testing.T) {
+		// The label merged: render appset on the base branch again, and
+		// the same head now renders.
+		spec = withLabel(spec)
+		l.apply(t, ctx, l.renderOut(t, "appset", "-f", specFile))
 		l.waitApps(t, ctx, []string{env}, p.Head.SHA, 3*time.Minute)
 		ns, err := l.kube.CoreV1().Namespaces().Get(ctx, env, metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if ns.Labels["stage"] != "review" {
-			t.Errorf("Namespace %s: labels %v, want stage=review after the push", env, ns.Labels)
+			t.Errorf("Namespace %s: labels %v, want stage=review", env, ns.Labels)
 		}
 	})
 
@@ -95,27 +110,56 @@ func TestPluginFlow(t *testing.T) {
 		l.github["plug"].SetPulls([]fakegithub.Pull{p})
 		// The Table CRD's rule (x-kubernetes-validations: self == oldSelf).
 		const want = `Table.dynamodb.services.k8s.aws "sessions" is invalid: spec.keySchema: Invalid value: Value is immutable once set`
-		var last *unstructured.Unstructured
-		err := cluster.Poll(ctx, 3*time.Minute, time.Second, func() (bool, error) {
-			u, err := l.application(ctx, env)
-			last = u
-			if err != nil || u == nil {
-				return false, err
-			}
-			msg, _, _ := unstructured.NestedString(u.Object, "status", "operationState", "message")
-			res, _, _ := unstructured.NestedSlice(u.Object, "status", "operationState", "syncResult", "resources")
-			for _, r := range res {
-				m := r.(map[string]any)
-				if m["kind"] == "Table" && strings.Contains(fmt.Sprint(m["message"]), want) {
-					return true, nil
-				}
-			}
-			return strings.Contains(msg, want), nil
-		}, func() string { return "no sync error " + want + ": " + describe(last) })
-		if err != nil {
-			t.Fatal(err)
-		}
+		l.waitOperationMessage(t, ctx, env, want, 3*time.Minute)
 	})
+}
+
+// withLabel adds the label stage: review to a spec's spec.labels.
+func withLabel(spec []byte) []byte {
+	return bytes.Replace(spec, []byte("  tags:\n"), []byte("  labels:\n    stage: review\n  tags:\n"), 1)
+}
+
+// waitCondition waits until one of the Application's conditions (such as
+// ComparisonError) ends with want.
+func (l *loop) waitCondition(t *testing.T, ctx context.Context, env, want string, timeout time.Duration) {
+	t.Helper()
+	var last *unstructured.Unstructured
+	err := cluster.Poll(ctx, timeout, time.Second, func() (bool, error) {
+		u, err := l.application(ctx, env)
+		last = u
+		if err != nil || u == nil {
+			return false, err
+		}
+		conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+		for _, c := range conds {
+			if strings.HasSuffix(strings.TrimSpace(fmt.Sprint(c.(map[string]any)["message"])), want) {
+				return true, nil
+			}
+		}
+		return false, nil
+	}, func() string { return "no condition ending with " + want + ": " + describe(last) })
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitOperationMessage waits until the Application's sync operation says
+// want.
+func (l *loop) waitOperationMessage(t *testing.T, ctx context.Context, env, want string, timeout time.Duration) {
+	t.Helper()
+	var last *unstructured.Unstructured
+	err := cluster.Poll(ctx, timeout, time.Second, func() (bool, error) {
+		u, err := l.application(ctx, env)
+		last = u
+		if err != nil || u == nil {
+			return false, err
+		}
+		msg, _, _ := unstructured.NestedString(u.Object, "status", "operationState", "message")
+		return strings.Contains(msg, want), nil
+	}, func() string { return "no sync error " + want + ": " + describe(last) })
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // startCMP starts Argo CD's cmp-server with the plugin.yaml of render
