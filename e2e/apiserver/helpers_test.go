@@ -31,14 +31,7 @@ func repoRoot(t testing.TB) string {
 }
 
 // client returns the admin client of the running control plane.
-func client(t testing.TB) *cluster.Client {
-	t.Helper()
-	cl, err := env.Get(t).Client()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cl
-}
+func client(t testing.TB) *cluster.Client { return env.Client(t) }
 
 // embeddedValidator is the validator `render env` uses without --crds:
 // prenv's embedded schemas. One per test binary: it compiles schemas once.

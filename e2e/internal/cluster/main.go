@@ -140,6 +140,17 @@ func (e *Env) Get(t testing.TB) *Cluster {
 	return nil
 }
 
+// Client returns an admin client of the running control plane, as Get
+// finds it (skipping or failing the test the same way).
+func (e *Env) Client(t testing.TB) *Client {
+	t.Helper()
+	cl, err := e.Get(t).Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
 // Main starts a control plane with the upstream CRDs (see [Start]; empty
 // fields of opts are found or defaulted), runs the tests, stops the control
 // plane and returns the exit code for os.Exit. The tests reach the control
