@@ -5,15 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-
-	"prenv.dev/prenv/e2e/internal/cluster"
-	"prenv.dev/prenv/fence"
-	"prenv.dev/prenv/render"
-	"prenv.dev/prenv/spec"
 )
 
 // TestAdmissionAgreesWithServer runs the pod cases of prenv's offline
@@ -54,87 +47,16 @@ func TestAdmissionAgreesWithServer(t *testing.T) {
 		server:    `must specify limits.cpu`,
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := loadSpec(t, "web")
-			if tc.unbounded {
-				env.Spec.LimitRange = &spec.LimitRange{Enabled: new(bool)}
-			}
-			r, err := render.NewRenderer(render.Options{AllowUnbounded: tc.unbounded})
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := r.Objects(ctx, env, 9300+i)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m := out.Model
 			var res map[string]any
 			if err := json.Unmarshal([]byte(tc.resources), &res); err != nil {
 				t.Fatal(err)
 			}
-			podSpec := map[string]any{
-				"serviceAccountName": m.ServiceAccount.Name,
-				"containers": []any{map[string]any{
-					"name": "app", "image": "registry.example/app:1", "resources": res,
-				}},
-			}
-			deploy := &unstructured.Unstructured{Object: map[string]any{
-				"apiVersion": "apps/v1", "kind": "Deployment",
-				"metadata": map[string]any{"name": "api", "namespace": m.Namespace, "annotations": map[string]any{spec.AnnotationSyncWave: "1"}},
-				"spec": map[string]any{
-					"replicas": int64(1),
-					"selector": map[string]any{"matchLabels": map[string]any{"app": "api"}},
-					"template": map[string]any{"metadata": map[string]any{"labels": map[string]any{"app": "api"}}, "spec": podSpec},
-				},
-			}}
-			objs := append(out.Objects, deploy)
-
-			// prenv, offline.
-			var prenvSays []string
-			for _, p := range fence.CheckObjects(m, objs, fence.ObjectRules{AppKinds: spec.AppKinds(env)}) {
-				prenvSays = append(prenvSays, p.Error())
-			}
-			switch {
-			case tc.prenv == "" && len(prenvSays) > 0:
-				t.Fatalf("prenv refuses what the case expects it to accept:\n%s", strings.Join(prenvSays, "\n"))
-			case tc.prenv != "" && (len(prenvSays) != 1 || !strings.Contains(prenvSays[0], tc.prenv)):
-				t.Fatalf("prenv says:\n%s\nwant one problem with %q", strings.Join(prenvSays, "\n"), tc.prenv)
-			}
+			m, objs, prenvSays := envWithApps(t, "web", 9300+i, tc.unbounded, res, map[string]int64{"api": 1}, tc.prenv)
+			podSpec := appPodSpec(m, res)
 
 			// The server: the env's bounds and ServiceAccount, then a pod
 			// of the template, as the Deployment's ReplicaSet would create.
-			t.Cleanup(func() { _ = cl.DeleteNamespace(context.Background(), m.Namespace, time.Minute) })
-			var quota *unstructured.Unstructured
-			for _, o := range objs {
-				switch o.GetKind() {
-				case "Namespace", "ServiceAccount", "LimitRange", "ResourceQuota":
-				default:
-					continue
-				}
-				if o.GetAPIVersion() != "v1" {
-					continue
-				}
-				if _, err := cl.Apply(ctx, o, cluster.ApplyOptions{}); err != nil {
-					t.Fatalf("%s %s: %v", o.GetKind(), o.GetName(), err)
-				}
-				if o.GetKind() == "ResourceQuota" {
-					quota = o
-				}
-			}
-			if quota == nil {
-				t.Fatal("prenv rendered no ResourceQuota")
-			}
-			// Quota admission waits for the controller's first count.
-			err = cluster.Poll(ctx, time.Minute, 200*time.Millisecond, func() (bool, error) {
-				got, err := cl.Get(ctx, quota)
-				if err != nil {
-					return false, err
-				}
-				hard, _, _ := unstructured.NestedMap(got.Object, "status", "hard")
-				return len(hard) > 0, nil
-			}, func() string { return "the ResourceQuota's status" })
-			if err != nil {
-				t.Fatal(err)
-			}
+			applyBounds(t, cl, m.Namespace, objs)
 			pod := map[string]any{
 				"apiVersion": "v1", "kind": "Pod",
 				"metadata": map[string]any{"name": "api", "namespace": m.Namespace, "labels": map[string]any{"app": "api"}},
