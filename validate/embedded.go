@@ -13,23 +13,31 @@ import (
 type checkedCRD struct {
 	sum    string
 	header LoadedCRD
+	// updateRulesOnly: every CEL rule (x-kubernetes-validations) of the
+	// CRD's served versions, compiled, uses oldSelf and none sets
+	// optionalOldSelf, so the API server runs none of them on a create
+	// (apiextensions-apiserver pkg/apiserver/schema/cel, Validator.validateExpressions:
+	// "transition rules are evaluated only if there is a comparable
+	// existing value"). True as well for a CRD without rules.
+	updateRulesOnly bool
 }
 
-// checkedHeader returns the header of a source whose name and bytes are
-// those of an embedded source the tests checked (see checkedCRD), and
-// false for any other source. For such a source New neither reads the
-// header from the YAML (crdHeader parses all of it) nor, on first use,
-// runs the API server's checks of the CRD itself again: both are what the
-// tests found for these exact bytes. The source is still decoded strictly
-// and its schemas built as for any other.
-func checkedHeader(src Source) (LoadedCRD, bool) {
+// checkedSource returns what the tests recorded of a source whose name
+// and bytes are those of an embedded source they checked (see
+// checkedCRD), and false for any other source. For such a source New
+// neither reads the header from the YAML (crdHeader parses all of it)
+// nor, on first use, runs the API server's checks of the CRD itself
+// again, and a create compiles no CEL rule that would not run: all three
+// are what the tests found for these exact bytes. The source is still
+// decoded strictly and its schemas built as for any other.
+func checkedSource(src Source) (checkedCRD, bool) {
 	c, ok := checkedEmbedded(src.Name)
 	if !ok {
-		return LoadedCRD{}, false
+		return checkedCRD{}, false
 	}
 	sum := sha256.Sum256(src.Data)
 	if hex.EncodeToString(sum[:]) != c.sum {
-		return LoadedCRD{}, false
+		return checkedCRD{}, false
 	}
-	return c.header, true
+	return c, true
 }

@@ -11,7 +11,12 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel/model"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	celconfig "k8s.io/apiserver/pkg/apis/cel"
+	"k8s.io/apiserver/pkg/cel/environment"
 
 	"prenv.dev/prenv/internal/golden"
 )
@@ -19,9 +24,10 @@ import (
 // TestCheckedEmbedded decodes every embedded CRD in full, with the API
 // server's checks of the CRD itself, and records its bytes' SHA-256 and
 // header in embedded_checked.go (rewritten with -update): New trusts
-// those exact bytes (checkedHeader). A change to schemas/crds without
+// those exact bytes (checkedSource). A change to schemas/crds without
 // -update fails here, and until then the changed source is read and
-// checked as any other.
+// checked as any other. It also records whether the CRD's CEL rules all
+// run on updates only (see checkedCRD.updateRulesOnly).
 func TestCheckedEmbedded(t *testing.T) {
 	srcs, err := EmbeddedCRDs()
 	if err != nil {
@@ -45,7 +51,7 @@ func TestCheckedEmbedded(t *testing.T) {
 		for _, k := range h.Kinds {
 			fmt.Fprintf(&b, "{Group: %q, Version: %q, Kind: %q},", k.Group, k.Version, k.Kind)
 		}
-		b.WriteString("}}}, true\n")
+		fmt.Fprintf(&b, "}}, updateRulesOnly: %t}, true\n", updateRulesOnly(t, src))
 	}
 	b.WriteString("\t}\n\treturn checkedCRD{}, false\n}\n")
 	got, err := format.Source(b.Bytes())
@@ -56,7 +62,8 @@ func TestCheckedEmbedded(t *testing.T) {
 
 	// What New registers for each source is what decoding finds.
 	for _, src := range srcs {
-		h, ok := checkedHeader(src)
+		c, ok := checkedSource(src)
+		h := c.header
 		if !ok {
 			if !golden.Updating() {
 				t.Errorf("%s: not recorded as checked", src.Name)
@@ -77,6 +84,49 @@ func TestCheckedEmbedded(t *testing.T) {
 	}
 }
 
+// updateRulesOnly compiles every CEL rule of the source's served versions
+// as the API server does and reports whether each uses oldSelf without
+// optionalOldSelf (true when there is no rule).
+func updateRulesOnly(t *testing.T, src Source) bool {
+	t.Helper()
+	set := newCRDSet(&typeChecker{})
+	if err := set.add(context.Background(), src); err != nil {
+		t.Fatalf("%s: %v", src.Name, err)
+	}
+	only := true
+	var walk func(s *structuralschema.Structural, root bool)
+	walk = func(s *structuralschema.Structural, root bool) {
+		if s == nil {
+			return
+		}
+		if len(s.XValidations) > 0 {
+			results, err := cel.Compile(s, model.SchemaDeclType(s, root), celconfig.PerCallLimit, environment.MustBaseEnvSet(environment.DefaultCompatibilityVersion()), cel.StoredExpressionsEnvLoader())
+			if err != nil {
+				t.Fatalf("%s: compiling %v: %v", src.Name, s.XValidations, err)
+			}
+			for i, r := range results {
+				if r.Error != nil {
+					t.Fatalf("%s: rule %q: %v", src.Name, s.XValidations[i].Rule, r.Error)
+				}
+				if !r.UsesOldSelf || s.XValidations[i].OptionalOldSelf != nil && *s.XValidations[i].OptionalOldSelf {
+					only = false
+				}
+			}
+		}
+		for _, p := range s.Properties {
+			walk(&p, false)
+		}
+		if s.AdditionalProperties != nil {
+			walk(s.AdditionalProperties.Structural, false)
+		}
+		walk(s.Items, false)
+	}
+	for _, e := range set.byGVK {
+		walk(e.version.structural, true)
+	}
+	return only
+}
+
 // TestCheckedEmbeddedBytes gives New an embedded source under its own
 // name with other bytes: it is not trusted, so a CRD the API server
 // refuses is refused on first use, as before.
@@ -95,7 +145,7 @@ func TestCheckedEmbeddedBytes(t *testing.T) {
 	if queue.Data == nil {
 		t.Fatal("no embedded Queue CRD")
 	}
-	if _, ok := checkedHeader(queue); !ok {
+	if _, ok := checkedSource(queue); !ok {
 		t.Fatal("the embedded Queue CRD is not recorded as checked (go test ./validate -run TestCheckedEmbedded -update)")
 	}
 	// A default the schema's own type refuses: the structural schema
@@ -105,7 +155,7 @@ func TestCheckedEmbeddedBytes(t *testing.T) {
 		t.Fatalf("%q not in the embedded Queue CRD", from)
 	}
 	broken := Source{Name: queue.Name, Data: []byte(strings.Replace(string(queue.Data), from, to, 1))}
-	if _, ok := checkedHeader(broken); ok {
+	if _, ok := checkedSource(broken); ok {
 		t.Fatal("changed bytes are trusted")
 	}
 	v, err := newValidator(ctx, Options{}, []Source{broken})
