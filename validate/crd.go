@@ -198,7 +198,7 @@ type lazySource struct {
 	src    Source
 	header LoadedCRD
 	types  *typeChecker
-	// checked is set for bytes the tests found valid (see checkedHeader):
+	// checked is set for bytes the tests found valid (see checkedSource):
 	// their decoding skips the API server's checks of the CRD itself.
 	checked bool
 	// updateRulesOnly is checkedCRD's, for a checked source.
@@ -247,11 +247,12 @@ func (s *crdSet) add(ctx context.Context, src Source) error {
 	return s.addSource(ctx, src, false)
 }
 
-// addSource is add; checked skips the API server's checks of the CRDs
-// themselves (crdvalidation.ValidateCustomResourceDefinition), for a
-// source whose bytes the tests found valid (see checkedHeader).
+// addSource is add; checked skips the check for YAML alias bombs and the
+// API server's checks of the CRDs themselves
+// (crdvalidation.ValidateCustomResourceDefinition), for a source whose
+// bytes the tests found valid (see checkedSource).
 func (s *crdSet) addSource(ctx context.Context, src Source, checked bool) error {
-	for _, d := range decodeStream(src.Data) {
+	for _, d := range decodeStreamOf(src.Data, checked) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
