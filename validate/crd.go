@@ -49,27 +49,45 @@ type crdVersion struct {
 	structural      *structuralschema.Structural
 	// What the structural schema uses (see schemaHas): the steps of the
 	// CR handler that act only on it are skipped for schemas without it.
-	defaults, embedded, listTypes bool
+	// rules: CEL rules (x-kubernetes-validations), when the API server
+	// builds a CEL validator (cel.NewValidator is not nil).
+	defaults, embedded, listTypes, rules bool
+
+	// updateRulesOnly is set when the tests found that every CEL rule of
+	// the schema is a transition rule (it uses oldSelf, without
+	// optionalOldSelf), which the API server runs on updates only (see
+	// checkedCRD): a create then needs no CEL program.
+	updateRulesOnly bool
 
 	once      sync.Once
 	validator apiservervalidation.SchemaValidator
-	celv      *cel.Validator
 	err       error
+	celOnce   sync.Once
+	celv      *cel.Validator
 }
 
-// compile builds the OpenAPI schema validator and the CEL programs once.
-func (c *crdVersion) compile() (apiservervalidation.SchemaValidator, *cel.Validator, error) {
+// compile builds the OpenAPI schema validator once.
+func (c *crdVersion) compile() (apiservervalidation.SchemaValidator, error) {
 	c.once.Do(func() {
 		c.validator, _, c.err = apiservervalidation.NewSchemaValidator(c.internal)
 		if c.err != nil {
 			c.err = fmt.Errorf("CustomResourceDefinition %s version %s: %w", c.crdName, c.gvk.Version, c.err)
-			return
-		}
-		if c.structural != nil {
-			c.celv = cel.NewValidator(c.structural, true, celconfig.PerCallLimit)
 		}
 	})
-	return c.validator, c.celv, c.err
+	return c.validator, c.err
+}
+
+// celValidator builds the CEL programs of the schema's rules once, and is
+// nil when the schema has none (rules is false). update says whether the
+// object is checked as an update (with its old version): for a create, a
+// schema whose rules all run on updates only (updateRulesOnly) needs no
+// program, and none is built; the result is then nil too.
+func (c *crdVersion) celValidator(update bool) *cel.Validator {
+	if !c.rules || !update && c.updateRulesOnly {
+		return nil
+	}
+	c.celOnce.Do(func() { c.celv = cel.NewValidator(c.structural, true, celconfig.PerCallLimit) })
+	return c.celv
 }
 
 // LoadedCRD describes a CustomResourceDefinition a Validator uses.
@@ -154,11 +172,15 @@ func (s *crdSet) addEmbedded(ctx context.Context, src Source) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	h, ok := crdHeader(src)
+	c, checked := checkedSource(src)
+	h, ok := c.header, checked
+	if !ok {
+		h, ok = crdHeader(src)
+	}
 	if !ok {
 		return s.add(ctx, src)
 	}
-	l := &lazySource{src: src, header: h, types: s.types}
+	l := &lazySource{src: src, header: h, types: s.types, checked: checked, updateRulesOnly: checked && c.updateRulesOnly}
 	for _, gvk := range h.Kinds {
 		s.byGVK[gvk] = &crdEntry{crdName: h.Name, source: src.Name, lazy: l}
 	}
@@ -176,6 +198,11 @@ type lazySource struct {
 	src    Source
 	header LoadedCRD
 	types  *typeChecker
+	// checked is set for bytes the tests found valid (see checkedSource):
+	// their decoding skips the API server's checks of the CRD itself.
+	checked bool
+	// updateRulesOnly is checkedCRD's, for a checked source.
+	updateRulesOnly bool
 
 	once     sync.Once
 	versions map[schema.GroupVersionKind]*crdVersion
@@ -199,7 +226,7 @@ func (l *lazySource) version(ctx context.Context, gvk schema.GroupVersionKind) (
 // its served versions.
 func (l *lazySource) decode(ctx context.Context) (map[schema.GroupVersionKind]*crdVersion, error) {
 	set := newCRDSet(l.types)
-	if err := set.add(ctx, l.src); err != nil {
+	if err := set.addSource(ctx, l.src, l.checked); err != nil {
 		return nil, err
 	}
 	if len(set.loaded) != 1 || set.loaded[0].Name != l.header.Name || !slices.Equal(set.loaded[0].Kinds, l.header.Kinds) {
@@ -207,6 +234,7 @@ func (l *lazySource) decode(ctx context.Context) (map[schema.GroupVersionKind]*c
 	}
 	versions := make(map[schema.GroupVersionKind]*crdVersion, len(set.byGVK))
 	for gvk, e := range set.byGVK {
+		e.version.updateRulesOnly = l.updateRulesOnly
 		versions[gvk] = e.version
 	}
 	return versions, nil
@@ -216,7 +244,15 @@ func (l *lazySource) decode(ctx context.Context) (map[schema.GroupVersionKind]*c
 // replacing earlier schemas for the same group/version/kind. Documents that
 // are not CRDs are skipped.
 func (s *crdSet) add(ctx context.Context, src Source) error {
-	for _, d := range decodeStream(src.Data) {
+	return s.addSource(ctx, src, false)
+}
+
+// addSource is add; checked skips the check for YAML alias bombs and the
+// API server's checks of the CRDs themselves
+// (crdvalidation.ValidateCustomResourceDefinition), for a source whose
+// bytes the tests found valid (see checkedSource).
+func (s *crdSet) addSource(ctx context.Context, src Source, checked bool) error {
+	for _, d := range decodeStreamOf(src.Data, checked) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -240,7 +276,7 @@ func (s *crdSet) add(ctx context.Context, src Source) error {
 			}
 			return ce
 		}
-		crd, errs, err := decodeCRD(ctx, s.types, d.obj)
+		crd, errs, err := decodeCRD(ctx, s.types, d.obj, !checked)
 		if err != nil || len(errs) > 0 {
 			return &CRDError{Source: src.Name, Document: d.doc, Item: d.item, Name: d.obj.GetName(), Err: err, Errs: errs}
 		}
@@ -276,9 +312,9 @@ func (s *crdSet) loadedCRDs() []LoadedCRD {
 // decodeCRD decodes an apiextensions.k8s.io/v1 CustomResourceDefinition
 // strictly, defaults it and converts it to the internal version as the API
 // server does on create, then runs the API server's CRD validation (names,
-// versions, structural schemas, defaults, CEL rules and their cost). errs
-// are validation errors; err is a decoding error.
-func decodeCRD(ctx context.Context, tc *typeChecker, u *unstructured.Unstructured) (*apiextensions.CustomResourceDefinition, field.ErrorList, error) {
+// versions, structural schemas, defaults, CEL rules and their cost), unless
+// check is false. errs are validation errors; err is a decoding error.
+func decodeCRD(ctx context.Context, tc *typeChecker, u *unstructured.Unstructured, check bool) (*apiextensions.CustomResourceDefinition, field.ErrorList, error) {
 	if u.GetAPIVersion() != crdGVK.GroupVersion().String() {
 		return nil, nil, fmt.Errorf("apiVersion %s is not supported (the API server serves CustomResourceDefinitions as %s only)", u.GetAPIVersion(), crdGVK.GroupVersion())
 	}
@@ -314,6 +350,9 @@ func decodeCRD(ctx context.Context, tc *typeChecker, u *unstructured.Unstructure
 		if v.Storage {
 			crd.Status.StoredVersions = append(crd.Status.StoredVersions, v.Name)
 		}
+	}
+	if !check {
+		return crd, nil, nil
 	}
 	if errs := crdvalidation.ValidateCustomResourceDefinition(ctx, crd); len(errs) > 0 {
 		return crd, errs, nil
@@ -385,6 +424,7 @@ func crdVersions(crd *apiextensions.CustomResourceDefinition, source string) ([]
 			cv.defaults = schemaHas(s, func(s *structuralschema.Structural) bool { return s.Default.Object != nil })
 			cv.embedded = schemaHas(s, func(s *structuralschema.Structural) bool { return s.XEmbeddedResource })
 			cv.listTypes = schemaHas(s, func(s *structuralschema.Structural) bool { return s.XListType != nil })
+			cv.rules = schemaHas(s, func(s *structuralschema.Structural) bool { return len(s.XValidations) > 0 })
 		}
 		out = append(out, cv)
 	}
@@ -394,8 +434,9 @@ func crdVersions(crd *apiextensions.CustomResourceDefinition, source string) ([]
 // schemaHas reports whether f holds for s or a schema below it: of its
 // properties, additionalProperties or items, the schemas that
 // apiextensions-apiserver's defaulting (Default), embedded-resource
-// coercion and validation (objectmeta.CoerceWithOptions and Validate) and
-// list-type validation (listtype.ValidateListSetsAndMaps) walk.
+// coercion and validation (objectmeta.CoerceWithOptions and Validate),
+// list-type validation (listtype.ValidateListSetsAndMaps) and the CEL
+// validator (cel.NewValidator, hasXValidations) walk.
 func schemaHas(s *structuralschema.Structural, f func(*structuralschema.Structural) bool) bool {
 	if s == nil {
 		return false

@@ -48,7 +48,7 @@ var typeOfObjectMeta = reflect.TypeOf(metav1.ObjectMeta{})
 // an ACK kind (awsUpdateErrors). Schema checks are not ratcheted: the new
 // object must be fully valid.
 func (v *Validator) validateCustom(ctx context.Context, cv *crdVersion, u, old *unstructured.Unstructured) []fieldProblem {
-	schemaValidator, celValidator, err := cv.compile()
+	schemaValidator, err := cv.compile()
 	if err != nil {
 		return []fieldProblem{fromFieldError(field.InternalError(nil, err))}
 	}
@@ -79,10 +79,10 @@ func (v *Validator) validateCustom(ctx context.Context, cv *crdVersion, u, old *
 		errs = append(errs, listtype.ValidateListSetsAndMaps(nil, cv.structural, obj)...)
 	}
 	var celErrs field.ErrorList
-	if celValidator != nil {
+	if cv.rules {
 		if blocked, e := hasBlockingErr(errs); blocked {
 			errs = append(errs, e)
-		} else {
+		} else if celValidator := cv.celValidator(oldObj != nil); celValidator != nil {
 			celErrs, _ = celValidator.Validate(ctx, nil, cv.structural, obj, oldObj, celconfig.RuntimeCELCostBudget)
 			errs = append(errs, celErrs...)
 		}

@@ -337,7 +337,7 @@ func (v *Validator) missingSchema(gvk schema.GroupVersionKind) fieldProblem {
 // validateCRDObject checks a CustomResourceDefinition found among the
 // objects as the API server would on create.
 func (v *Validator) validateCRDObject(ctx context.Context, u *unstructured.Unstructured) []fieldProblem {
-	_, errs, err := decodeCRD(ctx, v.types, u)
+	_, errs, err := decodeCRD(ctx, v.types, u, true)
 	if err != nil {
 		return []fieldProblem{{Type: string(field.ErrorTypeInvalid), Message: err.Error()}}
 	}
