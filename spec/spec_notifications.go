@@ -1,9 +1,11 @@
 package spec
 
+import "prenv.dev/prenv/internal/notifyrules"
+
 // NotificationsSecret is the Secret in Argo CD's namespace whose keys the
 // settings of Argo CD's notification services name as $key references
 // (Argo CD's notifications documentation, "Secrets").
-const NotificationsSecret = "argocd-notifications-secret"
+const NotificationsSecret = notifyrules.Secret
 
 // Notifications has Argo CD's notifications controller post each env's
 // state back to its pull request through Argo CD's GitHub notification
