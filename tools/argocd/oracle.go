@@ -10,6 +10,7 @@
 // Usage:
 //
 //	argocd-oracle -f appset.yaml --github-api URL [-o yaml|json]
+//	argocd-oracle notify -f appset.yaml --app app.yaml [-o yaml|json]   (notify.go)
 //	argocd-oracle -version
 //
 // The input is what `render appset` prints: a YAML stream that holds one
@@ -60,6 +61,9 @@ import (
 
 // oracleMain runs argocd-oracle and returns its exit code.
 func oracleMain() int {
+	if len(os.Args) > 1 && os.Args[1] == "notify" {
+		return runNotify(os.Args[2:], os.Stdin, os.Stdout, os.Stderr)
+	}
 	return run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 }
 
@@ -110,12 +114,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 1
 	}
 	out, err := encode(apps, *format)
-	if err != nil {
-		fmt.Fprintln(stderr, "argocd-oracle:", err)
-		return 1
+	return emit(stdout, stderr, "argocd-oracle", out, err)
+}
+
+// emit writes out to stdout, or err to stderr after the command's name,
+// and returns the exit code: 0, or 1 for err or a failed write.
+func emit(stdout, stderr io.Writer, name string, out []byte, err error) int {
+	if err == nil {
+		_, err = stdout.Write(out)
 	}
-	if _, err := stdout.Write(out); err != nil {
-		fmt.Fprintln(stderr, "argocd-oracle:", err)
+	if err != nil {
+		fmt.Fprintln(stderr, name+":", err)
 		return 1
 	}
 	return 0
