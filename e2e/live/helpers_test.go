@@ -232,3 +232,10 @@ func (l *loop) syncTree(t *testing.T, work string, apps []app, open map[string][
 	}
 	return sha
 }
+
+// figure records one of the figures the tier prints at its end.
+func (l *loop) figure(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.figures = append(l.figures, fmt.Sprintf(format, args...))
+}

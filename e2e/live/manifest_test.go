@@ -71,7 +71,7 @@ func TestManifestFlow(t *testing.T) {
 		for _, n := range names {
 			took = append(took, ready[n].Sub(opened))
 		}
-		l.figures = append(l.figures, fmt.Sprintf("%d pull requests opened -> Application Synced and Healthy: %s", len(names), seconds(took)))
+		l.figure("%d pull requests opened -> Application Synced and Healthy: %s", len(names), seconds(took))
 		for n := 1; n <= prsPerApp; n++ {
 			ns := fmt.Sprintf("test-%d-catalog", n)
 			for _, job := range []string{"catalog-db-secrets", "db-main-migrations"} {
@@ -134,16 +134,9 @@ func TestManifestFlow(t *testing.T) {
 		}
 		start := time.Now()
 		l.github["web"].SetPulls(pulls)
-		appGone := waitGone(t, ctx, "Application "+env, 5*time.Minute, func() error {
-			_, err := l.cl.Dynamic.Resource(applicationGVR).Namespace(argoCDNamespace).Get(ctx, env, metav1.GetOptions{})
-			return err
-		})
-		nsGone := waitGone(t, ctx, "Namespace "+env, 5*time.Minute, func() error {
-			_, err := l.kube.CoreV1().Namespaces().Get(ctx, env, metav1.GetOptions{})
-			return err
-		})
-		l.figures = append(l.figures, fmt.Sprintf("pull request closed -> Application gone %.1f s, namespace gone %.1f s",
-			appGone.Sub(start).Seconds(), nsGone.Sub(start).Seconds()))
+		appGone, nsGone := l.waitEnvGone(t, ctx, env, 5*time.Minute)
+		l.figure("pull request closed -> Application gone %.1f s, namespace gone %.1f s",
+			appGone.Sub(start).Seconds(), nsGone.Sub(start).Seconds())
 		for _, r := range []struct{ kind, name string }{
 			{"Table", env + "_sessions"}, {"Queue", env + "_jobs"}, {"Queue", env + "_jobs_dlq"}, {"Role", env}, {"Policy", env},
 		} {
