@@ -307,6 +307,9 @@ func selfCheck(env *spec.PreviewEnvironment, objs []*unstructured.Unstructured) 
 		if errs := CheckApplication(app); len(errs) > 0 {
 			return &kit.TemplateError{Template: "applicationset.yaml", Err: fmt.Errorf("for pull request %d the Application is not valid: %v", n, errs.ToAggregate())}
 		}
+		if err := checkNotifyWiring(env, objs, app, pr); err != nil {
+			return err
+		}
 	}
 	// A pull request whose free text climbs out of any folder: a source
 	// path that takes it in raw is refused here, for every pull request,

@@ -15,12 +15,15 @@ import (
 // Go computes every name, pattern and placeholder; the templates only shape
 // YAML and print every string through toJson.
 type model struct {
-	App     string        `json:"app"`
-	AppSet  appSetModel   `json:"appSet"`
-	Project projectModel  `json:"project"`
-	Health  *healthModel  `json:"health"`
-	Plugin  *pluginModel  `json:"plugin"`
-	Sidecar *sidecarModel `json:"sidecar"`
+	App     string       `json:"app"`
+	AppSet  appSetModel  `json:"appSet"`
+	Project projectModel `json:"project"`
+	Health  *healthModel `json:"health"`
+	// Notifications is argocd-notifications-cm, nil without
+	// spec.argocd.notifications.
+	Notifications *notificationsModel `json:"notifications"`
+	Plugin        *pluginModel        `json:"plugin"`
+	Sidecar       *sidecarModel       `json:"sidecar"`
 }
 
 type appSetModel struct {
@@ -36,8 +39,11 @@ type appSetModel struct {
 // templateModel is the ApplicationSet's template. Strings here are goTemplate
 // text that Argo CD executes for each pull request.
 type templateModel struct {
-	Name        string            `json:"name"`
-	Labels      map[string]string `json:"labels"`
+	Name   string            `json:"name"`
+	Labels map[string]string `json:"labels"`
+	// Annotations: the notifications' subscriptions, head commit and app
+	// repository; nil without spec.argocd.notifications.
+	Annotations map[string]string `json:"annotations"`
 	Finalizers  []string          `json:"finalizers"`
 	Project     string            `json:"project"`
 	Source      map[string]any    `json:"source"`
@@ -192,6 +198,12 @@ func newModel(ctx context.Context, env *spec.PreviewEnvironment) (*model, error)
 	}
 	m.Project = p
 
+	if a.Notifications != nil {
+		m.AppSet.Template.Annotations = notificationAnnotations(env)
+		if m.Notifications, err = newNotifications(env); err != nil {
+			return nil, err
+		}
+	}
 	if a.HealthChecks == nil || *a.HealthChecks {
 		m.Health = &healthModel{Namespace: ns, Checks: HealthChecks(a.AppResources)}
 	}

@@ -93,6 +93,7 @@ func checkArgoCD(a *ArgoCD, p *field.Path) field.ErrorList {
 	}
 	errs = append(errs, checkAppResources(a.AppResources, p.Child("appResources"))...)
 	errs = append(errs, checkLabels(a.Labels, p.Child("labels"))...)
+	errs = append(errs, checkNotifications(a, p.Child("notifications"))...)
 	return errs
 }
 

@@ -115,11 +115,7 @@ func TestCheckArgoCD(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			env, err := Load([]byte(argoBase))
-			if err != nil {
-				t.Fatal(err)
-			}
-			tc.edit(env.Spec.ArgoCD)
+			env := argoBaseWith(t, tc.edit)
 			errs := checkArgoCD(env.Spec.ArgoCD, field.NewPath("spec", "argocd"))
 			var got []string
 			for _, e := range errs {

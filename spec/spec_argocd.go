@@ -43,6 +43,10 @@ type ArgoCD struct {
 	// HealthChecks renders the argocd-cm health checks of the ACK kinds;
 	// default true.
 	HealthChecks *bool `json:"healthChecks,omitempty"`
+	// Notifications has Argo CD's notifications controller post each env's
+	// state to its pull request: deployment statuses and a comment (see
+	// docs/feedback.md). Off when absent.
+	Notifications *Notifications `json:"notifications,omitempty"`
 }
 
 // PullRequests configures the ApplicationSet's pull-request generator.

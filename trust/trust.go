@@ -65,8 +65,9 @@ type tableRow struct {
 
 // Why a field is trusted, shared by several rows.
 const (
-	whyIdentity = "who the env is: <prefix>-<pr>-<app> names its namespace, role, policy, tables, queues, hostname and Application, and another app's env has another name"
-	whyArgoSCM  = "the repository whose pull requests get envs, the SCM API Argo CD calls with its token, and the Secret in Argo CD's namespace that holds the token"
+	whyIdentity   = "who the env is: <prefix>-<pr>-<app> names its namespace, role, policy, tables, queues, hostname and Application, and another app's env has another name"
+	whyArgoNotify = "the GitHub App, and the keys of argocd-notifications-secret holding its credentials, that Argo CD's notifications controller posts every env's statuses and comments as"
+	whyArgoSCM    = "the repository whose pull requests get envs, the SCM API Argo CD calls with its token, and the Secret in Argo CD's namespace that holds the token"
 )
 
 // table is every field of the spec with what a pull request may do to
@@ -145,6 +146,10 @@ var table = []tableRow{
 	{path: "spec.argocd.appResources", rule: ruleSame, why: "the kinds the AppProject lets the env's Applications create, and the final checks let the app's own objects have"},
 	{path: "spec.argocd.labels", rule: ruleSame, why: "labels of objects in Argo CD's namespace, which its RBAC, notifications and selectors match"},
 	{path: "spec.argocd.healthChecks", rule: ruleSame, why: "whether prenv writes Argo CD's own argocd-cm", effective: orDefault(true)},
+	{path: "spec.argocd.notifications.github.appID", rule: ruleSame, why: whyArgoNotify},
+	{path: "spec.argocd.notifications.github.installationID", rule: ruleSame, why: whyArgoNotify},
+	{path: "spec.argocd.notifications.github.privateKey", rule: ruleSame, why: whyArgoNotify},
+	{path: "spec.argocd.notifications.github.enterpriseBaseURL", rule: ruleSame, why: "the server Argo CD's notifications controller sends the GitHub App's token requests, statuses and comments to"},
 }
 
 // orDefault is an effective function: an unset field takes def.

@@ -221,6 +221,14 @@ func TestCheckTrusted(t *testing.T) {
 			`spec.argocd.syncPolicy.prune: Forbidden: differs from the base branch (true there)` + same,
 			`spec.argocd.syncPolicy.selfHeal: Forbidden: differs from the base branch (true there)` + same,
 			`spec.argocd.appResources: Forbidden: differs from the base branch ([] there)` + same,
+			`spec.argocd.notifications.github.appID: Forbidden: differs from the base branch ("$github-appID" there)` + same,
+			`spec.argocd.notifications.github.installationID: Forbidden: differs from the base branch ("$github-installationID" there)` + same,
+			`spec.argocd.notifications.github.privateKey: Forbidden: differs from the base branch ("$github-privateKey" there)` + same,
+		}},
+		"a pull request that points the notifications elsewhere": {func(e *spec.PreviewEnvironment) {
+			e.Spec.ArgoCD.Notifications.GitHub.PrivateKey = "$attacker-privateKey"
+		}, []string{
+			`spec.argocd.notifications.github.privateKey: Forbidden: differs from the base branch ("$github-privateKey" there)` + same,
 		}},
 		"Delete=false sync option": {func(e *spec.PreviewEnvironment) {
 			e.Spec.ArgoCD.SyncPolicy.SyncOptions = []string{"Delete=false"}
