@@ -145,10 +145,10 @@ func (l *loop) argoCDSettings(ctx context.Context, appKey *rsa.PrivateKey) error
 	secrets := []*corev1.Secret{
 		{ObjectMeta: metav1.ObjectMeta{Name: "argocd-secret", Namespace: argoCDNamespace, Labels: part},
 			StringData: map[string]string{"server.secretkey": hex.EncodeToString(key), "webhook.github.secret": l.webhookSecret}},
-		// The GitHub App's private key, under the key Argo CD's docs use
-		// ("GitHub" notification service).
+		// The GitHub App's ID, installation ID and private key, under the
+		// keys prenv's examples name (spec.argocd.notifications.github).
 		{ObjectMeta: metav1.ObjectMeta{Name: "argocd-notifications-secret", Namespace: argoCDNamespace, Labels: part},
-			StringData: map[string]string{ghPrivateKeyKey: string(appKeyPEM)}},
+			StringData: map[string]string{"github-appID": strconv.Itoa(ghAppID), "github-installationID": strconv.Itoa(ghInstallationID), "github-privateKey": string(appKeyPEM)}},
 		// The token the specs' tokenSecret names; the fake API ignores it.
 		{ObjectMeta: metav1.ObjectMeta{Name: "github-token", Namespace: argoCDNamespace},
 			StringData: map[string]string{"token": "e2e-fake-token"}},
@@ -160,10 +160,6 @@ func (l *loop) argoCDSettings(ctx context.Context, appKey *rsa.PrivateKey) error
 	}
 	return nil
 }
-
-// ghPrivateKeyKey is the key of argocd-notifications-secret that holds
-// the GitHub App's private key.
-const ghPrivateKeyKey = "github-privateKey"
 
 // bindPods is the stand-in for kube-scheduler, which the tier does not
 // build: it binds every Pod without a node to the fake Node, through the

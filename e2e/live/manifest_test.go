@@ -38,7 +38,7 @@ func TestManifestFlow(t *testing.T) {
 		{name: "catalog", spec: filepath.Join(l.repoRoot(t), "examples", "databases", "prenv.yaml")},
 	}
 	for i := range apps {
-		apps[i].sets = l.sets(url)
+		apps[i].sets = append(l.sets(url), l.notificationSets()...)
 	}
 	// The platform's part, once per app: render appset on the base branch,
 	// applied server-side.
@@ -180,6 +180,14 @@ func (l *loop) sets(url string) []string {
 		"--set-string", "spec.argocd.pullRequests.github.api=" + l.ghURL,
 		"--set", "spec.argocd.pullRequests.requeueAfterSeconds=5",
 	}
+}
+
+// notificationSets point the notifications of a spec that has them
+// (examples/web's and examples/databases') at the fake GitHub API, as a
+// GitHub Enterprise Server API URL: Argo CD's github service wants its
+// /api/v3.
+func (l *loop) notificationSets() []string {
+	return []string{"--set-string", "spec.argocd.notifications.github.enterpriseBaseURL=" + l.ghURL + "/api/v3"}
 }
 
 // repoRoot is the repository the tier runs from.

@@ -106,7 +106,9 @@ func lastDelivery(t *testing.T, gh *fakegithub.Server) fakegithub.Delivery {
 
 // webAs is examples/web as the app name, on the repository example/name of
 // the fake GitHub API, with its manifest repository manifests-name (whose
-// work tree it returns) and extra --set flags.
+// work tree it returns), its own AppProject previews-name (an AppProject
+// lists the one manifest repository and the namespaces of its app), its
+// notifications posting to the fake GitHub API, and extra --set flags.
 func (l *loop) webAs(t *testing.T, name string, extra ...string) (work string, a app) {
 	t.Helper()
 	work, url, err := l.git.newRepo("manifests-" + name)
@@ -114,7 +116,8 @@ func (l *loop) webAs(t *testing.T, name string, extra ...string) (work string, a
 		t.Fatal(err)
 	}
 	sets := append(l.sets(url), "--set-string", "metadata.name="+name, "--set-string", "spec.argocd.pullRequests.github.repo="+name,
-		"--set-string", "spec.argocd.source.path=envs/"+name+"/pr-{{number}}")
+		"--set-string", "spec.argocd.source.path=envs/"+name+"/pr-{{number}}", "--set-string", "spec.argocd.project=previews-"+name)
+	sets = append(sets, l.notificationSets()...)
 	return work, app{name: name, spec: filepath.Join(l.root, "examples", "web", "prenv.yaml"), sets: append(sets, extra...)}
 }
 
