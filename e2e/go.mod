@@ -9,6 +9,7 @@ go 1.26.8
 replace prenv.dev/prenv => ../
 
 require (
+	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/go-cmp v0.7.0
 	github.com/johannesboyne/gofakes3 v1.2.0
 	k8s.io/api v0.37.2

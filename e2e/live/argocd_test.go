@@ -3,7 +3,10 @@ package live_test
 import (
 	"context"
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"os"
@@ -24,15 +27,16 @@ import (
 // outside a cluster (ARGOCD_FAKE_IN_CLUSTER: the in-cluster destination is
 // the kubeconfig's server), in plaintext between them, and waits until
 // each serves its health endpoint.
-func (l *loop) startArgoCD(ctx context.Context, t *tools, kubeconfig string) error {
-	if err := l.argoCDSettings(ctx); err != nil {
+func (l *loop) startArgoCD(ctx context.Context, t *tools, kubeconfig string, appKey *rsa.PrivateKey) error {
+	if err := l.argoCDSettings(ctx, appKey); err != nil {
 		return err
 	}
 	ports, err := freePorts(8)
 	if err != nil {
 		return err
 	}
-	redisPort, repoPort, repoMetrics, ctrlMetrics, appsetMetrics, appsetProbe, appsetWebhook := ports[0], ports[1], ports[2], ports[3], ports[4], ports[5], ports[6]
+	redisPort, repoPort, repoMetrics, ctrlMetrics, appsetMetrics, appsetProbe, appsetWebhook, notifMetrics := ports[0], ports[1], ports[2], ports[3], ports[4], ports[5], ports[6], ports[7]
+	l.webhookURL = fmt.Sprintf("http://127.0.0.1:%d/api/webhook", appsetWebhook)
 	if err := l.c.StartProcess("redis", t.redis, nil,
 		"--port", strconv.Itoa(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"); err != nil {
 		return err
@@ -82,11 +86,21 @@ func (l *loop) startArgoCD(ctx context.Context, t *tools, kubeconfig string) err
 		"--webhook-addr", "127.0.0.1:"+strconv.Itoa(appsetWebhook))...); err != nil {
 		return err
 	}
+	// The notifications controller reads argocd-notifications-cm and
+	// argocd-notifications-secret (Argo CD's defaults, --config-map-name
+	// and --secret-name) and sends what their templates say; its metrics
+	// listen on every address, on a free port.
+	if err := l.c.StartProcess("argocd-notifications", filepath.Join(t.bin, "argocd-notifications"), env, append(common,
+		"--argocd-repo-server", repoServer, "--argocd-repo-server-plaintext", "--logformat", "text",
+		"--metrics-port", strconv.Itoa(notifMetrics))...); err != nil {
+		return err
+	}
 	hc := &http.Client{Timeout: 5 * time.Second}
 	for _, w := range []struct{ name, url string }{
 		{"argocd-repo-server", fmt.Sprintf("http://127.0.0.1:%d/metrics", repoMetrics)},
 		{"argocd-application-controller", fmt.Sprintf("http://127.0.0.1:%d/metrics", ctrlMetrics)},
 		{"argocd-applicationset-controller", fmt.Sprintf("http://127.0.0.1:%d/metrics", appsetMetrics)},
+		{"argocd-notifications", fmt.Sprintf("http://127.0.0.1:%d/metrics", notifMetrics)},
 	} {
 		if err := l.c.WaitHTTP(ctx, w.name, w.url, hc, 3*time.Minute); err != nil {
 			return err
@@ -96,15 +110,18 @@ func (l *loop) startArgoCD(ctx context.Context, t *tools, kubeconfig string) err
 }
 
 // argoCDSettings creates Argo CD's namespace and the settings its
-// install manifest holds (argocd-cm, argocd-rbac-cm, argocd-secret and the
-// certificate and key ConfigMaps; Argo CD's manifests/base/config), and the
-// GitHub token Secret prenv's specs name.
-func (l *loop) argoCDSettings(ctx context.Context) error {
+// install manifest holds (argocd-cm, argocd-rbac-cm, argocd-secret,
+// argocd-notifications-cm and -secret, and the certificate and key
+// ConfigMaps; Argo CD's manifests/base/config and
+// manifests/base/notification), with the GitHub webhook secret
+// (webhook.github.secret, Argo CD's util/settings) and the GitHub App's
+// private key, and the GitHub token Secret prenv's specs name.
+func (l *loop) argoCDSettings(ctx context.Context, appKey *rsa.PrivateKey) error {
 	if err := l.cl.EnsureNamespace(ctx, argoCDNamespace); err != nil {
 		return err
 	}
 	part := map[string]string{"app.kubernetes.io/part-of": "argocd"}
-	for _, name := range []string{"argocd-cm", "argocd-rbac-cm", "argocd-cmd-params-cm", "argocd-tls-certs-cm", "argocd-ssh-known-hosts-cm", "argocd-gpg-keys-cm"} {
+	for _, name := range []string{"argocd-cm", "argocd-rbac-cm", "argocd-cmd-params-cm", "argocd-tls-certs-cm", "argocd-ssh-known-hosts-cm", "argocd-gpg-keys-cm", "argocd-notifications-cm"} {
 		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: argoCDNamespace, Labels: part}}
 		if name == "argocd-cm" {
 			// Argo CD refreshes each Application at this period; 10 s
@@ -119,9 +136,19 @@ func (l *loop) argoCDSettings(ctx context.Context) error {
 	if _, err := rand.Read(key); err != nil {
 		return err
 	}
+	hook := make([]byte, 20)
+	if _, err := rand.Read(hook); err != nil {
+		return err
+	}
+	l.webhookSecret = hex.EncodeToString(hook)
+	appKeyPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(appKey)})
 	secrets := []*corev1.Secret{
 		{ObjectMeta: metav1.ObjectMeta{Name: "argocd-secret", Namespace: argoCDNamespace, Labels: part},
-			StringData: map[string]string{"server.secretkey": hex.EncodeToString(key)}},
+			StringData: map[string]string{"server.secretkey": hex.EncodeToString(key), "webhook.github.secret": l.webhookSecret}},
+		// The GitHub App's ID, installation ID and private key, under the
+		// keys prenv's examples name (spec.argocd.notifications.github).
+		{ObjectMeta: metav1.ObjectMeta{Name: "argocd-notifications-secret", Namespace: argoCDNamespace, Labels: part},
+			StringData: map[string]string{"github-appID": strconv.Itoa(ghAppID), "github-installationID": strconv.Itoa(ghInstallationID), "github-privateKey": string(appKeyPEM)}},
 		// The token the specs' tokenSecret names; the fake API ignores it.
 		{ObjectMeta: metav1.ObjectMeta{Name: "github-token", Namespace: argoCDNamespace},
 			StringData: map[string]string{"token": "e2e-fake-token"}},

@@ -159,22 +159,8 @@ func (l *loop) refusedByAWS(t *testing.T, ctx context.Context, f *flow) {
 	f.open["web"] = append(f.open["web"], tablePR, policyPR)
 	f.rev["web"][tablePR], f.rev["web"][policyPR] = 1, 1
 	l.syncTree(t, f.work, f.apps, f.open)
-	edit := func(pr int, file, old, new string) {
-		t.Helper()
-		p := filepath.Join(f.work, "envs", "web", fmt.Sprintf("pr-%d", pr), file)
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(string(b), old) {
-			t.Fatalf("%s has no %q:\n%s", p, old, b)
-		}
-		if err := os.WriteFile(p, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	edit(tablePR, fmt.Sprintf("table.dynamodb.services.k8s.aws_test-%d-web_sessions.yaml", tablePR), "billingMode: PAY_PER_REQUEST", "billingMode: PROVISIONED")
-	edit(policyPR, fmt.Sprintf("policy.iam.services.k8s.aws_test-%d-web_web.yaml", policyPR), `"Effect": "Allow"`, `"Effect": "Permit"`)
+	editManifest(t, f.work, "web", tablePR, fmt.Sprintf("table.dynamodb.services.k8s.aws_test-%d-web_sessions.yaml", tablePR), "billingMode: PAY_PER_REQUEST", "billingMode: PROVISIONED")
+	editManifest(t, f.work, "web", policyPR, fmt.Sprintf("policy.iam.services.k8s.aws_test-%d-web_web.yaml", policyPR), `"Effect": "Allow"`, `"Effect": "Permit"`)
 	if _, err := l.git.commit(f.work, "hand-edited manifests"); err != nil {
 		t.Fatal(err)
 	}
@@ -254,5 +240,23 @@ func (l *loop) refusedByAWS(t *testing.T, ctx context.Context, f *flow) {
 		if _, err := l.kube.CoreV1().ConfigMaps(env).Get(ctx, "web-prenv", metav1.GetOptions{}); err == nil {
 			t.Errorf("%s: ConfigMap web-prenv (wave -1) exists, yet the sync should wait at the refused %s's wave", env, c.kind)
 		}
+	}
+}
+
+// editManifest replaces old with new, once, in a file of the env of an
+// app's pull request in the manifest repository's work tree: a manifest
+// edited by hand, which prenv would refuse to render.
+func editManifest(t *testing.T, work, app string, pr int, file, old, new string) {
+	t.Helper()
+	p := filepath.Join(work, "envs", app, fmt.Sprintf("pr-%d", pr), file)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), old) {
+		t.Fatalf("%s has no %q:\n%s", p, old, b)
+	}
+	if err := os.WriteFile(p, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -55,10 +55,29 @@ func (l *loop) renderRun(args ...string) (stdout, stderr []byte, err error) {
 	return o.Bytes(), e.Bytes(), err
 }
 
-// apply server-side applies every document of a YAML stream, as the
-// platform does with render appset's output (field manager prenv).
+// apply server-side applies every document of render appset's output as
+// docs/feedback.md tells the platform to: with a field manager of the
+// app's own, prenv-<prefix>-<app> (the ApplicationSet's name after
+// prenv-), so that each app owns its keys of the shared ConfigMaps
+// (argocd-cm, argocd-notifications-cm), and without forcing, so that two
+// apps that disagree on a shared key conflict.
 func (l *loop) apply(t *testing.T, ctx context.Context, stream []byte) {
 	t.Helper()
+	manager := ""
+	for _, doc := range bytes.Split(stream, []byte("\n---\n")) {
+		var m struct {
+			Kind     string `json:"kind"`
+			Metadata struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+		}
+		if err := yaml.Unmarshal(doc, &m); err == nil && m.Kind == "ApplicationSet" {
+			manager = "prenv-" + m.Metadata.Name
+		}
+	}
+	if manager == "" {
+		t.Fatal("render appset printed no ApplicationSet")
+	}
 	for _, doc := range bytes.Split(stream, []byte("\n---\n")) {
 		if len(bytes.TrimSpace(doc)) == 0 {
 			continue
@@ -70,7 +89,7 @@ func (l *loop) apply(t *testing.T, ctx context.Context, stream []byte) {
 		if u.Object == nil {
 			continue
 		}
-		if _, err := l.cl.ApplyRaw(ctx, u.GroupVersionKind(), u.GetNamespace(), u.GetName(), doc, cluster.ApplyOptions{Force: true}); err != nil {
+		if _, err := l.cl.ApplyRaw(ctx, u.GroupVersionKind(), u.GetNamespace(), u.GetName(), doc, cluster.ApplyOptions{FieldManager: manager}); err != nil {
 			t.Fatalf("applying %s %s: %v", u.GetKind(), u.GetName(), err)
 		}
 	}
@@ -231,4 +250,11 @@ func (l *loop) syncTree(t *testing.T, work string, apps []app, open map[string][
 		t.Fatal(err)
 	}
 	return sha
+}
+
+// figure records one of the figures the tier prints at its end.
+func (l *loop) figure(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.figures = append(l.figures, fmt.Sprintf(format, args...))
 }

@@ -2,8 +2,9 @@
 // kube-apiserver and kube-controller-manager (e2e/internal/cluster), kwok
 // as the kubelet of one fake Node, a binder in place of kube-scheduler,
 // redis, Argo CD v3.2.11's repo-server, application controller and
-// ApplicationSet controller (tools/argocd), a git repository served over
-// HTTP by git http-backend, the fake GitHub API of e2e/argocd, and a
+// ApplicationSet controller with its webhook, and notifications controller
+// (tools/argocd), a git repository served over HTTP by git http-backend,
+// the fake GitHub API (e2e/internal/fakegithub), and a
 // stand-in for the ACK controllers (e2e/internal/ackstandin) on dynalite,
 // sqslite and the IAM policy validator. Pull requests open, change and
 // close on the fake GitHub API; Argo CD does the rest, and the tests check
@@ -18,6 +19,8 @@ package live_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"fmt"
 	"net"
 	"net/http"
@@ -27,6 +30,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,6 +50,10 @@ const argoCDNamespace = "argocd"
 // fakeNode is the one Node kwok manages.
 const fakeNode = "kwok-node-0"
 
+// The GitHub App the notifications controller's github service
+// authenticates as, on the fake GitHub API.
+const ghAppID, ghInstallationID = 4242, 77
+
 // loop is everything the tier started.
 type loop struct {
 	c       *cluster.Cluster
@@ -56,8 +64,16 @@ type loop struct {
 	render  string // the render binary built from this repository
 	standIn *ackstandin.StandIn
 	git     *gitServer
+	gh      *fakegithub.API
 	github  map[string]*fakegithub.Server // by repository name
 	ghURL   string
+	// The ApplicationSet controller's webhook endpoint and the GitHub
+	// webhook secret it checks (argocd-secret's webhook.github.secret).
+	webhookURL, webhookSecret string
+	// The GitHub App of the notifications controller's github service:
+	// its private key is in argocd-notifications-secret.
+	ghApp   fakegithub.App
+	mu      sync.Mutex // figures, from tests that run in parallel
 	figures []string
 }
 
@@ -147,6 +163,7 @@ func findTools() (*tools, error) {
 		{"argocd-repo-server", "bash tools/argocd/build.sh"},
 		{"argocd-applicationset-controller", "bash tools/argocd/build.sh"},
 		{"argocd-cmp-server", "bash tools/argocd/build.sh"},
+		{"argocd-notifications", "bash tools/argocd/build.sh"},
 	} {
 		if _, err := os.Stat(filepath.Join(t.bin, b.name)); err != nil {
 			missing = append(missing, fmt.Sprintf("%s in %s (%s)", b.name, t.bin, b.how))
@@ -275,26 +292,26 @@ func startLoop(ctx context.Context, t *tools) (l *loop, stop func(failed bool), 
 		return l, stop, err
 	}
 	closers = append(closers, l.git.close)
-	mux := http.NewServeMux()
-	for _, repo := range []string{"web", "catalog", "keep", "plug"} {
-		s := fakegithub.New("example", repo, nil)
-		l.github[repo] = s
-		mux.Handle("/api/v3/repos/example/"+repo+"/", s)
+	if l.gh, err = fakegithub.Start(); err != nil {
+		return l, stop, err
 	}
-	ghLn, err := net.Listen("tcp", "127.0.0.1:0")
+	closers = append(closers, func() { l.gh.Close() })
+	for _, repo := range []string{"web", "catalog", "keep", "plug", "hook", "feedback"} {
+		l.github[repo] = l.gh.Repo("example", repo)
+	}
+	l.ghURL = l.gh.URL
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return l, stop, err
 	}
-	ghSrv := &http.Server{Handler: mux}
-	go ghSrv.Serve(ghLn)
-	closers = append(closers, func() { ghSrv.Close() })
-	l.ghURL = "http://" + ghLn.Addr().String()
+	l.ghApp = fakegithub.App{ID: ghAppID, InstallationID: ghInstallationID, Slug: "prenv-e2e", Key: &key.PublicKey}
+	l.gh.SetApp(l.ghApp)
 
 	// Argo CD.
-	if err := l.startArgoCD(ctx, t, kubeconfig); err != nil {
+	if err := l.startArgoCD(ctx, t, kubeconfig, key); err != nil {
 		return l, stop, err
 	}
-	names = append(names, "argocd-repo-server", "argocd-application-controller", "argocd-applicationset-controller")
+	names = append(names, "argocd-repo-server", "argocd-application-controller", "argocd-applicationset-controller", "argocd-notifications")
 	return l, stop, nil
 }
 

@@ -38,7 +38,7 @@ func TestManifestFlow(t *testing.T) {
 		{name: "catalog", spec: filepath.Join(l.repoRoot(t), "examples", "databases", "prenv.yaml")},
 	}
 	for i := range apps {
-		apps[i].sets = l.sets(url)
+		apps[i].sets = append(l.sets(url), l.notificationSets()...)
 	}
 	// The platform's part, once per app: render appset on the base branch,
 	// applied server-side.
@@ -71,7 +71,7 @@ func TestManifestFlow(t *testing.T) {
 		for _, n := range names {
 			took = append(took, ready[n].Sub(opened))
 		}
-		l.figures = append(l.figures, fmt.Sprintf("%d pull requests opened -> Application Synced and Healthy: %s", len(names), seconds(took)))
+		l.figure("%d pull requests opened -> Application Synced and Healthy: %s", len(names), seconds(took))
 		for n := 1; n <= prsPerApp; n++ {
 			ns := fmt.Sprintf("test-%d-catalog", n)
 			for _, job := range []string{"catalog-db-secrets", "db-main-migrations"} {
@@ -134,16 +134,9 @@ func TestManifestFlow(t *testing.T) {
 		}
 		start := time.Now()
 		l.github["web"].SetPulls(pulls)
-		appGone := waitGone(t, ctx, "Application "+env, 5*time.Minute, func() error {
-			_, err := l.cl.Dynamic.Resource(applicationGVR).Namespace(argoCDNamespace).Get(ctx, env, metav1.GetOptions{})
-			return err
-		})
-		nsGone := waitGone(t, ctx, "Namespace "+env, 5*time.Minute, func() error {
-			_, err := l.kube.CoreV1().Namespaces().Get(ctx, env, metav1.GetOptions{})
-			return err
-		})
-		l.figures = append(l.figures, fmt.Sprintf("pull request closed -> Application gone %.1f s, namespace gone %.1f s",
-			appGone.Sub(start).Seconds(), nsGone.Sub(start).Seconds()))
+		appGone, nsGone := l.waitEnvGone(t, ctx, env, 5*time.Minute)
+		l.figure("pull request closed -> Application gone %.1f s, namespace gone %.1f s",
+			appGone.Sub(start).Seconds(), nsGone.Sub(start).Seconds())
 		for _, r := range []struct{ kind, name string }{
 			{"Table", env + "_sessions"}, {"Queue", env + "_jobs"}, {"Queue", env + "_jobs_dlq"}, {"Role", env}, {"Policy", env},
 		} {
@@ -187,6 +180,14 @@ func (l *loop) sets(url string) []string {
 		"--set-string", "spec.argocd.pullRequests.github.api=" + l.ghURL,
 		"--set", "spec.argocd.pullRequests.requeueAfterSeconds=5",
 	}
+}
+
+// notificationSets point the notifications of a spec that has them
+// (examples/web's and examples/databases') at the fake GitHub API, as a
+// GitHub Enterprise Server API URL: Argo CD's github service wants its
+// /api/v3.
+func (l *loop) notificationSets() []string {
+	return []string{"--set-string", "spec.argocd.notifications.github.enterpriseBaseURL=" + l.ghURL + "/api/v3"}
 }
 
 // repoRoot is the repository the tier runs from.

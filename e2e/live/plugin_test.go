@@ -74,7 +74,7 @@ func TestPluginFlow(t *testing.T) {
 	opened := time.Now()
 	l.github["plug"].SetPulls([]fakegithub.Pull{p})
 	ready := l.waitApps(t, ctx, []string{env}, head, 5*time.Minute)
-	l.figures = append(l.figures, fmt.Sprintf("plugin flow: pull request opened -> Application Synced and Healthy: %.1f s", ready[env].Sub(opened).Seconds()))
+	l.figure("plugin flow: pull request opened -> Application Synced and Healthy: %.1f s", ready[env].Sub(opened).Seconds())
 
 	t.Run("LabelFromThePullRequestRefused", func(t *testing.T) {
 		// spec.labels is the base branch's: a pull request that adds one
