@@ -2,7 +2,6 @@ package kit
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -195,20 +194,6 @@ func (k *Kit) execute(ctx context.Context, inputs func() (values, release map[st
 	}
 	manifest.SortObjects(objs)
 	return objs, nil
-}
-
-// TemplateValues is a Go value as templates see it in .Values: its JSON
-// form, so field names are the JSON tags.
-func TemplateValues(v any) (map[string]any, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	var out map[string]any
-	if err := json.Unmarshal(b, &out); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // ErrRefusedFunction marks a template that calls a function its kit refuses:
