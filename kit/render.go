@@ -8,6 +8,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"text/template"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -93,6 +94,9 @@ type Kit struct {
 	tmpl  *template.Template
 	names []string
 	funcs template.FuncMap
+	// sets holds *boundSet clones of tmpl that finished runs gave back,
+	// so that a run does not clone the templates again.
+	sets sync.Pool
 	// reason says why the kit lacks a function of Helm's engine, or "".
 	reason func(fn string) string
 }
