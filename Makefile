@@ -12,6 +12,7 @@ FUZZ_GENERATE ?= 4000x
 FUZZ_MARSHAL ?= 4000x
 FUZZ_READ ?= 10000x
 FUZZ_JSON ?= 20000x
+FUZZ_VALUES ?= 20000x
 FUZZ_CRDHEADER ?= 300x
 FUZZ_PRUNES ?= 2000x
 FUZZ_DECODE ?= 2000x
@@ -56,6 +57,7 @@ fuzz:
 	$(GO) test ./manifest -run '^$$' -fuzz '^FuzzMarshalYAML$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_MARSHAL))
 	$(GO) test ./kit -run '^$$' -fuzz '^FuzzFastDocument$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_READ))
 	$(GO) test ./kit -run '^$$' -fuzz '^FuzzJSONString$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_JSON))
+	$(GO) test ./kit -run '^$$' -fuzz '^FuzzTemplateValues$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_VALUES))
 	$(GO) test ./validate -run '^$$' -fuzz '^FuzzCRDHeader$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_CRDHEADER))
 	$(GO) test ./validate -run '^$$' -fuzz '^FuzzPrunes$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_PRUNES))
 	$(GO) test ./validate -run '^$$' -fuzz '^FuzzDecodeTyped$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_DECODE))

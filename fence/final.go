@@ -92,7 +92,10 @@ type ObjectRules struct {
 	// renders them ([OwnObjects]): the final objects of the same
 	// references keep their life-cycle annotations and prenv.dev/ labels,
 	// a Table's and a Queue's spec, and their pods meet Pod Security
-	// restricted. nil: CheckObjects renders them itself.
+	// restricted. nil: CheckObjects renders them itself. An object of the
+	// final objects may be its own entry of Own (the same pointer, when
+	// nothing changed the embedded kit's objects): it is not compared with
+	// itself.
 	Own []*unstructured.Unstructured
 }
 
@@ -322,7 +325,8 @@ func (c *objectChecker) podSecurityLabels(o *unstructured.Unstructured, ref Obje
 	// The other labels, but prenv's (ownMetadata keeps them), are the
 	// base branch's spec.labels.
 	own, ok := c.ownObjects()[ref]
-	if !ok {
+	if !ok || own == o {
+		// An object compared with itself keeps its labels.
 		return
 	}
 	other := func(k string) bool { return !isPodSecurity(k) && lifecycleWhy(k) == "" }

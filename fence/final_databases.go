@@ -97,7 +97,7 @@ func (c *objectChecker) databases(o *unstructured.Unstructured, ref ObjectRef) {
 		switch ref.GroupKind {
 		case kindJob:
 			if ref.Name == m.DatabaseSecrets.Name {
-				if own, ok := c.ownObjects()[ref]; ok {
+				if own, ok := c.ownObjects()[ref]; ok && own != o {
 					c.sameTree(ref, field.NewPath("spec"), jobSpecBody(o), jobSpecBody(own), passwordJobWhy)
 				}
 			}

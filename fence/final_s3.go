@@ -77,7 +77,7 @@ func (c *objectChecker) bucketsAndPodIdentity(o *unstructured.Unstructured, ref 
 // PreDelete hook annotations are prenv's life-cycle metadata, which
 // ownMetadata keeps as rendered for every own object.
 func (c *objectChecker) bucketsEmptyJob(o *unstructured.Unstructured, ref ObjectRef) {
-	if own, ok := c.ownObjects()[ref]; ok {
+	if own, ok := c.ownObjects()[ref]; ok && own != o {
 		c.sameTree(ref, field.NewPath("spec"), jobSpecBody(o), jobSpecBody(own), bucketsEmptyWhy)
 	}
 }

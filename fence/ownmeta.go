@@ -107,6 +107,11 @@ func (c *objectChecker) ownMetadata(o *unstructured.Unstructured, ref ObjectRef)
 		c.appMetadata(o, ref)
 		return
 	}
+	if own == o {
+		// The object is prenv's own itself (render.SyncFiles passes the
+		// embedded kit's objects as they are): it keeps all it has.
+		return
+	}
 	skip := c.checkedElsewhere(ref)
 	ap, lp := field.NewPath("metadata", "annotations"), field.NewPath("metadata", "labels")
 	c.keepKeys(ref, ap, o.GetAnnotations(), own.GetAnnotations(), true, func(k string) bool {
@@ -191,7 +196,7 @@ func (c *objectChecker) appMetadata(o *unstructured.Unstructured, ref ObjectRef)
 // keep.
 func (c *objectChecker) ownSpec(o *unstructured.Unstructured, ref ObjectRef, why string, skip ...string) {
 	own, ok := c.ownObjects()[ref]
-	if !ok {
+	if !ok || own == o {
 		return
 	}
 	got, _, _ := unstructured.NestedMap(o.Object, "spec")

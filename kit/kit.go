@@ -109,13 +109,12 @@ func (k *Kit) run(ctx context.Context, values, release map[string]any, missingKe
 			out, err = nil, &TemplateError{Err: fmt.Errorf("rendering failed: %v", r)}
 		}
 	}()
-	t, err := k.tmpl.Clone()
+	set, err := k.takeSet()
 	if err != nil {
 		return nil, &TemplateError{Err: err}
 	}
+	t := set.tmpl
 	t.Option(missingKey)
-	x := &kitExec{kit: k}
-	x.bind(t)
 	top := map[string]any{
 		"Values":       values,
 		"Release":      release,
@@ -142,7 +141,34 @@ func (k *Kit) run(ctx context.Context, values, release map[string]any, missingKe
 		}
 		out = append(out, renderedFile{name: name, text: b.String()})
 	}
+	// A set whose run failed is dropped: it may have stopped in the
+	// middle of an include.
+	k.sets.Put(set)
 	return out, nil
+}
+
+// boundSet is a clone of a kit's template set with include and tpl bound
+// to it, for one run at a time.
+type boundSet struct {
+	tmpl *template.Template
+	exec *kitExec
+}
+
+// takeSet returns a template set for one run: one a finished run gave
+// back (no run changes its templates: tpl parses into a clone of its
+// own), or a new clone of the kit's parsed templates.
+func (k *Kit) takeSet() (*boundSet, error) {
+	if set, ok := k.sets.Get().(*boundSet); ok {
+		set.exec.depth = 0
+		return set, nil
+	}
+	t, err := k.tmpl.Clone()
+	if err != nil {
+		return nil, err
+	}
+	x := &kitExec{kit: k}
+	x.bind(t)
+	return &boundSet{tmpl: t, exec: x}, nil
 }
 
 // kitExec is one execution of a kit: include and tpl count how deep they

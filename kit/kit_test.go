@@ -3,6 +3,7 @@ package kit_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -446,5 +447,44 @@ metadata:
 	}
 	if release["Name"] != "r" {
 		t.Error("set changed the caller's release")
+	}
+}
+
+// TestKitRunsAreIndependent: a run starts from the kit's templates as
+// parsed, whatever an earlier run did: a define that tpl parsed is not
+// there for the next run, and a run that failed deep in nested includes
+// leaves the next one its whole nesting budget.
+func TestKitRunsAreIndependent(t *testing.T) {
+	k, err := loadKit(t, map[string]string{
+		"_deep.tpl": `{{ define "deep" }}{{ if gt . 0 }}{{ include "deep" (sub . 1) }}{{ else }}bottom{{ end }}{{ end }}`,
+		"cm.yaml": configMap(`(ternary (tpl "{{ define \"late\" }}late{{ end }}{{ include \"late\" . }}" .) "" .Values.define)`) +
+			`{{ if .Values.use }}  late: {{ include "late" . | toJson }}{{ end }}
+  deep: {{ include "deep" (int .Values.depth) | toJson }}
+`,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	run := func(values map[string]any) (string, error) {
+		objs, err := k.Execute(ctx, values, map[string]any{})
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprint(objs[0].Object["data"]), nil
+	}
+	for range 3 {
+		if got, err := run(map[string]any{"define": true, "use": false, "depth": 5}); err != nil || got != "map[deep:bottom v:late]" {
+			t.Fatalf("the run with tpl's define: %q, %v", got, err)
+		}
+		if _, err := run(map[string]any{"define": false, "use": true, "depth": 5}); err == nil || !strings.Contains(err.Error(), `no template "late"`) {
+			t.Fatalf("a later run includes the define tpl parsed in an earlier run: %v", err)
+		}
+		if _, err := run(map[string]any{"define": false, "use": false, "depth": 2000}); err == nil || !strings.Contains(err.Error(), "nests more than 1000") {
+			t.Fatalf("a run past the nesting bound: %v", err)
+		}
+		if got, err := run(map[string]any{"define": false, "use": false, "depth": 998}); err != nil || got != "map[deep:bottom v:]" {
+			t.Fatalf("a run within the nesting bound after one past it: %q, %v", got, err)
+		}
 	}
 }

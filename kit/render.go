@@ -2,13 +2,13 @@ package kit
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"text/template"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -94,6 +94,9 @@ type Kit struct {
 	tmpl  *template.Template
 	names []string
 	funcs template.FuncMap
+	// sets holds *boundSet clones of tmpl that finished runs gave back,
+	// so that a run does not clone the templates again.
+	sets sync.Pool
 	// reason says why the kit lacks a function of Helm's engine, or "".
 	reason func(fn string) string
 }
@@ -195,20 +198,6 @@ func (k *Kit) execute(ctx context.Context, inputs func() (values, release map[st
 	}
 	manifest.SortObjects(objs)
 	return objs, nil
-}
-
-// TemplateValues is a Go value as templates see it in .Values: its JSON
-// form, so field names are the JSON tags.
-func TemplateValues(v any) (map[string]any, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	var out map[string]any
-	if err := json.Unmarshal(b, &out); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // ErrRefusedFunction marks a template that calls a function its kit refuses:

@@ -18,12 +18,84 @@ import (
 // of each kind the final checks refuse whatever made the objects, and
 // expects a FenceError holding the problem at its path.
 func TestRenderRefusesHostileShapes(t *testing.T) {
+	env := golden.ExampleSpecs(t, spec.Load)["web"]
+	for name, c := range hostileShapes() {
+		t.Run(name, func(t *testing.T) {
+			_, err := render.Render(context.Background(), env, testkit.GoldenPR, c.options(t))
+			var fe *render.FenceError
+			if !errors.As(err, &fe) {
+				t.Fatalf("got %v, want a FenceError", err)
+			}
+			for _, p := range fe.Problems {
+				if strings.HasPrefix(p.Error(), c.want) {
+					return
+				}
+			}
+			t.Fatalf("no problem starts with %q:\n%v", c.want, err)
+		})
+	}
+}
+
+// TestSyncRefusesHostileShapes: render.SyncFiles refuses each hostile
+// shape at the final checks as render.Render does. Without templates or a
+// kustomization the final checks take the embedded kit's objects as
+// prenv's own without a copy; a kustomization can patch them, so they are
+// compared with a copy then.
+func TestSyncRefusesHostileShapes(t *testing.T) {
+	env := golden.ExampleSpecs(t, spec.Load)["web"]
+	for name, c := range hostileShapes() {
+		t.Run(name, func(t *testing.T) {
+			r, err := render.NewRenderer(c.options(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = render.SyncFiles(context.Background(), []*spec.PreviewEnvironment{env}, []int{testkit.GoldenPR}, render.SyncOptions{Renderer: r})
+			var ee *render.EnvError
+			if !errors.As(err, &ee) || ee.Stage != render.StageCheck {
+				t.Fatalf("got %v, want an EnvError of the final checks", err)
+			}
+			for _, p := range ee.Errs {
+				if strings.HasPrefix(p.Error(), c.want) {
+					return
+				}
+			}
+			t.Fatalf("no problem starts with %q:\n%v", c.want, err)
+		})
+	}
+}
+
+// hostileShape is hostile --templates (file name → text) or a hostile
+// kustomization, and the start of the problem the final checks report.
+type hostileShape struct {
+	templates map[string]string
+	kustomize string
+	want      string
+}
+
+// options are the render options that give c's templates or kustomization.
+func (c hostileShape) options(t *testing.T) render.Options {
+	t.Helper()
+	var opts render.Options
+	if c.templates != nil {
+		fs := fstest.MapFS{}
+		for n, body := range c.templates {
+			fs[n] = &fstest.MapFile{Data: []byte(body)}
+		}
+		opts.Templates = fs
+	}
+	if c.kustomize != "" {
+		dir := t.TempDir()
+		testkit.WriteTree(t, dir, map[string]string{"kustomization.yaml": c.kustomize})
+		opts.Kustomize = dir
+	}
+	return opts
+}
+
+// hostileShapes are one shape of each kind the final checks refuse,
+// whatever made the objects.
+func hostileShapes() map[string]hostileShape {
 	ns := "{{ .Values.namespace | toJson }}"
-	cases := map[string]struct {
-		templates map[string]string
-		kustomize string
-		want      string
-	}{
+	return map[string]hostileShape{
 		"a privileged app pod": {templates: map[string]string{"app.yaml": `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: app, namespace: ` + ns + `}
@@ -75,35 +147,6 @@ items:
   metadata: {name: admin}
   rules: [{apiGroups: ["*"], resources: ["*"], verbs: ["*"]}]
 `}, want: "List/test-123-web/wrapped: items: Forbidden: List holds a list of objects"},
-	}
-	env := golden.ExampleSpecs(t, spec.Load)["web"]
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			var opts render.Options
-			if c.templates != nil {
-				fs := fstest.MapFS{}
-				for n, body := range c.templates {
-					fs[n] = &fstest.MapFile{Data: []byte(body)}
-				}
-				opts.Templates = fs
-			}
-			if c.kustomize != "" {
-				dir := t.TempDir()
-				testkit.WriteTree(t, dir, map[string]string{"kustomization.yaml": c.kustomize})
-				opts.Kustomize = dir
-			}
-			_, err := render.Render(context.Background(), env, testkit.GoldenPR, opts)
-			var fe *render.FenceError
-			if !errors.As(err, &fe) {
-				t.Fatalf("got %v, want a FenceError", err)
-			}
-			for _, p := range fe.Problems {
-				if strings.HasPrefix(p.Error(), c.want) {
-					return
-				}
-			}
-			t.Fatalf("no problem starts with %q:\n%v", c.want, err)
-		})
 	}
 }
 

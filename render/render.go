@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 	"sync"
 
@@ -266,13 +267,17 @@ func (r *Renderer) validatorFor(ctx context.Context) (*validate.Validator, error
 // do; what it returns is not yet fenced, but every namespaced object has
 // a namespace ([fence.WriteNamespaces]) and Output.Own is set.
 func (r *Renderer) Objects(ctx context.Context, env *spec.PreviewEnvironment, pr int) (*Output, error) {
-	return r.render(ctx, env, pr, false)
+	return r.render(ctx, env, pr, false, false)
 }
 
 // render is [Renderer.Render]; checked says that [spec.Check] and
 // [trust.Check] already passed env (as [SyncFiles] does once per
-// spec), so they are skipped.
-func (r *Renderer) render(ctx context.Context, env *spec.PreviewEnvironment, pr int, checked bool) (*Output, error) {
+// spec), so they are skipped. shareOwn says that the caller changes none
+// of the objects before the final checks (no kustomization, which can
+// patch them): Output.Own then holds the same objects as Output.Objects,
+// not copies, when the kit is the embedded one, and the final checks skip
+// comparing each with itself.
+func (r *Renderer) render(ctx context.Context, env *spec.PreviewEnvironment, pr int, checked, shareOwn bool) (*Output, error) {
 	if r == nil {
 		return nil, errors.New("render: nil Renderer (make one with NewRenderer)")
 	}
@@ -310,6 +315,8 @@ func (r *Renderer) render(ctx context.Context, env *spec.PreviewEnvironment, pr 
 		if own, err = r.ownKit.ExecuteModel(ctx, m); err != nil {
 			return nil, err
 		}
+	} else if shareOwn {
+		own = slices.Clone(objs)
 	} else {
 		own = make([]*unstructured.Unstructured, len(objs))
 		for i, o := range objs {

@@ -450,7 +450,9 @@ func syncEnv(ctx context.Context, r *Renderer, envSpec *spec.PreviewEnvironment,
 	fail := func(stage SyncStage, errs []error) *EnvError {
 		return &EnvError{App: envSpec.Metadata.Name, PR: pr, Stage: stage, Errs: errs}
 	}
-	out, err := r.render(ctx, envSpec, pr, true)
+	// Nothing changes the kit's objects before the final checks but a
+	// kustomization.
+	out, err := r.render(ctx, envSpec, pr, true, r.opts.Kustomize == "")
 	if err == nil {
 		err = r.shape(ctx, out)
 	}

@@ -86,7 +86,7 @@ func TestTestTiers(t *testing.T) {
 		"tools built": {[]string{"PRENV_TOOLS_BIN=" + built},
 			"tier helm/helmfile integration:   ran (internal/integration, with helm and helmfile from " + built + ")\n"},
 		"fuzz time": {[]string{"FUZZTIME=5m"},
-			"tier fuzz:                        ran (make fuzz: FuzzRender, FuzzLoad, FuzzNames, FuzzGenerate, FuzzMarshalYAML, FuzzFastDocument, FuzzJSONString, FuzzCRDHeader, FuzzPrunes, FuzzDecodeTyped, FuzzCanonical, FUZZTIME=5m each)\n"},
+			"tier fuzz:                        ran (make fuzz: FuzzRender, FuzzLoad, FuzzNames, FuzzGenerate, FuzzMarshalYAML, FuzzFastDocument, FuzzJSONString, FuzzTemplateValues, FuzzCRDHeader, FuzzPrunes, FuzzDecodeTyped, FuzzCanonical, FUZZTIME=5m each)\n"},
 	} {
 		out := tiers(tc.env...)
 		if !strings.Contains(out, tc.want) {

@@ -41,8 +41,8 @@ else
 fi
 
 if [[ -n "${FUZZTIME:-}" ]]; then
-  line "fuzz" "ran (make fuzz: FuzzRender, FuzzLoad, FuzzNames, FuzzGenerate, FuzzMarshalYAML, FuzzFastDocument, FuzzJSONString, FuzzCRDHeader, FuzzPrunes, FuzzDecodeTyped, FuzzCanonical, FUZZTIME=$FUZZTIME each)"
+  line "fuzz" "ran (make fuzz: FuzzRender, FuzzLoad, FuzzNames, FuzzGenerate, FuzzMarshalYAML, FuzzFastDocument, FuzzJSONString, FuzzTemplateValues, FuzzCRDHeader, FuzzPrunes, FuzzDecodeTyped, FuzzCanonical, FUZZTIME=$FUZZTIME each)"
 else
-  line "fuzz" "ran (make fuzz: FuzzRender, FuzzLoad, FuzzNames, FuzzGenerate, FuzzMarshalYAML, FuzzFastDocument, FuzzJSONString, FuzzCRDHeader, FuzzPrunes, FuzzDecodeTyped, FuzzCanonical, a fixed number of executions each)"
+  line "fuzz" "ran (make fuzz: FuzzRender, FuzzLoad, FuzzNames, FuzzGenerate, FuzzMarshalYAML, FuzzFastDocument, FuzzJSONString, FuzzTemplateValues, FuzzCRDHeader, FuzzPrunes, FuzzDecodeTyped, FuzzCanonical, a fixed number of executions each)"
 fi
 line "end-to-end" "not part of make test (make e2e: a real kube-apiserver, bash tools/kube/build.sh and etcd; e2e/live also Argo CD, kwok and redis-server: bash tools/argocd/build.sh, bash tools/kwok/build.sh)"
