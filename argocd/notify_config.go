@@ -47,11 +47,24 @@ const (
 
 // codeAction prints the value of a template expression as a Markdown code
 // span at notification time: control characters become spaces, backticks
-// quotes, so the span's single backticks hold it; the padding spaces are
-// CommonMark's, which strips one on each side.
+// quotes, so the span's single backticks hold it, and every <!-- becomes
+// <! -- (see [commentOpen]); the padding spaces are CommonMark's, which
+// strips one on each side.
 func codeAction(expr string) string {
-	return "` {{ regexReplaceAll \"[[:cntrl:]]\" (toString " + expr + ") \" \" | replace \"`\" \"'\" | trunc " + strconv.Itoa(maxMessage) + " }} `"
+	return "` {{ regexReplaceAll \"[[:cntrl:]]\" (toString " + expr + ") \" \" | replace \"`\" \"'\"" +
+		" | replace " + strconv.Quote(commentOpen) + " " + strconv.Quote(commentOpenShown) + " | trunc " + strconv.Itoa(maxMessage) + " }} `"
 }
+
+// commentOpen starts an HTML comment, and with it the github service's
+// comment tag line, <!-- argocd-notifications <commentTag> -->: the
+// service edits the first comment of the pull request whose body contains
+// that line (notifications-engine pkg/services/github.go). A name or
+// message in the comment shows commentOpenShown instead, so that it
+// cannot carry another comment's tag line and have that comment's
+// notifications rewrite this one. One pass of strings.ReplaceAll leaves
+// no <!--: the pattern cannot overlap itself, nor form anew across the
+// replacement's edges.
+const commentOpen, commentOpenShown = "<!--", "<! --"
 
 // notifyTrigger is one condition of a trigger, as notifications-engine's
 // triggers.Condition reads it.

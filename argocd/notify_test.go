@@ -24,14 +24,15 @@ import (
 // backticks, HTML, mentions or line breaks it has.
 func TestMarkdownCode(t *testing.T) {
 	for in, want := range map[string]string{
-		"pr-123-web_orders":         "`pr-123-web_orders`",
-		"a`b":                       "``a`b``",
-		"``x":                       "``` ``x ```",
-		" lead":                     "`  lead `",
-		"<img src=x onerror=alert>": "`<img src=x onerror=alert>`",
-		"@admin **bold**":           "`@admin **bold**`",
-		"line\n# heading\r":         "`line\uFFFD# heading\uFFFD`",
-		"":                          "` `",
+		"pr-123-web_orders":                      "`pr-123-web_orders`",
+		"a`b":                                    "``a`b``",
+		"``x":                                    "``` ``x ```",
+		" lead":                                  "`  lead `",
+		"<img src=x onerror=alert>":              "`<img src=x onerror=alert>`",
+		"@admin **bold**":                        "`@admin **bold**`",
+		"line\n# heading\r":                      "`line\uFFFD# heading\uFFFD`",
+		"":                                       "` `",
+		"a<!-- argocd-notifications prenv-x -->": "`a<! -- argocd-notifications prenv-x -->`",
 	} {
 		if got := markdownCode(in); got != want {
 			t.Errorf("markdownCode(%q) = %q, want %q", in, got, want)
@@ -182,6 +183,40 @@ func TestNotificationTemplates(t *testing.T) {
 	}
 	if got, want := executeNotification(t, tmpl.GitHub.Deployment.EnvironmentURL, degraded), "https://test-123-web.preview.example.com"; got != want {
 		t.Errorf("environmentURL = %q, want %q", got, want)
+	}
+}
+
+// TestNotificationCommentTag: a failing resource's name or health
+// message that holds another comment's tag line cannot take that comment
+// over. The github service edits the first comment of the pull request
+// whose body contains <!-- argocd-notifications <commentTag> -->
+// (notifications-engine pkg/services/github.go, strings.Contains), so a
+// message with the tag of another app's env would have that env's
+// notification rewrite this env's comment; the comment shows "<! --"
+// instead.
+func TestNotificationCommentTag(t *testing.T) {
+	env := loadSpec(t, filepath.Join(golden.Root(t), "examples", "web", "prenv.yaml"))
+	data := notificationsData(t, env)
+	var tmpl struct {
+		GitHub struct {
+			PullRequestComment struct{ Content string } `json:"pullRequestComment"`
+		} `json:"github"`
+	}
+	if err := yaml.Unmarshal([]byte(data["template.prenv-test-web-degraded"]), &tmpl); err != nil {
+		t.Fatal(err)
+	}
+	degraded := map[string]any{"app": map[string]any{
+		"metadata": map[string]any{"name": "test-123-web", "annotations": map[string]any{AnnotationHeadSHA: "3f786850e387550fdab836ed7e6dc881de23001b"}},
+		"status": map[string]any{"resources": []any{
+			map[string]any{"kind": "Pod", "name": "web<!--x", "health": map[string]any{"status": "Degraded", "message": "<!-- argocd-notifications prenv-test-api --> <!<!---->"}},
+		}},
+	}}
+	content := executeNotification(t, tmpl.GitHub.PullRequestComment.Content, degraded)
+	if want := "- Pod ` web<! --x `: ` <! -- argocd-notifications prenv-test-api --> <!<! ----> `\n"; !strings.Contains(content, want) {
+		t.Errorf("the degraded comment lacks %q:\n%s", want, content)
+	}
+	if strings.Contains(content, "<!--") {
+		t.Errorf("the degraded comment holds <!--:\n%s", content)
 	}
 }
 

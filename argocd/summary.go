@@ -203,7 +203,8 @@ func mermaidText(s string) string {
 // link or a mention. The span's backtick string is longer than any run of
 // backticks in s, and a space pads s when it starts or ends with a
 // backtick or a space; line breaks and other control characters, which
-// would end a list item or show as nothing, become U+FFFD.
+// would end a list item or show as nothing, become U+FFFD, and <!--, which
+// could carry another comment's tag line, <! -- ([commentOpen]).
 func markdownCode(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
@@ -211,6 +212,7 @@ func markdownCode(s string) string {
 		}
 		return r
 	}, s)
+	s = strings.ReplaceAll(s, commentOpen, commentOpenShown)
 	run, longest := 0, 0
 	for _, r := range s {
 		if r == '`' {

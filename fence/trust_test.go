@@ -217,3 +217,24 @@ func TestCheckObjectsOwnOwnersAndFinalizers(t *testing.T) {
 		"networking.k8s.io/NetworkPolicy/test-123-web/prenv-default-deny: metadata.ownerReferences: "+why,
 	)
 }
+
+// TestCheckObjectsNotificationsWiring: an app's chart or kustomization
+// cannot reach Argo CD's notifications wiring (docs/feedback.md): neither
+// argocd-notifications-cm in Argo CD's namespace (another app's triggers
+// and templates, the github service's settings) nor an Application, in
+// Argo CD's namespace or the env's, subscribed to a trigger with another
+// repository and head commit.
+func TestCheckObjectsNotificationsWiring(t *testing.T) {
+	env, m, objs := finalObjects(t, "web", "", false, "")
+	subscribed := "  annotations:\n    notifications.argoproj.io/subscribe.prenv-test-web-healthy.prenv: \"\"\n    prenv.dev/repo-url: https://github.com/example/other\n    prenv.dev/head-sha: 0123456789abcdef0123456789abcdef01234567\n"
+	objs = append(objs, objectsOf(t,
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: argocd-notifications-cm, namespace: argocd}\ndata:\n  trigger.prenv-test-api-healthy: \"- when: 'true'\"\n",
+		"apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: test-1-web\n  namespace: argocd\n"+subscribed+"spec: {project: previews-web}\n",
+		"apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: hijack\n  namespace: test-123-web\n"+subscribed+"spec: {project: previews-web}\n",
+	)...)
+	wantLines(t, fence.CheckObjects(m, objs, fence.ObjectRules{AppKinds: spec.AppKinds(env)}),
+		"ConfigMap/argocd/argocd-notifications-cm: metadata.namespace: Forbidden: must be the env's namespace test-123-web: a preview may only create objects in its own namespace",
+		"argoproj.io/Application/argocd/test-1-web: kind: Forbidden: Application.argoproj.io is not among the kinds the env's AppProject allows",
+		"argoproj.io/Application/test-123-web/hijack: kind: Forbidden: Application.argoproj.io is not among the kinds the env's AppProject allows",
+	)
+}
