@@ -123,29 +123,30 @@ func withLabel(spec []byte) []byte {
 // ComparisonError) ends with want.
 func (l *loop) waitCondition(t *testing.T, ctx context.Context, env, want string, timeout time.Duration) {
 	t.Helper()
-	var last *unstructured.Unstructured
-	err := cluster.Poll(ctx, timeout, time.Second, func() (bool, error) {
-		u, err := l.application(ctx, env)
-		last = u
-		if err != nil || u == nil {
-			return false, err
-		}
+	l.waitApplication(t, ctx, env, timeout, "no condition ending with "+want, func(u *unstructured.Unstructured) bool {
 		conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
 		for _, c := range conds {
 			if strings.HasSuffix(strings.TrimSpace(fmt.Sprint(c.(map[string]any)["message"])), want) {
-				return true, nil
+				return true
 			}
 		}
-		return false, nil
-	}, func() string { return "no condition ending with " + want + ": " + describe(last) })
-	if err != nil {
-		t.Fatal(err)
-	}
+		return false
+	})
 }
 
 // waitOperationMessage waits until the Application's sync operation says
 // want.
 func (l *loop) waitOperationMessage(t *testing.T, ctx context.Context, env, want string, timeout time.Duration) {
+	t.Helper()
+	l.waitApplication(t, ctx, env, timeout, "no sync error "+want, func(u *unstructured.Unstructured) bool {
+		msg, _, _ := unstructured.NestedString(u.Object, "status", "operationState", "message")
+		return strings.Contains(msg, want)
+	})
+}
+
+// waitApplication polls env's Application every second until ok holds for
+// it, and fails with what and the Application last seen after timeout.
+func (l *loop) waitApplication(t *testing.T, ctx context.Context, env string, timeout time.Duration, what string, ok func(*unstructured.Unstructured) bool) {
 	t.Helper()
 	var last *unstructured.Unstructured
 	err := cluster.Poll(ctx, timeout, time.Second, func() (bool, error) {
@@ -154,9 +155,8 @@ func (l *loop) waitOperationMessage(t *testing.T, ctx context.Context, env, want
 		if err != nil || u == nil {
 			return false, err
 		}
-		msg, _, _ := unstructured.NestedString(u.Object, "status", "operationState", "message")
-		return strings.Contains(msg, want), nil
-	}, func() string { return "no sync error " + want + ": " + describe(last) })
+		return ok(u), nil
+	}, func() string { return what + ": " + describe(last) })
 	if err != nil {
 		t.Fatal(err)
 	}
