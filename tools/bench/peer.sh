@@ -101,8 +101,11 @@ chart="$work/peer/chart"
 schema_location="$work/peer/schemas/{{ .ResourceKind }}_{{ .Group }}_{{ .ResourceAPIVersion }}.json"
 prs=$(seq -s, 1 "$n")
 
-now() { date +%s%N; }
-ms() { echo $(( ($2 - $1) / 1000000 )); }
+# Microseconds from bash's own clock: spawning date(1) for each reading
+# would add its process start (several milliseconds) to every interval, once
+# to render's and twice to the peer's helm-then-kubeconform. [.,]: the
+# separator follows the locale.
+ms() { echo $(( ($2 - $1) / 1000 )); }
 
 # peer_stream FILE renders every PR with helm template into FILE.
 peer_stream() {
@@ -129,22 +132,22 @@ best() { sort -n | head -1; }
 declare -a t_sync t_resync t_helm t_kc t_env t_helm1 t_kc1
 for ((i = 1; i <= runs; i++)); do
   sync
-  a=$(now); "$work/render" sync -f "$spec" --prs "$prs" --output-dir "$work/envs-$i" >/dev/null; b=$(now)
+  a=${EPOCHREALTIME/[.,]/}; "$work/render" sync -f "$spec" --prs "$prs" --output-dir "$work/envs-$i" >/dev/null; b=${EPOCHREALTIME/[.,]/}
   t_sync+=("$(ms "$a" "$b")")
   # Again into the tree just written: every file compared and unchanged.
   sync
-  a=$(now); "$work/render" sync -f "$spec" --prs "$prs" --output-dir "$work/envs-$i" >/dev/null; b=$(now)
+  a=${EPOCHREALTIME/[.,]/}; "$work/render" sync -f "$spec" --prs "$prs" --output-dir "$work/envs-$i" >/dev/null; b=${EPOCHREALTIME/[.,]/}
   t_resync+=("$(ms "$a" "$b")")
   sync
-  a=$(now); peer_stream "$work/stream.yaml"; b=$(now); kubeconform_run "$work/stream.yaml"; c=$(now)
+  a=${EPOCHREALTIME/[.,]/}; peer_stream "$work/stream.yaml"; b=${EPOCHREALTIME/[.,]/}; kubeconform_run "$work/stream.yaml"; c=${EPOCHREALTIME/[.,]/}
   t_helm+=("$(ms "$a" "$b")"); t_kc+=("$(ms "$b" "$c")")
   sync
-  a=$(now); "$work/render" env -f "$spec" --pr 1 >"$work/one.yaml"; b=$(now)
+  a=${EPOCHREALTIME/[.,]/}; "$work/render" env -f "$spec" --pr 1 >"$work/one.yaml"; b=${EPOCHREALTIME/[.,]/}
   t_env+=("$(ms "$a" "$b")")
   read -r pr name ns <"$work/peer/releases.txt"
   sync
-  a=$(now); "$helm" template "$name" "$chart" --namespace "$ns" -f "$work/peer/values/pr-$pr.json" >"$work/one-peer.yaml"; b=$(now)
-  kubeconform_run "$work/one-peer.yaml"; c=$(now)
+  a=${EPOCHREALTIME/[.,]/}; "$helm" template "$name" "$chart" --namespace "$ns" -f "$work/peer/values/pr-$pr.json" >"$work/one-peer.yaml"; b=${EPOCHREALTIME/[.,]/}
+  kubeconform_run "$work/one-peer.yaml"; c=${EPOCHREALTIME/[.,]/}
   t_helm1+=("$(ms "$a" "$b")"); t_kc1+=("$(ms "$b" "$c")")
   log "run $i: sync ${t_sync[-1]} ms (again, unchanged: ${t_resync[-1]} ms); helm ${t_helm[-1]} ms + kubeconform ${t_kc[-1]} ms; env ${t_env[-1]} ms; helm ${t_helm1[-1]} ms + kubeconform ${t_kc1[-1]} ms"
 done
@@ -158,8 +161,40 @@ peer1_ms=$(for ((i = 0; i < runs; i++)); do echo $((t_helm1[i] + t_kc1[i])) "${t
 read -r peer_total peer_helm peer_kc <<<"$peer_ms"
 read -r peer1_total peer1_helm peer1_kc <<<"$peer1_ms"
 
+# Process start: what a process takes before any work, the floor under a
+# one-env ratio. empty: Go's runtime alone; helmonly: Helm's template engine
+# and chart loader (the peer links them too); startfloor: the libraries
+# render env cannot do without, none of prenv's code; then render's and
+# helm's whole binaries doing nothing. Interleaved, the median of each.
+log "process start: building the floor programs"
+go build -o "$work/empty" ./startfloor/empty
+go build -o "$work/helmonly" ./startfloor/helmonly
+go build -o "$work/startfloor" ./startfloor
+starts=${PRENV_BENCH_STARTS:-30}
+start_labels=(empty helmonly startfloor "render version" "helm version")
+start_cmd() {
+  case $1 in
+  empty | helmonly | startfloor) "$work/$1" ;;
+  "render version") "$work/render" version ;;
+  "helm version") "$helm" version ;;
+  esac
+}
+for ((i = 0; i < starts; i++)); do
+  for label in "${start_labels[@]}"; do
+    a=${EPOCHREALTIME/[.,]/}; start_cmd "$label" >/dev/null; b=${EPOCHREALTIME/[.,]/}
+    echo $((b - a)) >>"$work/start-${label// /-}.us"
+  done
+done
+median_ms() { sort -n "$1" | awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2)] / 1000 }'; }
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) b = 1; printf "%.1f", a / b }'; }
 echo "spec: ${spec#"$repo_root/"}; $n PRs; best of $runs runs; $(nproc) cores"
 echo "$n envs:  render sync ${sync_ms} ms | helm template x$n ${peer_helm} ms + kubeconform -strict ${peer_kc} ms = ${peer_total} ms | ratio $(ratio "$peer_total" "$sync_ms")x"
 echo "$n envs again, into the unchanged tree: render sync ${resync_ms} ms | ratio $(ratio "$peer_total" "$resync_ms")x"
 echo "1 env:    render env ${env_ms} ms | helm template ${peer1_helm} ms + kubeconform -strict ${peer1_kc} ms = ${peer1_total} ms | ratio $(ratio "$peer1_total" "$env_ms")x"
+printf 'process start, median of %d: ' "$starts"
+for label in "${start_labels[@]}"; do printf '%s %s ms; ' "$label" "$(median_ms "$work/start-${label// /-}.us")"; done
+echo
+floor_ms=$(median_ms "$work/start-startfloor.us")
+awk -v p="$peer1_total" -v f="$floor_ms" -v q="$peer_total" 'BEGIN {
+  printf "budget at the goals: 1 env at 5 times the peer %.1f ms, 100 envs at 50 times %.1f ms; the floor (startfloor) alone %.1f ms\n", p / 5, q / 50, f }'

@@ -1,0 +1,18 @@
+// Command startfloor starts and exits. It links the library packages that
+// `render env` cannot do without, and none of prenv's own code, so its start
+// time is the floor under a `render env` process's on the same machine:
+// what Go's runtime and these packages' initialisation take before any
+// work (peer.sh times it beside render and the peer; docs/performance.md).
+package main
+
+import (
+	_ "helm.sh/helm/v3/pkg/chart/loader"
+	_ "helm.sh/helm/v3/pkg/engine"
+	_ "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/validation"
+	_ "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
+	_ "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
+	_ "k8s.io/pod-security-admission/policy"
+	_ "sigs.k8s.io/kustomize/api/krusty"
+)
+
+func main() {}
