@@ -25,6 +25,10 @@
 # the single-env figures: one `render env` against one `helm template`
 # and one `kubeconform -strict` of its output. Every figure is the best of
 # RUNS runs (wall clock; the machine's other load shows in the worst).
+# Last, process start: programs that link render's libraries and do
+# nothing, render's and helm's binaries printing their version, STARTS
+# rounds, the median and the best of each (printed after the figures
+# above, so a failure there loses nothing).
 #
 # Each timed command starts after sync(1): render sync makes its tree
 # durable with one syncfs(2) of the file system, which also writes out
@@ -42,11 +46,13 @@
 # Environment:
 #   PRENV_BENCH_PRS      number of PRs (default 100)
 #   PRENV_BENCH_RUNS     runs per figure (default 3)
+#   PRENV_BENCH_STARTS   rounds of process starts (default 31; 0 skips them)
 #   PRENV_BENCH_SPEC     the spec (default examples/web/prenv.yaml)
 #   PRENV_CRDS           the upstream CRDs (default ../shared/crds)
 #   PRENV_TOOLS_CACHE    cache root of the built tools (default $HOME/.cache/prenv/tools)
 set -euo pipefail
 shopt -s inherit_errexit
+[[ -n ${EPOCHREALTIME:-} ]] || { echo "peer.sh: needs bash 5 (EPOCHREALTIME)" >&2; exit 2; }
 
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_root=$(cd "$bench_dir/../.." && pwd)
@@ -101,10 +107,11 @@ chart="$work/peer/chart"
 schema_location="$work/peer/schemas/{{ .ResourceKind }}_{{ .Group }}_{{ .ResourceAPIVersion }}.json"
 prs=$(seq -s, 1 "$n")
 
-# Microseconds from bash's own clock: spawning date(1) for each reading
-# would add its process start (several milliseconds) to every interval, once
-# to render's and twice to the peer's helm-then-kubeconform. [.,]: the
-# separator follows the locale.
+# Intervals in microseconds from bash's own clock, ${EPOCHREALTIME//[!0-9]/}
+# (seconds and six digits of microseconds, the separator removed whatever
+# the locale makes it): spawning date(1) for each reading would add its
+# process start (several milliseconds) to every interval, once to render's
+# and twice to the peer's helm-then-kubeconform.
 ms() { echo $(( ($2 - $1) / 1000 )); }
 
 # peer_stream FILE renders every PR with helm template into FILE.
@@ -132,22 +139,22 @@ best() { sort -n | head -1; }
 declare -a t_sync t_resync t_helm t_kc t_env t_helm1 t_kc1
 for ((i = 1; i <= runs; i++)); do
   sync
-  a=${EPOCHREALTIME/[.,]/}; "$work/render" sync -f "$spec" --prs "$prs" --output-dir "$work/envs-$i" >/dev/null; b=${EPOCHREALTIME/[.,]/}
+  a=${EPOCHREALTIME//[!0-9]/}; "$work/render" sync -f "$spec" --prs "$prs" --output-dir "$work/envs-$i" >/dev/null; b=${EPOCHREALTIME//[!0-9]/}
   t_sync+=("$(ms "$a" "$b")")
   # Again into the tree just written: every file compared and unchanged.
   sync
-  a=${EPOCHREALTIME/[.,]/}; "$work/render" sync -f "$spec" --prs "$prs" --output-dir "$work/envs-$i" >/dev/null; b=${EPOCHREALTIME/[.,]/}
+  a=${EPOCHREALTIME//[!0-9]/}; "$work/render" sync -f "$spec" --prs "$prs" --output-dir "$work/envs-$i" >/dev/null; b=${EPOCHREALTIME//[!0-9]/}
   t_resync+=("$(ms "$a" "$b")")
   sync
-  a=${EPOCHREALTIME/[.,]/}; peer_stream "$work/stream.yaml"; b=${EPOCHREALTIME/[.,]/}; kubeconform_run "$work/stream.yaml"; c=${EPOCHREALTIME/[.,]/}
+  a=${EPOCHREALTIME//[!0-9]/}; peer_stream "$work/stream.yaml"; b=${EPOCHREALTIME//[!0-9]/}; kubeconform_run "$work/stream.yaml"; c=${EPOCHREALTIME//[!0-9]/}
   t_helm+=("$(ms "$a" "$b")"); t_kc+=("$(ms "$b" "$c")")
   sync
-  a=${EPOCHREALTIME/[.,]/}; "$work/render" env -f "$spec" --pr 1 >"$work/one.yaml"; b=${EPOCHREALTIME/[.,]/}
+  a=${EPOCHREALTIME//[!0-9]/}; "$work/render" env -f "$spec" --pr 1 >"$work/one.yaml"; b=${EPOCHREALTIME//[!0-9]/}
   t_env+=("$(ms "$a" "$b")")
   read -r pr name ns <"$work/peer/releases.txt"
   sync
-  a=${EPOCHREALTIME/[.,]/}; "$helm" template "$name" "$chart" --namespace "$ns" -f "$work/peer/values/pr-$pr.json" >"$work/one-peer.yaml"; b=${EPOCHREALTIME/[.,]/}
-  kubeconform_run "$work/one-peer.yaml"; c=${EPOCHREALTIME/[.,]/}
+  a=${EPOCHREALTIME//[!0-9]/}; "$helm" template "$name" "$chart" --namespace "$ns" -f "$work/peer/values/pr-$pr.json" >"$work/one-peer.yaml"; b=${EPOCHREALTIME//[!0-9]/}
+  kubeconform_run "$work/one-peer.yaml"; c=${EPOCHREALTIME//[!0-9]/}
   t_helm1+=("$(ms "$a" "$b")"); t_kc1+=("$(ms "$b" "$c")")
   log "run $i: sync ${t_sync[-1]} ms (again, unchanged: ${t_resync[-1]} ms); helm ${t_helm[-1]} ms + kubeconform ${t_kc[-1]} ms; env ${t_env[-1]} ms; helm ${t_helm1[-1]} ms + kubeconform ${t_kc1[-1]} ms"
 done
@@ -161,40 +168,54 @@ peer1_ms=$(for ((i = 0; i < runs; i++)); do echo $((t_helm1[i] + t_kc1[i])) "${t
 read -r peer_total peer_helm peer_kc <<<"$peer_ms"
 read -r peer1_total peer1_helm peer1_kc <<<"$peer1_ms"
 
-# Process start: what a process takes before any work, the floor under a
-# one-env ratio. empty: Go's runtime alone; helmonly: Helm's template engine
-# and chart loader (the peer links them too); startfloor: the libraries
-# render env cannot do without, none of prenv's code; then render's and
-# helm's whole binaries doing nothing. Interleaved, the median of each.
-log "process start: building the floor programs"
-go build -o "$work/empty" ./startfloor/empty
-go build -o "$work/helmonly" ./startfloor/helmonly
-go build -o "$work/startfloor" ./startfloor
-starts=${PRENV_BENCH_STARTS:-30}
-start_labels=(empty helmonly startfloor "render version" "helm version")
-start_cmd() {
-  case $1 in
-  empty | helmonly | startfloor) "$work/$1" ;;
-  "render version") "$work/render" version ;;
-  "helm version") "$helm" version ;;
-  esac
-}
-for ((i = 0; i < starts; i++)); do
-  for label in "${start_labels[@]}"; do
-    a=${EPOCHREALTIME/[.,]/}; start_cmd "$label" >/dev/null; b=${EPOCHREALTIME/[.,]/}
-    echo $((b - a)) >>"$work/start-${label// /-}.us"
-  done
-done
-median_ms() { sort -n "$1" | awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2)] / 1000 }'; }
-
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) b = 1; printf "%.1f", a / b }'; }
 echo "spec: ${spec#"$repo_root/"}; $n PRs; best of $runs runs; $(nproc) cores"
 echo "$n envs:  render sync ${sync_ms} ms | helm template x$n ${peer_helm} ms + kubeconform -strict ${peer_kc} ms = ${peer_total} ms | ratio $(ratio "$peer_total" "$sync_ms")x"
 echo "$n envs again, into the unchanged tree: render sync ${resync_ms} ms | ratio $(ratio "$peer_total" "$resync_ms")x"
 echo "1 env:    render env ${env_ms} ms | helm template ${peer1_helm} ms + kubeconform -strict ${peer1_kc} ms = ${peer1_total} ms | ratio $(ratio "$peer1_total" "$env_ms")x"
-printf 'process start, median of %d: ' "$starts"
-for label in "${start_labels[@]}"; do printf '%s %s ms; ' "$label" "$(median_ms "$work/start-${label// /-}.us")"; done
-echo
-floor_ms=$(median_ms "$work/start-startfloor.us")
-awk -v p="$peer1_total" -v f="$floor_ms" -v q="$peer_total" 'BEGIN {
-  printf "budget at the goals: 1 env at 5 times the peer %.1f ms, 100 envs at 50 times %.1f ms; the floor (startfloor) alone %.1f ms\n", p / 5, q / 50, f }'
+
+# Process start: what a process takes before any work, the floor under a
+# one-env ratio. empty: Go's runtime alone; helmonly: Helm's template engine
+# and chart loader; noengine: the libraries render env's features link,
+# without Helm's engine; startfloor: all of them, none of prenv's code; then
+# render's and helm's whole binaries printing their version. Each round
+# starts every program once, in an order rotated by one each round; the
+# median and the best of STARTS rounds (the best is the statistic of the
+# figures above). The programs are built as render is, by go build.
+starts=${PRENV_BENCH_STARTS:-31}
+[[ $starts =~ ^[0-9]+$ ]] || { log "PRENV_BENCH_STARTS must be a number, not $starts"; exit 2; }
+if ((starts == 0)); then
+  log "process start: skipped (PRENV_BENCH_STARTS=0)"
+  exit 0
+fi
+log "process start: building the floor programs"
+for p in empty helmonly noengine; do go build -o "$work/$p" "./startfloor/$p"; done
+go build -o "$work/startfloor" ./startfloor
+start_labels=(empty helmonly noengine startfloor "render version" "helm version")
+start_cmd() {
+  case $1 in
+  "render version") "$work/render" version ;;
+  "helm version") "$helm" version ;;
+  *) "$work/$1" ;;
+  esac
+}
+k=${#start_labels[@]}
+for ((i = 0; i < starts; i++)); do
+  for ((j = 0; j < k; j++)); do
+    label=${start_labels[(i + j) % k]}
+    a=${EPOCHREALTIME//[!0-9]/}; start_cmd "$label" >/dev/null; b=${EPOCHREALTIME//[!0-9]/}
+    echo $((b - a)) >>"$work/start-${label// /-}.us"
+  done
+done
+# median_ms FILE and best_ms FILE: microseconds in, milliseconds out.
+median_ms() { sort -n "$1" | awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f", m / 1000 }'; }
+best_ms() { sort -n "$1" | awk 'NR == 1 { printf "%.1f", $1 / 1000 }'; }
+line="process start, ms (median / best of $starts):"
+for label in "${start_labels[@]}"; do
+  f="$work/start-${label// /-}.us"
+  line+=" $label $(median_ms "$f") / $(best_ms "$f");"
+done
+echo "${line%;}"
+floor_ms=$(best_ms "$work/start-startfloor.us")
+awk -v p="$peer1_total" -v f="$floor_ms" -v q="$peer_total" -v n="$n" 'BEGIN {
+  printf "budgets at the goals (best of runs): 1 env at 5 times the peer %.1f ms; %d envs at 50 times %.1f ms; the floor (startfloor, best) %.1f ms\n", p / 5, n, q / 50, f }'

@@ -1,5 +1,8 @@
 // Command startfloor starts and exits. It links the library packages that
-// `render env` cannot do without, and none of prenv's own code, so its start
+// `render env`'s features link directly (Helm's template engine and chart
+// loader, kustomize's krusty, the API server's CRD and OpenAPI validation
+// with CEL, Pod Security's policy checks: the imports of prenv's kit,
+// validate and fence packages) and none of prenv's own code, so its start
 // time is the floor under a `render env` process's on the same machine:
 // what Go's runtime and these packages' initialisation take before any
 // work (peer.sh times it beside render and the peer; docs/performance.md).

@@ -1,6 +1,7 @@
 // Command helmonly starts and exits, linking only Helm's template engine and
-// chart loader: the part of the floor (package startfloor) that the peer's
-// `helm template` has too.
+// chart loader (and what they import: Helm's chartutil with its JSON Schema
+// library, client-go's scheme and clients for the engine's lookup function).
+// `helm template` links these too, among much else.
 package main
 
 import (
