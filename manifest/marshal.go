@@ -26,10 +26,22 @@ import (
 // go.yaml.in/yaml/v2's bytes, else by [marshalDocument], which calls that
 // encoder.
 func Marshal(objs []*unstructured.Unstructured) ([]byte, error) {
+	b, err := AppendMarshal(make([]byte, 0, 4096), objs)
+	if err != nil || len(b) == 0 {
+		return nil, err
+	}
+	return b, nil
+}
+
+// AppendMarshal appends the bytes [Marshal] gives for objs to dst and
+// returns the extended slice (dst itself when objs is empty), so that
+// a caller marshalling many small streams can reuse one buffer and copy
+// each result out at its size. On error the returned slice is nil.
+func AppendMarshal(dst []byte, objs []*unstructured.Unstructured) ([]byte, error) {
 	if i := slices.Index(objs, nil); i >= 0 {
 		return nil, fmt.Errorf("object %d is nil", i+1)
 	}
-	w := &yamlWriter{buf: make([]byte, 0, 4096)}
+	w := &yamlWriter{buf: dst}
 	for i, o := range objs {
 		if i > 0 {
 			w.buf = append(w.buf, "---\n"...)
@@ -44,9 +56,6 @@ func Marshal(objs []*unstructured.Unstructured) ([]byte, error) {
 			return nil, fmt.Errorf("%s %s: %w", o.GetKind(), o.GetName(), err)
 		}
 		w.buf = append(w.buf, y...)
-	}
-	if len(w.buf) == 0 {
-		return nil, nil
 	}
 	return w.buf, nil
 }

@@ -584,3 +584,44 @@ func TestMarshalDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendMarshal holds AppendMarshal to Marshal's bytes after whatever
+// dst already holds, for the fast writer's documents and for those it
+// leaves to yaml.v2, and to Marshal's errors.
+func TestAppendMarshal(t *testing.T) {
+	objs := wrap(
+		map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "a"}, "data": map[string]any{"k": "v"}},
+		// A key the writer leaves to yaml.v2 (longer than a simple key).
+		map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "b"}, "data": map[string]any{strings.Repeat("k", 200): "v"}},
+	)
+	want, err := Marshal(objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := []byte("# kept\n")
+	got, err := AppendMarshal(bytes.Clone(prefix), objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, append(bytes.Clone(prefix), want...)) {
+		t.Errorf("AppendMarshal = %q, want %q then %q", got, prefix, want)
+	}
+	// A reused buffer gives the same bytes again.
+	again, err := AppendMarshal(got[:0], objs[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, _ := Marshal(objs[:1])
+	if !bytes.Equal(again, one) {
+		t.Errorf("AppendMarshal into a reused buffer = %q, want %q", again, one)
+	}
+	if empty, err := AppendMarshal(prefix, nil); err != nil || !bytes.Equal(empty, prefix) {
+		t.Errorf("AppendMarshal(dst, nil) = %q, %v; want dst, nil", empty, err)
+	}
+	if empty, err := Marshal(nil); err != nil || empty != nil {
+		t.Errorf("Marshal(nil) = %q, %v; want nil, nil", empty, err)
+	}
+	if _, err := AppendMarshal(nil, []*unstructured.Unstructured{objs[0], nil}); err == nil || err.Error() != "object 2 is nil" {
+		t.Errorf("AppendMarshal with a nil object: error %v, want \"object 2 is nil\"", err)
+	}
+}

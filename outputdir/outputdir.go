@@ -56,6 +56,8 @@ func ObjectFiles(objs []*unstructured.Unstructured) (map[string][]byte, error) {
 		return nil, fmt.Errorf("object %d is nil", i+1)
 	}
 	files := make(map[string][]byte, len(objs))
+	// One buffer for every object; each file is a copy at its size.
+	var buf []byte
 	for _, o := range objs {
 		name := FileName(o)
 		if strings.ContainsAny(name, `/\`) || strings.ContainsRune(name, filepath.Separator) {
@@ -64,11 +66,11 @@ func ObjectFiles(objs []*unstructured.Unstructured) (map[string][]byte, error) {
 		if _, dup := files[name]; dup {
 			return nil, fmt.Errorf("two objects would share the file name %s", name)
 		}
-		b, err := manifest.Marshal([]*unstructured.Unstructured{o})
+		b, err := manifest.AppendMarshal(buf[:0], []*unstructured.Unstructured{o})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		files[name] = b
+		files[name], buf = bytes.Clone(b), b
 	}
 	return files, nil
 }
