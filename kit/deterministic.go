@@ -368,13 +368,54 @@ func fail(msg string) (string, error) { return "", &failError{msg} }
 
 // toJSON is toJson: encoding/json's bytes (HTML characters escaped, map
 // keys sorted). A string, what the kit passes it most, is quoted directly
-// (jsonString).
+// (jsonString), and so is a map of strings (the labels and tags of
+// .Values).
 func toJSON(v any) (string, error) {
-	if s, ok := v.(string); ok {
-		return jsonString(s), nil
+	switch v := v.(type) {
+	case string:
+		return jsonString(v), nil
+	case map[string]any:
+		if s, ok := stringMapJSON(v); ok {
+			return s, nil
+		}
 	}
 	b, err := json.Marshal(v)
 	return string(b), err
+}
+
+// stringMapJSON is json.Marshal(m) without reflection for a non-nil map
+// whose values are all strings: {"k":"v",...}, keys sorted by their bytes
+// as encoding/json sorts them, keys and values quoted as jsonString quotes
+// them. It reports false for any other map.
+func stringMapJSON(m map[string]any) (string, bool) {
+	if m == nil {
+		return "", false
+	}
+	size := 2
+	for k, v := range m {
+		s, ok := v.(string)
+		if !ok {
+			return "", false
+		}
+		size += len(k) + len(s) + 6
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b := make([]byte, 0, size)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		b = appendJSONString(b, m[k].(string))
+	}
+	b = append(b, '}')
+	return string(b), true
 }
 
 // jsonString is json.Marshal(s) without reflection: s quoted, with '"',
@@ -382,8 +423,12 @@ func toJSON(v any) (string, error) {
 // each byte that is not UTF-8 as \ufffd (encoding/json's rules; fuzzed
 // against it in FuzzJSONString).
 func jsonString(s string) string {
+	return string(appendJSONString(make([]byte, 0, len(s)+2), s))
+}
+
+// appendJSONString appends s quoted as jsonString quotes it to b.
+func appendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
-	b := make([]byte, 0, len(s)+2)
 	b = append(b, '"')
 	start := 0 // s[start:i] is still to be copied
 	for i := 0; i < len(s); {
@@ -430,8 +475,7 @@ func jsonString(s string) string {
 		start = i
 	}
 	b = append(b, s[start:]...)
-	b = append(b, '"')
-	return string(b)
+	return append(b, '"')
 }
 
 func toPrettyJSON(v any) (string, error) {

@@ -19,8 +19,9 @@ import (
 
 // The kit's templates print YAML of a narrow shape: block mappings and
 // sequences indented with spaces, keys plain or JSON-quoted, values written
-// by toJson (JSON strings, numbers, true, false, null, arrays of strings)
-// or plain words and whole numbers, {} and []. Document reads exactly
+// by toJson (JSON strings, numbers, true, false, null, arrays of strings,
+// objects of strings) or plain words and whole numbers, {} and []. Document
+// reads exactly
 // that shape without the general YAML reader, which is most of the cost of
 // reading an env's objects; for anything else it reports false and
 // manifest.ParseObjects reads the document with the general reader.
@@ -294,8 +295,8 @@ func fastKey(k string) (string, bool) {
 }
 
 // fastScalar reads a value: a JSON string; {} or []; an array of JSON
-// strings; true, false or null; a whole number of at most 18 digits; or a
-// plain word.
+// strings; an object of JSON strings; true, false or null; a whole number
+// of at most 18 digits; or a plain word.
 func fastScalar(s string) (any, bool) {
 	switch s {
 	case "{}":
@@ -314,6 +315,8 @@ func fastScalar(s string) (any, bool) {
 		return unquoteJSON(s)
 	case c == '[':
 		return stringArray(s)
+	case c == '{':
+		return stringObject(s)
 	case c == '-' || (c >= '0' && c <= '9'):
 		return wholeNumber(s)
 	}
@@ -357,6 +360,58 @@ func stringArray(s string) (any, bool) {
 		}
 	}
 	return items, true
+}
+
+// stringObject reads {"a":"b","c":"d"} exactly as toJson prints a map of
+// strings: JSON strings for keys and values, a colon between them, commas
+// between entries, no spaces, no key twice. YAML 1.1 reads such a flow
+// mapping as JSON does (in a flow collection, a colon right after a quoted
+// key is a value indicator); anything else falls back, including keys the
+// general reader would not take as simple keys (over 1024 characters).
+func stringObject(s string) (any, bool) {
+	if len(s) < 2 || s[len(s)-1] != '}' {
+		return nil, false
+	}
+	body := s[1 : len(s)-1]
+	m := map[string]any{}
+	for body != "" {
+		k, n, ok := leadingString(body)
+		if !ok || n > fastMaxKey || n >= len(body) || body[n] != ':' {
+			return nil, false
+		}
+		if _, dup := m[k]; dup {
+			return nil, false
+		}
+		body = body[n+1:]
+		v, n, ok := leadingString(body)
+		if !ok {
+			return nil, false
+		}
+		m[k] = v
+		body = body[n:]
+		if body == "" {
+			break
+		}
+		if body[0] != ',' || len(body) == 1 {
+			return nil, false
+		}
+		body = body[1:]
+	}
+	return m, true
+}
+
+// leadingString reads the JSON string s starts with: its value and the
+// length of its quoted form.
+func leadingString(s string) (string, int, bool) {
+	if s == "" || s[0] != '"' {
+		return "", 0, false
+	}
+	n := quotedEnd(s)
+	if n < 0 {
+		return "", 0, false
+	}
+	v, ok := unquoteJSON(s[:n])
+	return v, n, ok
 }
 
 // wholeNumber reads -?(0|[1-9][0-9]*) of at most 18 digits, which YAML
