@@ -47,7 +47,7 @@ func kitDocuments(t testing.TB) map[string][]byte {
 				t.Fatal(err)
 			}
 			for _, rf := range out {
-				for i, doc := range manifest.SplitDocuments([]byte(rf.text)) {
+				for i, doc := range manifest.SplitDocuments(rf.text) {
 					docs[name+"/"+rf.name+"/"+strconv.Itoa(pr)+"#"+strconv.Itoa(i)] = doc
 				}
 			}
