@@ -71,8 +71,9 @@ func Document(doc []byte) (v any, ok bool) {
 // line break or byte order mark of YAML 1.1 hides in it), directives and
 // document markers.
 func fastLines(doc []byte) ([]fastLine, bool) {
-	var lines []fastLine
 	s := string(doc)
+	// One line per line break at most: the slice is not grown.
+	lines := make([]fastLine, 0, strings.Count(s, "\n")+1)
 	for len(s) > 0 {
 		line := s
 		if i := strings.IndexByte(s, '\n'); i >= 0 {
