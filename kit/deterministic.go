@@ -368,54 +368,74 @@ func fail(msg string) (string, error) { return "", &failError{msg} }
 
 // toJSON is toJson: encoding/json's bytes (HTML characters escaped, map
 // keys sorted). A string, what the kit passes it most, is quoted directly
-// (jsonString), and so is a map of strings (the labels and tags of
-// .Values).
+// (jsonString), and so are maps of strings and lists of strings and maps of
+// strings (the labels and tags of .Values).
 func toJSON(v any) (string, error) {
 	switch v := v.(type) {
 	case string:
 		return jsonString(v), nil
-	case map[string]any:
-		if s, ok := stringMapJSON(v); ok {
-			return s, nil
+	case map[string]any, []any:
+		if b, ok := appendStringsJSON(nil, v); ok {
+			return string(b), nil
 		}
 	}
 	b, err := json.Marshal(v)
 	return string(b), err
 }
 
-// stringMapJSON is json.Marshal(m) without reflection for a non-nil map
-// whose values are all strings: {"k":"v",...}, keys sorted by their bytes
-// as encoding/json sorts them, keys and values quoted as jsonString quotes
-// them. It reports false for any other map.
-func stringMapJSON(m map[string]any) (string, bool) {
-	if m == nil {
-		return "", false
-	}
-	size := 2
-	for k, v := range m {
-		s, ok := v.(string)
-		if !ok {
-			return "", false
+// appendStringsJSON appends json.Marshal(v) to b, without reflection, for
+// a string, a non-nil map of strings, or a non-nil list of those: {"k":"v"}
+// with keys sorted by their bytes as encoding/json sorts them, ["a",{}],
+// strings quoted as jsonString quotes them. It reports false for any other
+// value.
+func appendStringsJSON(b []byte, v any) ([]byte, bool) {
+	switch v := v.(type) {
+	case string:
+		return appendJSONString(b, v), true
+	case map[string]any:
+		if v == nil {
+			return nil, false
 		}
-		size += len(k) + len(s) + 6
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	b := make([]byte, 0, size)
-	b = append(b, '{')
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
+		for _, x := range v {
+			if _, ok := x.(string); !ok {
+				return nil, false
+			}
 		}
-		b = appendJSONString(b, k)
-		b = append(b, ':')
-		b = appendJSONString(b, m[k].(string))
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			b = appendJSONString(b, v[k].(string))
+		}
+		return append(b, '}'), true
+	case []any:
+		if v == nil {
+			return nil, false
+		}
+		b = append(b, '[')
+		for i, x := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if _, isList := x.([]any); isList {
+				return nil, false
+			}
+			var ok bool
+			if b, ok = appendStringsJSON(b, x); !ok {
+				return nil, false
+			}
+		}
+		return append(b, ']'), true
 	}
-	b = append(b, '}')
-	return string(b), true
+	return nil, false
 }
 
 // jsonString is json.Marshal(s) without reflection: s quoted, with '"',

@@ -39,6 +39,9 @@ func TestJSONString(t *testing.T) {
 		map[string]any{"b": "&", "a": "<", "ab": "", "B": "\u2028"}, stringMap,
 		// Two keys whose invalid bytes both become \ufffd: both printed.
 		map[string]any{"\xff": "1", "\xfe": "2"},
+		[]any{}, []any(nil), []any{"a", map[string]any{"key": "<", "value": "&"}, map[string]any{}}, []any{stringMap, "b"},
+		[]any{map[string]any(nil)}, []any{[]any{"a"}}, []any{map[string]any{"a": 1.0}}, []any{"a", 1.0}, []any{nil},
+		[]any{map[string]any{"a": []any{"b"}}},
 	} {
 		want, _ := json.Marshal(v)
 		if got, err := toJSON(v); got != string(want) || err != nil {
@@ -59,14 +62,17 @@ func FuzzJSONString(f *testing.F) {
 		if got := jsonString(s); got != string(want) {
 			t.Errorf("jsonString(%q) = %s, want %s", s, got, want)
 		}
-		// Maps of strings take their own path (stringMapJSON).
+		// Maps and lists of strings take their own path
+		// (appendStringsJSON).
 		m := map[string]any{s: s, "a": s, s + "\x00": "b"}
-		want, err = json.Marshal(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, err := toJSON(m); got != string(want) || err != nil {
-			t.Errorf("toJSON(%#v) = %s, %v; want %s", m, got, err, want)
+		for _, v := range []any{m, []any{s, m, map[string]any{}}} {
+			want, err = json.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := toJSON(v); got != string(want) || err != nil {
+				t.Errorf("toJSON(%#v) = %s, %v; want %s", v, got, err, want)
+			}
 		}
 	})
 }

@@ -34,7 +34,11 @@ annotations:
 {{- end }}
 {{- end -}}
 
-{{- /* prenv.tagList renders AWS tags as ACK's list of {key, value}. */ -}}
+{{- /*
+prenv.tagList renders AWS tags as ACK's list of {key, value}, one line each.
+The embedded templates print .Values.tags whole with toJson, one call where
+this takes two a tag; the define stays for templates that include it.
+*/ -}}
 {{- define "prenv.tagList" -}}
 {{- range .Values.tags }}
 - key: {{ .key | toJson }}

@@ -328,7 +328,8 @@ func fastScalar(s string) (any, bool) {
 }
 
 // stringArray reads ["a","b"] as toJson prints it, or ["a", "b"]: JSON
-// strings, commas, spaces after the commas only.
+// strings or objects of JSON strings (see leadingObject), commas, spaces
+// after the commas only.
 func stringArray(s string) (any, bool) {
 	if len(s) < 2 || s[len(s)-1] != ']' {
 		return nil, false
@@ -336,14 +337,15 @@ func stringArray(s string) (any, bool) {
 	body := s[1 : len(s)-1]
 	items := []any{}
 	for body != "" {
-		if body[0] != '"' {
-			return nil, false
+		var v any
+		var n int
+		var ok bool
+		switch body[0] {
+		case '"':
+			v, n, ok = leadingString(body)
+		case '{':
+			v, n, ok = leadingObject(body)
 		}
-		n := quotedEnd(body)
-		if n < 0 {
-			return nil, false
-		}
-		v, ok := unquoteJSON(body[:n])
 		if !ok {
 			return nil, false
 		}
@@ -363,42 +365,57 @@ func stringArray(s string) (any, bool) {
 	return items, true
 }
 
-// stringObject reads {"a":"b","c":"d"} exactly as toJson prints a map of
-// strings: JSON strings for keys and values, a colon between them, commas
-// between entries, no spaces, no key twice. YAML 1.1 reads such a flow
-// mapping as JSON does (in a flow collection, a colon right after a quoted
-// key is a value indicator); anything else falls back, including keys the
-// general reader would not take as simple keys (over 1024 characters).
+// stringObject reads an object of JSON strings (see leadingObject) that is
+// all of s.
 func stringObject(s string) (any, bool) {
-	if len(s) < 2 || s[len(s)-1] != '}' {
+	m, n, ok := leadingObject(s)
+	if !ok || n != len(s) {
 		return nil, false
 	}
-	body := s[1 : len(s)-1]
+	return m, true
+}
+
+// leadingObject reads the object s starts with, {"a":"b","c":"d"} exactly
+// as toJson prints a map of strings: JSON strings for keys and values, a
+// colon between them, commas between entries, no spaces, no key twice;
+// and the length of its text. YAML 1.1 reads such a flow mapping as JSON
+// does (in a flow collection, a colon right after a quoted key is a value
+// indicator); anything else falls back, including keys the general reader
+// would not take as simple keys (over 1024 characters).
+func leadingObject(s string) (map[string]any, int, bool) {
+	if s == "" || s[0] != '{' {
+		return nil, 0, false
+	}
 	m := map[string]any{}
-	for body != "" {
-		k, n, ok := leadingString(body)
-		if !ok || n > fastMaxKey || n >= len(body) || body[n] != ':' {
-			return nil, false
+	for i := 1; i < len(s); {
+		if s[i] == '}' && i == 1 {
+			return m, 2, true
+		}
+		k, n, ok := leadingString(s[i:])
+		if !ok || n > fastMaxKey || i+n >= len(s) || s[i+n] != ':' {
+			return nil, 0, false
 		}
 		if _, dup := m[k]; dup {
-			return nil, false
+			return nil, 0, false
 		}
-		body = body[n+1:]
-		v, n, ok := leadingString(body)
+		i += n + 1
+		v, n, ok := leadingString(s[i:])
 		if !ok {
-			return nil, false
+			return nil, 0, false
 		}
 		m[k] = v
-		body = body[n:]
-		if body == "" {
-			break
+		i += n
+		switch {
+		case i >= len(s):
+			return nil, 0, false
+		case s[i] == '}':
+			return m, i + 1, true
+		case s[i] != ',':
+			return nil, 0, false
 		}
-		if body[0] != ',' || len(body) == 1 {
-			return nil, false
-		}
-		body = body[1:]
+		i++
 	}
-	return m, true
+	return nil, 0, false
 }
 
 // leadingString reads the JSON string s starts with: its value and the
