@@ -368,13 +368,74 @@ func fail(msg string) (string, error) { return "", &failError{msg} }
 
 // toJSON is toJson: encoding/json's bytes (HTML characters escaped, map
 // keys sorted). A string, what the kit passes it most, is quoted directly
-// (jsonString).
+// (jsonString), and so are maps of strings and lists of strings and maps of
+// strings (the labels and tags of .Values).
 func toJSON(v any) (string, error) {
-	if s, ok := v.(string); ok {
-		return jsonString(s), nil
+	switch v := v.(type) {
+	case string:
+		return jsonString(v), nil
+	case map[string]any, []any:
+		if b, ok := appendStringsJSON(nil, v); ok {
+			return string(b), nil
+		}
 	}
 	b, err := json.Marshal(v)
 	return string(b), err
+}
+
+// appendStringsJSON appends json.Marshal(v) to b, without reflection, for
+// a string, a non-nil map of strings, or a non-nil list of those: {"k":"v"}
+// with keys sorted by their bytes as encoding/json sorts them, ["a",{}],
+// strings quoted as jsonString quotes them. It reports false for any other
+// value.
+func appendStringsJSON(b []byte, v any) ([]byte, bool) {
+	switch v := v.(type) {
+	case string:
+		return appendJSONString(b, v), true
+	case map[string]any:
+		if v == nil {
+			return nil, false
+		}
+		for _, x := range v {
+			if _, ok := x.(string); !ok {
+				return nil, false
+			}
+		}
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			b = appendJSONString(b, v[k].(string))
+		}
+		return append(b, '}'), true
+	case []any:
+		if v == nil {
+			return nil, false
+		}
+		b = append(b, '[')
+		for i, x := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if _, isList := x.([]any); isList {
+				return nil, false
+			}
+			var ok bool
+			if b, ok = appendStringsJSON(b, x); !ok {
+				return nil, false
+			}
+		}
+		return append(b, ']'), true
+	}
+	return nil, false
 }
 
 // jsonString is json.Marshal(s) without reflection: s quoted, with '"',
@@ -382,8 +443,12 @@ func toJSON(v any) (string, error) {
 // each byte that is not UTF-8 as \ufffd (encoding/json's rules; fuzzed
 // against it in FuzzJSONString).
 func jsonString(s string) string {
+	return string(appendJSONString(make([]byte, 0, len(s)+2), s))
+}
+
+// appendJSONString appends s quoted as jsonString quotes it to b.
+func appendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
-	b := make([]byte, 0, len(s)+2)
 	b = append(b, '"')
 	start := 0 // s[start:i] is still to be copied
 	for i := 0; i < len(s); {
@@ -430,8 +495,7 @@ func jsonString(s string) string {
 		start = i
 	}
 	b = append(b, s[start:]...)
-	b = append(b, '"')
-	return string(b)
+	return append(b, '"')
 }
 
 func toPrettyJSON(v any) (string, error) {

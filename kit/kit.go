@@ -1,6 +1,7 @@
 package kit
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -98,7 +99,21 @@ func newKit(name string, files map[string][]byte, refuse func(fn string) bool) (
 }
 
 // renderedFile is the text a kit's file printed.
-type renderedFile struct{ name, text string }
+type renderedFile struct {
+	name string
+	text []byte
+}
+
+// Buffers a template set keeps from run to run, up to these sizes, so that
+// a run does not grow new ones: far more than the embedded kit prints, and
+// little enough that a template printing a lot is not kept in memory.
+const (
+	keptOutput  = 1 << 20
+	keptInclude = 64 << 10
+	// keptIncludeDepth is how deep include calls nest with kept buffers;
+	// deeper ones get a new buffer each time.
+	keptIncludeDepth = 8
+)
 
 // run executes every file of the kit that is not a partial, with
 // missingKey ("missingkey=error" or "missingkey=zero"), values as .Values
@@ -127,6 +142,11 @@ func (k *Kit) run(ctx context.Context, values, release map[string]any, missingKe
 		"Subcharts": map[string]any{},
 	}
 	base := path.Join(k.name, "templates")
+	// Every file prints into one buffer, which the set keeps; the files'
+	// texts are one copy of it, cut at ends.
+	b := &set.out
+	b.Reset()
+	var ends []int
 	for _, name := range k.names {
 		if strings.HasPrefix(path.Base(name), "_") {
 			continue
@@ -135,11 +155,20 @@ func (k *Kit) run(ctx context.Context, values, release map[string]any, missingKe
 			return nil, err
 		}
 		top["Template"] = map[string]any{"Name": name, "BasePath": base}
-		var b strings.Builder
-		if err := t.ExecuteTemplate(&b, name, top); err != nil {
+		if err := t.ExecuteTemplate(b, name, top); err != nil {
 			return nil, &TemplateError{Template: path.Base(name), Err: execError(err)}
 		}
-		out = append(out, renderedFile{name: name, text: b.String()})
+		out = append(out, renderedFile{name: name})
+		ends = append(ends, b.Len())
+	}
+	all := bytes.Clone(b.Bytes())
+	start := 0
+	for i, end := range ends {
+		out[i].text = all[start:end:end]
+		start = end
+	}
+	if b.Cap() > keptOutput {
+		set.out = bytes.Buffer{}
 	}
 	// A set whose run failed is dropped: it may have stopped in the
 	// middle of an include.
@@ -152,6 +181,8 @@ func (k *Kit) run(ctx context.Context, values, release map[string]any, missingKe
 type boundSet struct {
 	tmpl *template.Template
 	exec *kitExec
+	// out is the buffer a run's files print into.
+	out bytes.Buffer
 }
 
 // takeSet returns a template set for one run: one a finished run gave
@@ -176,6 +207,10 @@ func (k *Kit) takeSet() (*boundSet, error) {
 type kitExec struct {
 	kit   *Kit
 	depth int
+	// bufs[d-1] is the buffer of include calls at depth d, kept from call
+	// to call: an include's text is then one copy out of it, where a new
+	// buffer would grow many times.
+	bufs [keptIncludeDepth]bytes.Buffer
 }
 
 // bind gives t the include and tpl functions, when the kit has them,
@@ -207,9 +242,19 @@ func (x *kitExec) include(t *template.Template) func(string, any) (string, error
 			return "", err
 		}
 		defer func() { x.depth-- }()
-		var b strings.Builder
-		err := t.ExecuteTemplate(&b, name, data)
-		return b.String(), err
+		if x.depth > keptIncludeDepth {
+			var b strings.Builder
+			err := t.ExecuteTemplate(&b, name, data)
+			return b.String(), err
+		}
+		b := &x.bufs[x.depth-1]
+		b.Reset()
+		err := t.ExecuteTemplate(b, name, data)
+		text := b.String()
+		if b.Cap() > keptInclude {
+			*b = bytes.Buffer{}
+		}
+		return text, err
 	}
 }
 

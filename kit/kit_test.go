@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -485,6 +486,37 @@ func TestKitRunsAreIndependent(t *testing.T) {
 		}
 		if got, err := run(map[string]any{"define": false, "use": false, "depth": 998}); err != nil || got != "map[deep:bottom v:]" {
 			t.Fatalf("a run within the nesting bound after one past it: %q, %v", got, err)
+		}
+	}
+}
+
+// TestKitNestedIncludes: includes nested at many depths, several at one
+// depth, give each its own text (include calls print into buffers kept by
+// depth).
+func TestKitNestedIncludes(t *testing.T) {
+	k, err := loadKit(t, map[string]string{
+		"_wrap.tpl": `{{ define "wrap" }}{{ if gt . 0 }}({{ include "wrap" (sub . 1) }}|{{ include "wrap" (sub . 1) | len }}){{ else }}x{{ end }}{{ end }}`,
+		"cm.yaml":   configMap(`include "wrap" (int .Values.depth)`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := func(n int) string {
+		s := "x"
+		for range n {
+			s = "(" + s + "|" + strconv.Itoa(len(s)) + ")"
+		}
+		return s
+	}
+	for range 2 {
+		for _, depth := range []int{0, 3, 12, 1} {
+			objs, err := k.Execute(context.Background(), map[string]any{"depth": depth}, map[string]any{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := objs[0].Object["data"].(map[string]any)["v"]; got != want(depth) {
+				t.Errorf("depth %d: %q, want %q", depth, got, want(depth))
+			}
 		}
 	}
 }

@@ -190,7 +190,7 @@ func (k *Kit) execute(ctx context.Context, inputs func() (values, release map[st
 	slices.SortFunc(rendered, func(a, b renderedFile) int { return strings.Compare(a.name, b.name) })
 	var objs []*unstructured.Unstructured
 	for _, r := range rendered {
-		docs, err := manifest.ParseObjects([]byte(r.text))
+		docs, err := manifest.ParseObjects(r.text)
 		if err != nil {
 			return nil, &TemplateError{Template: path.Base(r.name), Err: err}
 		}

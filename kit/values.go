@@ -94,6 +94,13 @@ func jsonValue(v reflect.Value, depth int) (any, error) {
 		if v.IsNil() {
 			return nil, nil
 		}
+		if v.CanInterface() {
+			if m, ok := v.Interface().(map[string]string); ok {
+				// The model's labels and annotations: read without
+				// reflection, which copies each key and value it hands out.
+				return stringMapValue(m)
+			}
+		}
 		out := make(map[string]any, v.Len())
 		for it := v.MapRange(); it.Next(); {
 			x, err := jsonValue(it.Value(), depth+1)
@@ -114,6 +121,20 @@ func jsonValue(v reflect.Value, depth int) (any, error) {
 		return structValue(v, depth)
 	}
 	return viaJSON(v)
+}
+
+// stringMapValue is a map of strings as jsonValue converts it: each
+// string valid UTF-8 (validUTF8). Keys that are not valid UTF-8 go through
+// encoding/json, as in jsonValue.
+func stringMapValue(m map[string]string) (any, error) {
+	out := make(map[string]any, len(m))
+	for k, s := range m {
+		if !utf8.ValidString(k) {
+			return viaJSON(reflect.ValueOf(m))
+		}
+		out[k] = validUTF8(s)
+	}
+	return out, nil
 }
 
 // direct says that values of t are converted by jsonValue's own rules:

@@ -151,6 +151,12 @@ func TestTemplateValuesOddValues(t *testing.T) {
 		X any `json:"x"`
 	}{math.Inf(1)})
 	checkSameAsJSON(t, "a channel", map[string]any{"x": make(chan int)})
+	checkSameAsJSON(t, "maps of strings", struct {
+		A map[string]string `json:"a"`
+		B map[string]string `json:"b"`
+		C map[string]string `json:"c"`
+		D map[string]string `json:"d,omitempty"`
+	}{map[string]string{"\xff": "a", "\xfe": "b", "c": "\xff"}, map[string]string{}, nil, map[string]string{}})
 	type cycle struct {
 		Next *cycle `json:"next"`
 	}
@@ -165,7 +171,7 @@ func FuzzTemplateValues(f *testing.F) {
 	f.Add("web", int64(1), 1.5, uint64(2))
 	f.Add("\xff<>&\u2028", int64(-1)<<62, 1e300, uint64(1)<<63+1)
 	f.Fuzz(func(t *testing.T, s string, i int64, x float64, u uint64) {
-		v := map[string]any{"s": []any{s, i, x, u, map[string]string{"s": s}}, s: s, "i": valuesInner{int(i)}}
+		v := map[string]any{"s": []any{s, i, x, u, map[string]string{"s": s, s: "k", s + "\xfe": s}}, s: s, "i": valuesInner{int(i)}}
 		checkSameAsJSON(t, "fuzzed", v)
 	})
 }

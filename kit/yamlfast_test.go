@@ -47,7 +47,7 @@ func kitDocuments(t testing.TB) map[string][]byte {
 				t.Fatal(err)
 			}
 			for _, rf := range out {
-				for i, doc := range manifest.SplitDocuments([]byte(rf.text)) {
+				for i, doc := range manifest.SplitDocuments(rf.text) {
 					docs[name+"/"+rf.name+"/"+strconv.Itoa(pr)+"#"+strconv.Itoa(i)] = doc
 				}
 			}
@@ -65,6 +65,13 @@ func FuzzFastDocument(f *testing.F) {
 	for _, s := range []string{
 		"a:\n- x\n-\n  b: [\"c\"]\n", "a: \"\\u0000\"\n", "a:\n  {}\n", "k: -0\n", "k: 0\n",
 		"- a: 1\n  b:\n  - c\n", "a:\n  - b: 1\n   c: 2\n", "a: \"x\"\n  b: 1\n", "a:\n    b: 1\n  c: 2\n",
+		// Objects of strings as toJson prints a map, and near misses.
+		`a: {"b":"c","d":""}` + "\n", `a: {"b":"c","b":"d"}` + "\n", `a: {"b": "c"}` + "\n", `a: {"b":"c",}` + "\n",
+		`a: {"b":"\/"}` + "\n", `a: {"b":"\ud83d\ude00"}` + "\n", `a: {"b":1}` + "\n", `a: {"b":{"c":"d"}}` + "\n",
+		`a: {"<<":"b"}` + "\n", `- {"a":"b"}` + "\n", `{"a":"b"}: c` + "\n", "a: {\"b\":\"c\",\n  \"d\":\"e\"}\n",
+		`a: {"b":"c"} # d` + "\n", `a: {"b":"}"}}` + "\n", `a: {"":""}` + "\n",
+		`a: [{"key":"k","value":"v"},{"key":"l","value":"w"}]` + "\n", `a: [{"b":"c"}, "d", {}]` + "\n", `a: [{"b":"c"},]` + "\n",
+		`a: [{"b":"c"}}]` + "\n", `- [{"b":"c"}]` + "\n",
 	} {
 		f.Add([]byte(s))
 	}

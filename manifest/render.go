@@ -50,21 +50,25 @@ func readDocument(doc []byte) (any, error) {
 	return yamlfast.General(doc)
 }
 
-// SplitDocuments splits a YAML stream at its "---" separator lines.
+// SplitDocuments splits a YAML stream at its "---" separator lines. The
+// documents are slices of data (each of a capacity that ends with it, so
+// that appending to one copies it), not copies.
 func SplitDocuments(data []byte) [][]byte {
 	var docs [][]byte
-	var cur bytes.Buffer
-	for _, line := range bytes.SplitAfter(data, []byte("\n")) {
-		t := bytes.TrimRight(line, "\r\n")
-		if bytes.Equal(t, []byte("---")) || bytes.HasPrefix(t, []byte("--- ")) || bytes.HasPrefix(t, []byte("---\t")) {
-			docs = append(docs, bytes.Clone(cur.Bytes()))
-			cur.Reset()
-			continue
+	start := 0 // data[start:i] is the document read so far
+	for i := 0; i < len(data); {
+		end := len(data)
+		if n := bytes.IndexByte(data[i:], '\n'); n >= 0 {
+			end = i + n + 1
 		}
-		cur.Write(line)
+		t := bytes.TrimRight(data[i:end], "\r\n")
+		if bytes.Equal(t, []byte("---")) || bytes.HasPrefix(t, []byte("--- ")) || bytes.HasPrefix(t, []byte("---\t")) {
+			docs = append(docs, data[start:i:i])
+			start = end
+		}
+		i = end
 	}
-	docs = append(docs, cur.Bytes())
-	return docs
+	return append(docs, data[start:len(data):len(data)])
 }
 
 // customKindOrder places prenv's custom kinds after Helm's known kinds:

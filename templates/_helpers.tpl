@@ -3,22 +3,24 @@ prenv.metadata renders an object's metadata.
 Arguments (a dict): root ($), name, wave, namespaced (bool), ack (bool),
 annotations (a map of extra annotations, may be empty), and optionally
 labels (a map of extra labels: the Namespace's own).
-Every value goes through toJson: a JSON string is a valid YAML scalar, so no
-input can break out of its field.
+Every value goes through toJson: a JSON string is a valid YAML scalar, and a
+map printed whole is a JSON object, so no input can break out of its field.
 */ -}}
 {{- define "prenv.metadata" -}}
 name: {{ .name | toJson }}
 {{- if .namespaced }}
 namespace: {{ .root.Values.namespace | toJson }}
 {{- end }}
+{{- if hasKey . "labels" }}
 labels:
 {{- range $k, $v := .root.Values.labels }}
   {{ $k | toJson }}: {{ $v | toJson }}
 {{- end }}
-{{- if hasKey . "labels" }}
 {{- range $k, $v := .labels }}
   {{ $k | toJson }}: {{ $v | toJson }}
 {{- end }}
+{{- else }}
+labels: {{ .root.Values.labels | toJson }}
 {{- end }}
 annotations:
   "argocd.argoproj.io/sync-wave": {{ .wave | toJson }}
@@ -32,7 +34,11 @@ annotations:
 {{- end }}
 {{- end -}}
 
-{{- /* prenv.tagList renders AWS tags as ACK's list of {key, value}. */ -}}
+{{- /*
+prenv.tagList renders AWS tags as ACK's list of {key, value}, one line each.
+The embedded templates print .Values.tags whole with toJson, one call where
+this takes two a tag; the define stays for templates that include it.
+*/ -}}
 {{- define "prenv.tagList" -}}
 {{- range .Values.tags }}
 - key: {{ .key | toJson }}
@@ -45,15 +51,9 @@ ContainerResources: each a map of resource name to quantity).
 */ -}}
 {{- define "prenv.resources" -}}
 {{- if .requests }}
-requests:
-  {{- range $k, $v := .requests }}
-  {{ $k | toJson }}: {{ $v | toJson }}
-  {{- end }}
+requests: {{ .requests | toJson }}
 {{- end }}
 {{- if .limits }}
-limits:
-  {{- range $k, $v := .limits }}
-  {{ $k | toJson }}: {{ $v | toJson }}
-  {{- end }}
+limits: {{ .limits | toJson }}
 {{- end }}
 {{- end -}}

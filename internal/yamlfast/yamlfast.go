@@ -19,8 +19,9 @@ import (
 
 // The kit's templates print YAML of a narrow shape: block mappings and
 // sequences indented with spaces, keys plain or JSON-quoted, values written
-// by toJson (JSON strings, numbers, true, false, null, arrays of strings)
-// or plain words and whole numbers, {} and []. Document reads exactly
+// by toJson (JSON strings, numbers, true, false, null, arrays of strings,
+// objects of strings) or plain words and whole numbers, {} and []. Document
+// reads exactly
 // that shape without the general YAML reader, which is most of the cost of
 // reading an env's objects; for anything else it reports false and
 // manifest.ParseObjects reads the document with the general reader.
@@ -70,8 +71,9 @@ func Document(doc []byte) (v any, ok bool) {
 // line break or byte order mark of YAML 1.1 hides in it), directives and
 // document markers.
 func fastLines(doc []byte) ([]fastLine, bool) {
-	var lines []fastLine
 	s := string(doc)
+	// One line per line break at most: the slice is not grown.
+	lines := make([]fastLine, 0, strings.Count(s, "\n")+1)
 	for len(s) > 0 {
 		line := s
 		if i := strings.IndexByte(s, '\n'); i >= 0 {
@@ -294,8 +296,8 @@ func fastKey(k string) (string, bool) {
 }
 
 // fastScalar reads a value: a JSON string; {} or []; an array of JSON
-// strings; true, false or null; a whole number of at most 18 digits; or a
-// plain word.
+// strings; an object of JSON strings; true, false or null; a whole number
+// of at most 18 digits; or a plain word.
 func fastScalar(s string) (any, bool) {
 	switch s {
 	case "{}":
@@ -314,6 +316,8 @@ func fastScalar(s string) (any, bool) {
 		return unquoteJSON(s)
 	case c == '[':
 		return stringArray(s)
+	case c == '{':
+		return stringObject(s)
 	case c == '-' || (c >= '0' && c <= '9'):
 		return wholeNumber(s)
 	}
@@ -324,7 +328,8 @@ func fastScalar(s string) (any, bool) {
 }
 
 // stringArray reads ["a","b"] as toJson prints it, or ["a", "b"]: JSON
-// strings, commas, spaces after the commas only.
+// strings or objects of JSON strings (see leadingObject), commas, spaces
+// after the commas only.
 func stringArray(s string) (any, bool) {
 	if len(s) < 2 || s[len(s)-1] != ']' {
 		return nil, false
@@ -332,14 +337,15 @@ func stringArray(s string) (any, bool) {
 	body := s[1 : len(s)-1]
 	items := []any{}
 	for body != "" {
-		if body[0] != '"' {
-			return nil, false
+		var v any
+		var n int
+		var ok bool
+		switch body[0] {
+		case '"':
+			v, n, ok = leadingString(body)
+		case '{':
+			v, n, ok = leadingObject(body)
 		}
-		n := quotedEnd(body)
-		if n < 0 {
-			return nil, false
-		}
-		v, ok := unquoteJSON(body[:n])
 		if !ok {
 			return nil, false
 		}
@@ -357,6 +363,73 @@ func stringArray(s string) (any, bool) {
 		}
 	}
 	return items, true
+}
+
+// stringObject reads an object of JSON strings (see leadingObject) that is
+// all of s.
+func stringObject(s string) (any, bool) {
+	m, n, ok := leadingObject(s)
+	if !ok || n != len(s) {
+		return nil, false
+	}
+	return m, true
+}
+
+// leadingObject reads the object s starts with, {"a":"b","c":"d"} exactly
+// as toJson prints a map of strings: JSON strings for keys and values, a
+// colon between them, commas between entries, no spaces, no key twice;
+// and the length of its text. YAML 1.1 reads such a flow mapping as JSON
+// does (in a flow collection, a colon right after a quoted key is a value
+// indicator); anything else falls back, including keys the general reader
+// would not take as simple keys (over 1024 characters).
+func leadingObject(s string) (map[string]any, int, bool) {
+	if s == "" || s[0] != '{' {
+		return nil, 0, false
+	}
+	m := map[string]any{}
+	for i := 1; i < len(s); {
+		if s[i] == '}' && i == 1 {
+			return m, 2, true
+		}
+		k, n, ok := leadingString(s[i:])
+		if !ok || n > fastMaxKey || i+n >= len(s) || s[i+n] != ':' {
+			return nil, 0, false
+		}
+		if _, dup := m[k]; dup {
+			return nil, 0, false
+		}
+		i += n + 1
+		v, n, ok := leadingString(s[i:])
+		if !ok {
+			return nil, 0, false
+		}
+		m[k] = v
+		i += n
+		switch {
+		case i >= len(s):
+			return nil, 0, false
+		case s[i] == '}':
+			return m, i + 1, true
+		case s[i] != ',':
+			return nil, 0, false
+		}
+		i++
+	}
+	return nil, 0, false
+}
+
+// leadingString reads the JSON string s starts with: its value and the
+// length of its quoted form.
+func leadingString(s string) (string, int, bool) {
+	if s == "" || s[0] != '"' {
+		return "", 0, false
+	}
+	n := quotedEnd(s)
+	if n < 0 {
+		return "", 0, false
+	}
+	v, ok := unquoteJSON(s[:n])
+	return v, n, ok
 }
 
 // wholeNumber reads -?(0|[1-9][0-9]*) of at most 18 digits, which YAML
