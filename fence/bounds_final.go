@@ -67,7 +67,7 @@ func (c *objectChecker) bound(o *unstructured.Unstructured, ref ObjectRef) {
 	c.found[ref] = true
 	p := field.NewPath("spec")
 	raw, _, _ := unstructured.NestedFieldNoCopy(o.Object, "spec")
-	if form, err := runtime.DefaultUnstructuredConverter.ToUnstructured(derefAddr(want.spec)); err == nil && sameJSONValue(raw, form) {
+	if form, ok := boundForm(want.spec); ok && sameJSONValue(raw, form) {
 		// The object's spec is the JSON form of prenv's, value for value:
 		// it decodes to prenv's spec (the usual case: prenv rendered it).
 		return
@@ -88,6 +88,17 @@ func (c *objectChecker) bound(o *unstructured.Unstructured, ref ObjectRef) {
 		wantJSON, _ := json.Marshal(want.spec)
 		c.add(ref, field.Invalid(p, field.OmitValueType{}, fmt.Sprintf("must be as prenv renders it from %s (%s): it %s; change it through the spec", want.field, string(wantJSON), want.what)))
 	}
+}
+
+// boundForm is the JSON form of a bound spec (v as boundSpec holds it),
+// as runtime.DefaultUnstructuredConverter.ToUnstructured gives it; ok is
+// false when it cannot be had.
+func boundForm(v any) (map[string]any, bool) {
+	if form, ok := boundJSON(v); ok {
+		return form, true
+	}
+	form, err := runtime.DefaultUnstructuredConverter.ToUnstructured(derefAddr(v))
+	return form, err == nil
 }
 
 func boundNames(specs map[ObjectRef]boundSpec, gk spec.GroupKind) string {
