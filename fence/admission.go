@@ -110,7 +110,7 @@ func (c *objectChecker) admitPods(o *unstructured.Unstructured, ref ObjectRef, i
 	// A workload that does not convert to the typed API is the validate
 	// stage's to report.
 	pods, _ := kuberules.PodTemplates(o)
-	ann := o.GetAnnotations()
+	ann := c.annotations(o)
 	for _, t := range pods {
 		ps := t.Spec.DeepCopy()
 		for _, list := range []struct {

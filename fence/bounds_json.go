@@ -11,189 +11,374 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
-// boundJSON returns the JSON form of a bound spec (v as boundSpec holds
-// it) as runtime.DefaultUnstructuredConverter.ToUnstructured gives it, but
-// built directly, without reflection: the converter's cost was most of the
-// final checks' on an env. ok is false when the form is not built here: a
-// type has fields this file does not know (boundTypesKnown), or a value
-// takes a path of the converter's that is not restated here (a quota's
-// scope selector, an IntOrString of no type or a string port of invalid
-// UTF-8, which the converter's JSON round trip would change); the caller
-// then uses the converter.
+// sameAsBound reports whether raw is the same JSON value (sameJSONValue)
+// as the JSON form of a bound spec (v as boundSpec holds it) that
+// runtime.DefaultUnstructuredConverter.ToUnstructured gives, without
+// making that form: the converter's cost was most of the final checks'
+// on an env. ok is false when this function does not decide: a type has
+// fields it does not know (boundTypesKnown), or v takes a path of the
+// converter's that is not restated here (a quota's scope selector, an
+// IntOrString of no type or a string port of invalid UTF-8, which the
+// converter's JSON round trip would change); the caller then asks the
+// converter.
 //
 // The converter's rules restated: a field tagged omitempty is left out
 // when it is an empty string, a nil pointer, or a nil or empty map or
 // slice; other fields are kept, a nil slice as a nil value; strings of
 // named string types are plain strings, integers int64; a Quantity is its
-// String(); an IntOrString is its int as int64 or its string.
-func boundJSON(v any) (map[string]any, bool) {
+// String(); an IntOrString is its int as int64 or its string. Each
+// function below compares raw with the form of one type: an object has
+// exactly the members the form has, each the same value.
+func sameAsBound(raw, v any) (same, ok bool) {
 	if !boundTypesKnown {
-		return nil, false
+		return false, false
 	}
 	switch s := v.(type) {
 	case corev1.ResourceQuotaSpec:
 		if s.ScopeSelector != nil {
-			return nil, false
+			return false, false
 		}
-		out := map[string]any{}
-		putResources(out, "hard", s.Hard)
-		if len(s.Scopes) > 0 {
-			out["scopes"] = stringsJSON(s.Scopes)
-		}
-		return out, true
+		return sameQuota(raw, &s), true
 	case corev1.LimitRangeSpec:
-		// A nil list is a nil value (not a nil []any).
-		var limits any
-		if s.Limits != nil {
-			list := make([]any, len(s.Limits))
-			for i, l := range s.Limits {
-				item := map[string]any{"type": string(l.Type)}
-				putResources(item, "max", l.Max)
-				putResources(item, "min", l.Min)
-				putResources(item, "default", l.Default)
-				putResources(item, "defaultRequest", l.DefaultRequest)
-				putResources(item, "maxLimitRequestRatio", l.MaxLimitRequestRatio)
-				list[i] = item
-			}
-			limits = list
-		}
-		return map[string]any{"limits": limits}, true
+		return sameLimitRange(raw, &s), true
 	case networkingv1.NetworkPolicySpec:
-		return networkPolicyJSON(&s)
+		if !portsRestated(s.Ingress, s.Egress) {
+			return false, false
+		}
+		return sameNetworkPolicy(raw, &s), true
 	}
-	return nil, false
+	return false, false
 }
 
-func networkPolicyJSON(s *networkingv1.NetworkPolicySpec) (map[string]any, bool) {
-	out := map[string]any{"podSelector": selectorJSON(&s.PodSelector)}
-	if len(s.Ingress) > 0 {
-		rules := make([]any, len(s.Ingress))
-		for i, r := range s.Ingress {
-			m, ok := ruleJSON(r.Ports, "from", r.From)
-			if !ok {
-				return nil, false
-			}
-			rules[i] = m
+func sameQuota(raw any, s *corev1.ResourceQuotaSpec) bool {
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return false
+	}
+	n := 0
+	if len(s.Hard) > 0 {
+		n++
+		if !sameResources(m["hard"], s.Hard) {
+			return false
 		}
-		out["ingress"] = rules
+	}
+	if len(s.Scopes) > 0 {
+		n++
+		if !sameStrings(m["scopes"], s.Scopes) {
+			return false
+		}
+	}
+	return len(m) == n
+}
+
+func sameLimitRange(raw any, s *corev1.LimitRangeSpec) bool {
+	m, ok := raw.(map[string]any)
+	if !ok || len(m) != 1 {
+		return false
+	}
+	got, ok := m["limits"]
+	if !ok {
+		return false
+	}
+	if s.Limits == nil {
+		// A nil list is a nil value.
+		return got == nil
+	}
+	list, ok := got.([]any)
+	if !ok || len(list) != len(s.Limits) {
+		return false
+	}
+	for i := range s.Limits {
+		l := &s.Limits[i]
+		item, ok := list[i].(map[string]any)
+		if !ok {
+			return false
+		}
+		if t, ok := item["type"].(string); !ok || t != string(l.Type) {
+			return false
+		}
+		n := 1
+		for _, r := range [...]struct {
+			key  string
+			list corev1.ResourceList
+		}{{"max", l.Max}, {"min", l.Min}, {"default", l.Default}, {"defaultRequest", l.DefaultRequest}, {"maxLimitRequestRatio", l.MaxLimitRequestRatio}} {
+			if len(r.list) == 0 {
+				continue
+			}
+			n++
+			if !sameResources(item[r.key], r.list) {
+				return false
+			}
+		}
+		if len(item) != n {
+			return false
+		}
+	}
+	return true
+}
+
+// portsRestated reports whether every port of the rules is one
+// samePorts compares as the converter converts it.
+func portsRestated(in []networkingv1.NetworkPolicyIngressRule, out []networkingv1.NetworkPolicyEgressRule) bool {
+	restated := func(ports []networkingv1.NetworkPolicyPort) bool {
+		for _, p := range ports {
+			if p.Port != nil && p.Port.Type != intstr.Int && (p.Port.Type != intstr.String || !utf8.ValidString(p.Port.StrVal)) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, r := range in {
+		if !restated(r.Ports) {
+			return false
+		}
+	}
+	for _, r := range out {
+		if !restated(r.Ports) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameNetworkPolicy(raw any, s *networkingv1.NetworkPolicySpec) bool {
+	m, ok := raw.(map[string]any)
+	if !ok || !sameSelector(m["podSelector"], &s.PodSelector) {
+		return false
+	}
+	n := 1
+	if len(s.Ingress) > 0 {
+		n++
+		list, ok := m["ingress"].([]any)
+		if !ok || len(list) != len(s.Ingress) {
+			return false
+		}
+		for i, r := range s.Ingress {
+			if !sameRule(list[i], r.Ports, "from", r.From) {
+				return false
+			}
+		}
 	}
 	if len(s.Egress) > 0 {
-		rules := make([]any, len(s.Egress))
-		for i, r := range s.Egress {
-			m, ok := ruleJSON(r.Ports, "to", r.To)
-			if !ok {
-				return nil, false
-			}
-			rules[i] = m
+		n++
+		list, ok := m["egress"].([]any)
+		if !ok || len(list) != len(s.Egress) {
+			return false
 		}
-		out["egress"] = rules
+		for i, r := range s.Egress {
+			if !sameRule(list[i], r.Ports, "to", r.To) {
+				return false
+			}
+		}
 	}
 	if len(s.PolicyTypes) > 0 {
-		out["policyTypes"] = stringsJSON(s.PolicyTypes)
+		n++
+		if !sameStrings(m["policyTypes"], s.PolicyTypes) {
+			return false
+		}
 	}
-	return out, true
+	return len(m) == n
 }
 
-// ruleJSON is an ingress rule (peers under "from") or an egress rule
+// sameRule compares an ingress rule (peers under "from") or an egress rule
 // (under "to").
-func ruleJSON(ports []networkingv1.NetworkPolicyPort, peersKey string, peers []networkingv1.NetworkPolicyPeer) (map[string]any, bool) {
-	out := map[string]any{}
+func sameRule(raw any, ports []networkingv1.NetworkPolicyPort, peersKey string, peers []networkingv1.NetworkPolicyPeer) bool {
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return false
+	}
+	n := 0
 	if len(ports) > 0 {
-		list := make([]any, len(ports))
-		for i, p := range ports {
-			m := map[string]any{}
-			if p.Protocol != nil {
-				m["protocol"] = string(*p.Protocol)
-			}
-			if p.Port != nil {
-				switch {
-				case p.Port.Type == intstr.Int:
-					m["port"] = int64(p.Port.IntVal)
-				case p.Port.Type == intstr.String && utf8.ValidString(p.Port.StrVal):
-					m["port"] = p.Port.StrVal
-				default:
-					return nil, false
-				}
-			}
-			if p.EndPort != nil {
-				m["endPort"] = int64(*p.EndPort)
-			}
-			list[i] = m
+		n++
+		list, ok := m["ports"].([]any)
+		if !ok || len(list) != len(ports) {
+			return false
 		}
-		out["ports"] = list
+		for i := range ports {
+			if !samePort(list[i], &ports[i]) {
+				return false
+			}
+		}
 	}
 	if len(peers) > 0 {
-		list := make([]any, len(peers))
-		for i, p := range peers {
-			m := map[string]any{}
-			if p.PodSelector != nil {
-				m["podSelector"] = selectorJSON(p.PodSelector)
-			}
-			if p.NamespaceSelector != nil {
-				m["namespaceSelector"] = selectorJSON(p.NamespaceSelector)
-			}
-			if b := p.IPBlock; b != nil {
-				ip := map[string]any{"cidr": b.CIDR}
-				if len(b.Except) > 0 {
-					ip["except"] = stringsJSON(b.Except)
-				}
-				m["ipBlock"] = ip
-			}
-			list[i] = m
+		n++
+		list, ok := m[peersKey].([]any)
+		if !ok || len(list) != len(peers) {
+			return false
 		}
-		out[peersKey] = list
+		for i := range peers {
+			if !samePeer(list[i], &peers[i]) {
+				return false
+			}
+		}
 	}
-	return out, true
+	return len(m) == n
 }
 
-func selectorJSON(s *metav1.LabelSelector) map[string]any {
-	out := map[string]any{}
-	if len(s.MatchLabels) > 0 {
-		labels := make(map[string]any, len(s.MatchLabels))
-		for k, v := range s.MatchLabels {
-			labels[k] = v
+// samePort compares a port whose IntOrString portsRestated accepts.
+func samePort(raw any, p *networkingv1.NetworkPolicyPort) bool {
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return false
+	}
+	n := 0
+	if p.Protocol != nil {
+		n++
+		if s, ok := m["protocol"].(string); !ok || s != string(*p.Protocol) {
+			return false
 		}
-		out["matchLabels"] = labels
+	}
+	if p.Port != nil {
+		n++
+		if p.Port.Type == intstr.Int {
+			if !sameInt(m["port"], int64(p.Port.IntVal)) {
+				return false
+			}
+		} else if s, ok := m["port"].(string); !ok || s != p.Port.StrVal {
+			return false
+		}
+	}
+	if p.EndPort != nil {
+		n++
+		if !sameInt(m["endPort"], int64(*p.EndPort)) {
+			return false
+		}
+	}
+	return len(m) == n
+}
+
+func samePeer(raw any, p *networkingv1.NetworkPolicyPeer) bool {
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return false
+	}
+	n := 0
+	if p.PodSelector != nil {
+		n++
+		if !sameSelector(m["podSelector"], p.PodSelector) {
+			return false
+		}
+	}
+	if p.NamespaceSelector != nil {
+		n++
+		if !sameSelector(m["namespaceSelector"], p.NamespaceSelector) {
+			return false
+		}
+	}
+	if b := p.IPBlock; b != nil {
+		n++
+		ip, ok := m["ipBlock"].(map[string]any)
+		if !ok {
+			return false
+		}
+		if cidr, ok := ip["cidr"].(string); !ok || cidr != b.CIDR {
+			return false
+		}
+		k := 1
+		if len(b.Except) > 0 {
+			k++
+			if !sameStrings(ip["except"], b.Except) {
+				return false
+			}
+		}
+		if len(ip) != k {
+			return false
+		}
+	}
+	return len(m) == n
+}
+
+func sameSelector(raw any, s *metav1.LabelSelector) bool {
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return false
+	}
+	n := 0
+	if len(s.MatchLabels) > 0 {
+		n++
+		labels, ok := m["matchLabels"].(map[string]any)
+		if !ok || len(labels) != len(s.MatchLabels) {
+			return false
+		}
+		for k, v := range s.MatchLabels {
+			if g, ok := labels[k].(string); !ok || g != v {
+				return false
+			}
+		}
 	}
 	if len(s.MatchExpressions) > 0 {
-		list := make([]any, len(s.MatchExpressions))
-		for i, r := range s.MatchExpressions {
-			m := map[string]any{"key": r.Key, "operator": string(r.Operator)}
-			if len(r.Values) > 0 {
-				m["values"] = stringsJSON(r.Values)
-			}
-			list[i] = m
+		n++
+		list, ok := m["matchExpressions"].([]any)
+		if !ok || len(list) != len(s.MatchExpressions) {
+			return false
 		}
-		out["matchExpressions"] = list
+		for i := range s.MatchExpressions {
+			r := &s.MatchExpressions[i]
+			e, ok := list[i].(map[string]any)
+			if !ok {
+				return false
+			}
+			if k, ok := e["key"].(string); !ok || k != r.Key {
+				return false
+			}
+			if op, ok := e["operator"].(string); !ok || op != string(r.Operator) {
+				return false
+			}
+			k := 2
+			if len(r.Values) > 0 {
+				k++
+				if !sameStrings(e["values"], r.Values) {
+					return false
+				}
+			}
+			if len(e) != k {
+				return false
+			}
+		}
 	}
-	return out
+	return len(m) == n
 }
 
-// putResources sets out[key] to a ResourceList's JSON form unless it is
-// empty (the fields are omitempty).
-func putResources(out map[string]any, key string, l corev1.ResourceList) {
-	if len(l) == 0 {
-		return
+// sameResources compares a non-empty ResourceList.
+func sameResources(raw any, l corev1.ResourceList) bool {
+	m, ok := raw.(map[string]any)
+	if !ok || len(m) != len(l) {
+		return false
 	}
-	m := make(map[string]any, len(l))
 	for k, q := range l {
-		m[string(k)] = q.String()
+		if s, ok := m[string(k)].(string); !ok || s != q.String() {
+			return false
+		}
 	}
-	out[key] = m
+	return true
 }
 
-func stringsJSON[S ~string](v []S) []any {
-	out := make([]any, len(v))
+// sameStrings compares a non-empty list of strings.
+func sameStrings[S ~string](raw any, v []S) bool {
+	list, ok := raw.([]any)
+	if !ok || len(list) != len(v) {
+		return false
+	}
 	for i, s := range v {
-		out[i] = string(s)
+		if g, ok := list[i].(string); !ok || g != string(s) {
+			return false
+		}
 	}
-	return out
+	return true
 }
 
-// boundTypesKnown is set when the API types boundJSON converts have the
+// sameInt compares a number as sameJSONValue does with the int64 n.
+func sameInt(raw any, n int64) bool {
+	got, ok := jsonNumber(raw)
+	want, wok := jsonNumber(n)
+	return ok && wok && got == want
+}
+
+// boundTypesKnown is set when the API types sameAsBound compares have the
 // JSON fields (names and omitempty; an IntOrString's Go fields) it was
 // written for: a field that a newer k8s.io/api adds would otherwise be
-// left out of the form, and an object without it would pass for prenv's.
+// left out of the comparison, and an object without it would pass for
+// prenv's.
 var boundTypesKnown = func() bool {
 	want := map[reflect.Type]string{
 		reflect.TypeFor[corev1.ResourceQuotaSpec]():              "hard,omitempty scopes,omitempty scopeSelector,omitempty",

@@ -1,7 +1,7 @@
 package fence
 
 import (
-	"reflect"
+	"fmt"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -17,18 +17,20 @@ import (
 )
 
 // TestBoundTypesKnown: the API types of the bounds have the fields
-// boundJSON converts (else it would leave every spec to the converter).
+// sameAsBound compares (else it would leave every spec to the converter).
 func TestBoundTypesKnown(t *testing.T) {
 	if !boundTypesKnown {
-		t.Fatal("an API type of the bounds changed its fields: update boundJSON and boundTypesKnown")
+		t.Fatal("an API type of the bounds changed its fields: update sameAsBound and boundTypesKnown")
 	}
 }
 
-// TestBoundJSONIsConverters: boundJSON gives what the converter gives,
-// value for value and type for type, for the bounds of every example and
-// for specs that use what prenv's do not (empty and nil lists, string
-// ports, scopes, every resource list), or declines.
-func TestBoundJSONIsConverters(t *testing.T) {
+// TestSameAsBoundIsConverters: sameAsBound says what sameJSONValue says of
+// raw and the converter's form, for the bounds of every example and for
+// specs that use what prenv's do not (empty and nil lists, string ports,
+// scopes, every resource list), raw being the form itself and each of its
+// variants one change away (a member removed, added or changed, an item
+// removed or added, a number as the other Go type).
+func TestSameAsBoundIsConverters(t *testing.T) {
 	var specs []any
 	for name, env := range golden.ExampleSpecs(t, spec.Load) {
 		for _, pr := range []int{1, 4321} {
@@ -73,25 +75,88 @@ func TestBoundJSONIsConverters(t *testing.T) {
 			Egress: []networkingv1.NetworkPolicyEgressRule{{Ports: []networkingv1.NetworkPolicyPort{}, To: []networkingv1.NetworkPolicyPeer{{PodSelector: sel}}}},
 		},
 	)
+	same, total := 0, 0
 	for _, s := range specs {
-		want, err := runtime.DefaultUnstructuredConverter.ToUnstructured(derefAddr(s))
+		form, err := runtime.DefaultUnstructuredConverter.ToUnstructured(derefAddr(s))
 		if err != nil {
 			t.Fatalf("%#v: %v", s, err)
 		}
-		got, ok := boundJSON(s)
-		if !ok {
-			t.Errorf("boundJSON declines %#v", s)
-			continue
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("boundJSON(%#v)\n= %#v\nthe converter gives %#v", s, got, want)
+		raws := append([]any{any(form)}, variants(form)...)
+		for _, raw := range raws {
+			want := sameJSONValue(raw, form)
+			got, ok := sameAsBound(raw, s)
+			if !ok {
+				t.Fatalf("sameAsBound does not decide %#v", s)
+			}
+			if got != want {
+				t.Errorf("sameAsBound(%#v, %#v) = %v, the converter's form says %v", raw, s, got, want)
+			}
+			total++
+			if got {
+				same++
+			}
 		}
 	}
+	// Each form is the same as itself, and so is each variant with an
+	// integer as float64; every other variant differs.
+	if same <= len(specs) || total < 20*len(specs) {
+		t.Errorf("%d raw values of %d specs, %d the same: the variants change too little", total, len(specs), same)
+	}
+	t.Logf("%d raw values of %d specs, %d the same", total, len(specs), same)
 }
 
-// TestBoundJSONDeclines: what boundJSON does not restate is left to the
-// converter.
-func TestBoundJSONDeclines(t *testing.T) {
+// variants returns copies of v each changed in one place.
+func variants(v any) []any {
+	var out []any
+	switch x := v.(type) {
+	case map[string]any:
+		out = append(out, nil, []any{}, withKey(x, "extra", "x"))
+		for k, e := range x {
+			out = append(out, withKey(x, k, nil), withoutKey(x, k))
+			for _, c := range variants(e) {
+				out = append(out, withKey(x, k, c))
+			}
+		}
+	case []any:
+		out = append(out, map[string]any{}, append(append([]any{}, x...), "x"))
+		if len(x) > 0 {
+			out = append(out, x[:len(x)-1])
+		}
+		for i, e := range x {
+			for _, c := range variants(e) {
+				y := append([]any{}, x...)
+				y[i] = c
+				out = append(out, y)
+			}
+		}
+	case string:
+		out = append(out, x+"x", nil, int64(1))
+	case int64:
+		out = append(out, float64(x), x+1, fmt.Sprint(x), int32(x))
+	case nil:
+		out = append(out, map[string]any{}, []any{}, "")
+	}
+	return out
+}
+
+func withKey(m map[string]any, k string, v any) map[string]any {
+	c := make(map[string]any, len(m)+1)
+	for k, v := range m {
+		c[k] = v
+	}
+	c[k] = v
+	return c
+}
+
+func withoutKey(m map[string]any, k string) map[string]any {
+	c := withKey(m, k, nil)
+	delete(c, k)
+	return c
+}
+
+// TestSameAsBoundDeclines: what sameAsBound does not restate is left to
+// the converter.
+func TestSameAsBoundDeclines(t *testing.T) {
 	bad := intstr.IntOrString{Type: intstr.String, StrVal: "\xff"}
 	none := intstr.IntOrString{Type: 7}
 	for _, s := range []any{
@@ -100,8 +165,8 @@ func TestBoundJSONDeclines(t *testing.T) {
 		networkingv1.NetworkPolicySpec{Egress: []networkingv1.NetworkPolicyEgressRule{{Ports: []networkingv1.NetworkPolicyPort{{Port: &none}}}}},
 		corev1.LimitRangeItem{},
 	} {
-		if form, ok := boundJSON(s); ok {
-			t.Errorf("boundJSON(%#v) = %#v, want it to decline", s, form)
+		if same, ok := sameAsBound(map[string]any{}, s); ok {
+			t.Errorf("sameAsBound({}, %#v) = %v, want it to decline", s, same)
 		}
 	}
 }
