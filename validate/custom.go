@@ -336,10 +336,6 @@ func setObjectMeta(obj map[string]interface{}, m *metav1.ObjectMeta) error {
 		m.DeletionGracePeriodSeconds != nil || len(m.OwnerReferences) > 0 || len(m.ManagedFields) > 0 {
 		return schemaobjectmeta.SetObjectMeta(obj, m)
 	}
-	if old, ok := obj["metadata"].(map[string]interface{}); ok && metaIsForm(old, m) {
-		// It is already the form below: keep it.
-		return nil
-	}
 	meta := map[string]interface{}{}
 	for _, f := range [...]struct {
 		name, value string
@@ -375,65 +371,6 @@ func setObjectMeta(obj map[string]interface{}, m *metav1.ObjectMeta) error {
 	}
 	obj["metadata"] = meta
 	return nil
-}
-
-// metaIsForm reports whether meta is, key for key and value for value,
-// the map setObjectMeta makes of m when m has none of the fields it leaves
-// to schemaobjectmeta.SetObjectMeta: every key one it writes, with the
-// value it writes (non-empty), and every field it writes a key of meta.
-func metaIsForm(meta map[string]interface{}, m *metav1.ObjectMeta) bool {
-	n := 0
-	for _, f := range [...]struct {
-		name, value string
-	}{
-		{"name", m.Name}, {"generateName", m.GenerateName}, {"namespace", m.Namespace},
-		{"selfLink", m.SelfLink}, {"uid", string(m.UID)}, {"resourceVersion", m.ResourceVersion},
-	} {
-		if f.value == "" {
-			continue
-		}
-		n++
-		if s, ok := meta[f.name].(string); !ok || s != f.value {
-			return false
-		}
-	}
-	if m.Generation != 0 {
-		n++
-		if g, ok := meta["generation"].(int64); !ok || g != m.Generation {
-			return false
-		}
-	}
-	for _, f := range [...]struct {
-		name string
-		kv   map[string]string
-	}{{"labels", m.Labels}, {"annotations", m.Annotations}} {
-		if len(f.kv) == 0 {
-			continue
-		}
-		n++
-		c, ok := meta[f.name].(map[string]interface{})
-		if !ok || len(c) != len(f.kv) {
-			return false
-		}
-		for k, v := range f.kv {
-			if s, ok := c[k].(string); !ok || s != v {
-				return false
-			}
-		}
-	}
-	if len(m.Finalizers) > 0 {
-		n++
-		c, ok := meta["finalizers"].([]interface{})
-		if !ok || len(c) != len(m.Finalizers) {
-			return false
-		}
-		for i, f := range m.Finalizers {
-			if s, ok := c[i].(string); !ok || s != f {
-				return false
-			}
-		}
-	}
-	return len(meta) == n
 }
 
 // objectMetaKnown is set when ObjectMeta's JSON names are the ones
