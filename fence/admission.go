@@ -78,17 +78,54 @@ func (c *objectChecker) admission(objs []*unstructured.Unstructured) {
 type share struct {
 	total corev1.ResourceList
 	// by lists, for each resource, who takes how much, in order.
-	by map[corev1.ResourceName][]string
+	by map[corev1.ResourceName][]shareEntry
 }
 
-func (s *share) add(k corev1.ResourceName, q resource.Quantity, who string) {
-	s.addAs(k, q, who+" "+q.String())
+// shareEntry is who takes how much of a resource, as a message says it
+// (String), written only when one does: "<who> <amount>", the amount
+// "<replicas> × <amount>" for more than one replica.
+type shareEntry struct {
+	// who is the object ref, or name when it is set.
+	ref      ObjectRef
+	name     string
+	replicas int32
+	amount   resource.Quantity
+}
+
+func (e shareEntry) String() string {
+	who := e.name
+	if who == "" {
+		who = e.ref.String()
+	}
+	amount := e.amount.String()
+	if e.replicas > 1 {
+		amount = strconv.Itoa(int(e.replicas)) + " × " + amount
+	}
+	return who + " " + amount
+}
+
+func joinEntries(entries []shareEntry) string {
+	s := make([]string, len(entries))
+	for i, e := range entries {
+		s[i] = e.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+// add adds q of k, taken by the object ref.
+func (s *share) add(k corev1.ResourceName, q resource.Quantity, ref ObjectRef) {
+	s.addAs(k, q, shareEntry{ref: ref, amount: q.DeepCopy()})
+}
+
+// addNamed adds q of k, taken by what name says.
+func (s *share) addNamed(k corev1.ResourceName, q resource.Quantity, name string) {
+	s.addAs(k, q, shareEntry{name: name, amount: q.DeepCopy()})
 }
 
 // addAs adds q of k, taken as entry says.
-func (s *share) addAs(k corev1.ResourceName, q resource.Quantity, entry string) {
+func (s *share) addAs(k corev1.ResourceName, q resource.Quantity, entry shareEntry) {
 	if s.total == nil {
-		s.total, s.by = corev1.ResourceList{}, map[corev1.ResourceName][]string{}
+		s.total, s.by = corev1.ResourceList{}, map[corev1.ResourceName][]shareEntry{}
 	}
 	t := s.total[k]
 	t.Add(q)
@@ -110,7 +147,7 @@ func (c *objectChecker) admitPods(o *unstructured.Unstructured, ref ObjectRef, i
 	// A workload that does not convert to the typed API is the validate
 	// stage's to report.
 	pods, _ := kuberules.PodTemplates(o)
-	ann := o.GetAnnotations()
+	ann := c.annotations(o)
 	for _, t := range pods {
 		ps := t.Spec.DeepCopy()
 		for _, list := range []struct {
@@ -140,11 +177,7 @@ func (c *objectChecker) admitPods(o *unstructured.Unstructured, ref ObjectRef, i
 			for range t.Replicas - 1 {
 				total.Add(q)
 			}
-			amount := q.String()
-			if t.Replicas > 1 {
-				amount = strconv.Itoa(int(t.Replicas)) + " × " + amount
-			}
-			s.addAs(k, total, ref.String()+" "+amount)
+			s.addAs(k, total, shareEntry{ref: ref, replicas: t.Replicas, amount: q.DeepCopy()})
 		}
 	}
 }
@@ -197,7 +230,7 @@ func (c *objectChecker) admitContainer(ref ObjectRef, cp *field.Path, r *corev1.
 // and their storage, Services, and objects of each kind.
 func (u *usage) objects(o *unstructured.Unstructured, ref ObjectRef, m *plan.Model) {
 	one := *resource.NewQuantity(1, resource.DecimalSI)
-	who := ref.String()
+	who := ref
 	gvk := o.GroupVersionKind()
 	plural, _ := meta.UnsafeGuessKindToResource(gvk)
 	count := "count/" + plural.Resource
@@ -226,11 +259,11 @@ func (u *usage) objects(o *unstructured.Unstructured, ref ObjectRef, m *plan.Mod
 		// The cluster puts the kube-root-ca.crt ConfigMap in every
 		// namespace (its root CA publisher); the password Job creates a
 		// Secret per database.
-		u.base.add(corev1.ResourceConfigMaps, one, "kube-root-ca.crt")
-		u.base.add("count/configmaps", one, "kube-root-ca.crt")
+		u.base.addNamed(corev1.ResourceConfigMaps, one, "kube-root-ca.crt")
+		u.base.addNamed("count/configmaps", one, "kube-root-ca.crt")
 		for _, d := range m.Databases {
-			u.base.add(corev1.ResourceSecrets, one, "Secret "+d.Secret)
-			u.base.add("count/secrets", one, "Secret "+d.Secret)
+			u.base.addNamed(corev1.ResourceSecrets, one, "Secret "+d.Secret)
+			u.base.addNamed("count/secrets", one, "Secret "+d.Secret)
 		}
 	case spec.GroupKind{Kind: "Secret"}:
 		u.base.add(corev1.ResourceSecrets, one, who)
@@ -260,7 +293,7 @@ func (u *usage) objects(o *unstructured.Unstructured, ref ObjectRef, m *plan.Mod
 
 // claim adds n volume claims of spec: claims and requested storage, in all
 // and of the claim's storage class (<class>.storageclass.storage.k8s.io/).
-func (u *usage) claim(s corev1.PersistentVolumeClaimSpec, n int64, who string) {
+func (u *usage) claim(s corev1.PersistentVolumeClaimSpec, n int64, who ObjectRef) {
 	if n <= 0 {
 		return
 	}
@@ -299,9 +332,9 @@ func (c *objectChecker) quotaFits(hard corev1.ResourceList, u *usage) {
 			continue
 		}
 		base := u.base.total[k]
-		what := fmt.Sprintf("the workloads and objects at rest take %s (%s)", base.String(), strings.Join(u.base.by[k], ", "))
+		what := fmt.Sprintf("the workloads and objects at rest take %s (%s)", base.String(), joinEntries(u.base.by[k]))
 		if hookKey != "" {
-			what += fmt.Sprintf(", and the %s take %s at once (%s)", hookKey, hook.String(), strings.Join(u.hooks[hookKey].by[k], ", "))
+			what += fmt.Sprintf(", and the %s take %s at once (%s)", hookKey, hook.String(), joinEntries(u.hooks[hookKey].by[k]))
 		}
 		c.add(ref, field.Invalid(field.NewPath("spec", "hard").Key(string(k)), limit.String(), fmt.Sprintf(
 			"what runs at once needs %s of %s: %s; the API server refuses what passes the quota (exceeded quota), so Argo CD's sync never completes: raise spec.resourceQuota.hard[%s] or take less",

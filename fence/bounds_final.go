@@ -67,7 +67,7 @@ func (c *objectChecker) bound(o *unstructured.Unstructured, ref ObjectRef) {
 	c.found[ref] = true
 	p := field.NewPath("spec")
 	raw, _, _ := unstructured.NestedFieldNoCopy(o.Object, "spec")
-	if form, err := runtime.DefaultUnstructuredConverter.ToUnstructured(derefAddr(want.spec)); err == nil && sameJSONValue(raw, form) {
+	if sameAsPrenvs(raw, want.spec) {
 		// The object's spec is the JSON form of prenv's, value for value:
 		// it decodes to prenv's spec (the usual case: prenv rendered it).
 		return
@@ -88,6 +88,18 @@ func (c *objectChecker) bound(o *unstructured.Unstructured, ref ObjectRef) {
 		wantJSON, _ := json.Marshal(want.spec)
 		c.add(ref, field.Invalid(p, field.OmitValueType{}, fmt.Sprintf("must be as prenv renders it from %s (%s): it %s; change it through the spec", want.field, string(wantJSON), want.what)))
 	}
+}
+
+// sameAsPrenvs reports whether raw is the JSON form of a bound spec (v as
+// boundSpec holds it), as runtime.DefaultUnstructuredConverter.ToUnstructured
+// gives it, value for value (sameJSONValue): sameAsBound compares without
+// the converter when it can.
+func sameAsPrenvs(raw, v any) bool {
+	if same, ok := sameAsBound(raw, v); ok {
+		return same
+	}
+	form, err := runtime.DefaultUnstructuredConverter.ToUnstructured(derefAddr(v))
+	return err == nil && sameJSONValue(raw, form)
 }
 
 func boundNames(specs map[ObjectRef]boundSpec, gk spec.GroupKind) string {
@@ -210,7 +222,7 @@ func derefAny(p any) any {
 // NetworkPolicies admit no namespace with the env label.
 func (c *objectChecker) namespaceBounds(o *unstructured.Unstructured, ref ObjectRef) {
 	ap := field.NewPath("metadata", "annotations").Key(spec.AnnotationTTL)
-	got, ok := o.GetAnnotations()[spec.AnnotationTTL]
+	got, ok := c.annotations(o)[spec.AnnotationTTL]
 	want, wantOK := c.m.NamespaceAnnotations[spec.AnnotationTTL]
 	switch {
 	case ok && !wantOK:
@@ -221,7 +233,7 @@ func (c *objectChecker) namespaceBounds(o *unstructured.Unstructured, ref Object
 		c.add(ref, field.Invalid(ap, got, fmt.Sprintf("must be %q, spec.ttl: render leftovers reads it", want)))
 	}
 	lp := field.NewPath("metadata", "labels").Key(spec.LabelEnv)
-	if v, ok := o.GetLabels()[spec.LabelEnv]; !ok {
+	if v, ok := c.labels(o)[spec.LabelEnv]; !ok {
 		c.add(ref, field.Required(lp, fmt.Sprintf("%q: the NetworkPolicies of every env admit no namespace with this label", c.m.EnvName)))
 	} else if v != c.m.EnvName {
 		c.add(ref, field.Invalid(lp, v, fmt.Sprintf("must be %q: the NetworkPolicies of every env admit no namespace with this label", c.m.EnvName)))

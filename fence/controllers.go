@@ -2,7 +2,6 @@ package fence
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -149,10 +148,23 @@ var namespacedSecretAnnotations = []string{
 // controllerAnnotationsOf checks an object's annotations under the prefixes of
 // controllerAnnotations.
 func (c *objectChecker) controllerAnnotationsOf(ann map[string]string, ref ObjectRef) {
+	known := func(k string) bool {
+		return slices.ContainsFunc(controllerAnnotations, func(ctl controllerPrefix) bool { return strings.HasPrefix(k, ctl.prefix) })
+	}
+	// The keys below reports on, in order: a controller's and snippets.
+	var keys []string
+	for k := range ann {
+		if known(k) || isSnippet(k) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	slices.Sort(keys)
 	p := field.NewPath("metadata", "annotations")
-	for _, k := range slices.Sorted(maps.Keys(ann)) {
-		known := slices.ContainsFunc(controllerAnnotations, func(ctl controllerPrefix) bool { return strings.HasPrefix(k, ctl.prefix) })
-		if !known && isSnippet(k) {
+	for _, k := range keys {
+		if !known(k) {
 			c.add(ref, field.Forbidden(p.Key(k), snippetWhy))
 			continue
 		}

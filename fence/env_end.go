@@ -47,7 +47,7 @@ const (
 func (c *objectChecker) envEnds(o *unstructured.Unstructured, ref ObjectRef) {
 	_, own := c.ownObjects()[ref]
 	if !own {
-		ann := o.GetAnnotations()
+		ann := c.annotations(o)
 		for _, k := range slices.Sorted(maps.Keys(deletionHookTypes)) {
 			v, ok := ann[k]
 			if ok && slices.ContainsFunc(strings.Split(v, ","), func(t string) bool {

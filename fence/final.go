@@ -251,6 +251,39 @@ type objectChecker struct {
 	// by level.
 	ownCache      map[ObjectRef]*unstructured.Unstructured
 	podCheckCache map[psaapi.Level][]podCheck
+	// meta holds the annotations and labels of one object, metaOf, read
+	// once (GetAnnotations and GetLabels copy them each time): see
+	// annotations.
+	metaOf             *unstructured.Unstructured
+	metaAnn, metaLab   map[string]string
+	metaHasAnnotations bool
+	metaHasLabels      bool
+}
+
+// annotations returns o.GetAnnotations(), read once for the checks of o
+// that follow one another: they only read the map, and nothing changes the
+// objects while CheckObjects runs.
+func (c *objectChecker) annotations(o *unstructured.Unstructured) map[string]string {
+	c.metaFor(o)
+	if !c.metaHasAnnotations {
+		c.metaAnn, c.metaHasAnnotations = o.GetAnnotations(), true
+	}
+	return c.metaAnn
+}
+
+// labels returns o.GetLabels(), read once as annotations are.
+func (c *objectChecker) labels(o *unstructured.Unstructured) map[string]string {
+	c.metaFor(o)
+	if !c.metaHasLabels {
+		c.metaLab, c.metaHasLabels = o.GetLabels(), true
+	}
+	return c.metaLab
+}
+
+func (c *objectChecker) metaFor(o *unstructured.Unstructured) {
+	if c.metaOf != o {
+		c.metaOf, c.metaAnn, c.metaLab, c.metaHasAnnotations, c.metaHasLabels = o, nil, nil, false, false
+	}
 }
 
 func (c *objectChecker) add(ref ObjectRef, errs ...*field.Error) {
@@ -321,7 +354,7 @@ func (c *objectChecker) podSecurityLabels(o *unstructured.Unstructured, ref Obje
 		return "the env's Pod Security Admission labels are prenv's: the namespace enforces Pod Security baseline, so that no pod of the env reaches the node or other envs"
 	}
 	isPodSecurity := func(k string) bool { return strings.HasPrefix(k, spec.PodSecurityLabelPrefix) }
-	c.keepKeys(ref, field.NewPath("metadata", "labels"), o.GetLabels(), c.m.NamespaceLabels, true, isPodSecurity, why)
+	c.keepKeys(ref, field.NewPath("metadata", "labels"), c.labels(o), c.m.NamespaceLabels, true, isPodSecurity, why)
 	// The other labels, but prenv's (ownMetadata keeps them), are the
 	// base branch's spec.labels.
 	own, ok := c.ownObjects()[ref]
@@ -330,7 +363,7 @@ func (c *objectChecker) podSecurityLabels(o *unstructured.Unstructured, ref Obje
 		return
 	}
 	other := func(k string) bool { return !isPodSecurity(k) && lifecycleWhy(k) == "" }
-	c.keepKeys(ref, field.NewPath("metadata", "labels"), o.GetLabels(), own.GetLabels(), true, other, func(string) string {
+	c.keepKeys(ref, field.NewPath("metadata", "labels"), c.labels(o), own.GetLabels(), true, other, func(string) string {
 		return "the env's Namespace has the labels of spec.labels alone: the cluster's NetworkPolicies, admission policies and service meshes select namespaces by label, so another label (team: payments) could let the env reach what another app's namespaces reach; set it in spec.labels on the base branch"
 	})
 }
@@ -355,10 +388,8 @@ func (c *objectChecker) identity(o *unstructured.Unstructured, ref ObjectRef) {
 			// ACK reads services.k8s.aws/owner-account-id and
 			// default-region on the namespace too: every ACK object in it
 			// would then be created in another account or region.
-			for _, k := range slices.Sorted(maps.Keys(o.GetAnnotations())) {
-				if strings.HasPrefix(k, ackAnnotationPrefix) {
-					c.add(ref, field.Forbidden(field.NewPath("metadata", "annotations").Key(k), "ACK reads services.k8s.aws/ annotations of a namespace for every object in it (another account, another region); prenv sets none"))
-				}
+			for _, k := range sortedKeysWithPrefix(c.annotations(o), ackAnnotationPrefix) {
+				c.add(ref, field.Forbidden(field.NewPath("metadata", "annotations").Key(k), "ACK reads services.k8s.aws/ annotations of a namespace for every object in it (another account, another region); prenv sets none"))
 			}
 			c.namespaceBounds(o, ref)
 		}
@@ -455,7 +486,7 @@ func (c *objectChecker) missing() {
 
 func (c *objectChecker) serviceAccount(o *unstructured.Unstructured, ref ObjectRef) {
 	p := field.NewPath("metadata", "annotations")
-	got := o.GetAnnotations()
+	got := c.annotations(o)
 	want := c.m.ServiceAccount.Annotations
 	arn, ok := got[spec.AnnotationRoleARN]
 	switch {
@@ -491,30 +522,46 @@ func (c *objectChecker) serviceAccount(o *unstructured.Unstructured, ref ObjectR
 // deletionPolicy retain).
 func (c *objectChecker) ackAnnotations(o *unstructured.Unstructured, ref ObjectRef, own map[string]string) {
 	p := field.NewPath("metadata", "annotations")
-	want := maps.Clone(c.m.ACKAnnotations)
-	if want == nil {
-		want = map[string]string{}
-	}
-	for k, v := range own {
-		if strings.HasPrefix(k, ackAnnotationPrefix) {
-			want[k] = v
+	// want is m.ACKAnnotations with own's services.k8s.aws/ annotations
+	// over them.
+	want := func(k string) (string, bool) {
+		if v, ok := own[k]; ok && strings.HasPrefix(k, ackAnnotationPrefix) {
+			return v, true
 		}
+		v, ok := c.m.ACKAnnotations[k]
+		return v, ok
 	}
-	got := o.GetAnnotations()
-	for _, k := range slices.Sorted(maps.Keys(want)) {
+	wantKeys := slices.AppendSeq(sortedKeysWithPrefix(own, ackAnnotationPrefix), maps.Keys(c.m.ACKAnnotations))
+	slices.Sort(wantKeys)
+	got := c.annotations(o)
+	for _, k := range slices.Compact(wantKeys) {
+		w, _ := want(k)
 		v, ok := got[k]
 		switch {
 		case !ok:
-			c.add(ref, field.Required(p.Key(k), fmt.Sprintf("%q as prenv renders it", want[k])))
-		case v != want[k]:
-			c.add(ref, field.Invalid(p.Key(k), v, fmt.Sprintf("must be %q as prenv renders it: ACK reads it to decide where and whether it creates, adopts or deletes the AWS resource (spec.aws.region, spec.deletionPolicy)", want[k])))
+			c.add(ref, field.Required(p.Key(k), fmt.Sprintf("%q as prenv renders it", w)))
+		case v != w:
+			c.add(ref, field.Invalid(p.Key(k), v, fmt.Sprintf("must be %q as prenv renders it: ACK reads it to decide where and whether it creates, adopts or deletes the AWS resource (spec.aws.region, spec.deletionPolicy)", w)))
 		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(got)) {
-		if _, ok := want[k]; !ok && strings.HasPrefix(k, ackAnnotationPrefix) {
+	for _, k := range sortedKeysWithPrefix(got, ackAnnotationPrefix) {
+		if _, ok := want(k); !ok {
 			c.add(ref, field.Forbidden(p.Key(k), "changes how ACK manages the AWS resource (another account, adopting an existing resource, ...); only prenv sets services.k8s.aws/ annotations"))
 		}
 	}
+}
+
+// sortedKeysWithPrefix returns the keys of m that begin with prefix, in
+// order.
+func sortedKeysWithPrefix(m map[string]string, prefix string) []string {
+	var keys []string
+	for k := range m {
+		if strings.HasPrefix(k, prefix) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // awsName checks the AWS name of an env object.

@@ -79,7 +79,7 @@ func (c *objectChecker) databases(o *unstructured.Unstructured, ref ObjectRef) {
 	wp := field.NewPath("metadata", "annotations").Key(spec.AnnotationSyncWave)
 	if want, ok := own[ref]; ok {
 		c.found[ref] = true
-		ann := o.GetAnnotations()
+		ann := c.annotations(o)
 		if got := ann[spec.AnnotationSyncWave]; got != want.wave {
 			c.add(ref, field.Invalid(wp, got, fmt.Sprintf("must be %s as prenv renders it: the passwords (wave %d), the databases (%d) and their migrations (%d) sync in this order, before the app", want.wave, plan.WaveDatabaseSecrets, plan.WaveDatabase, plan.WaveMigrations)))
 		}
@@ -116,7 +116,7 @@ func (c *objectChecker) databases(o *unstructured.Unstructured, ref ObjectRef) {
 	if c.found[ref] || ref.GroupKind == kinds.Namespace {
 		return
 	}
-	raw, has := o.GetAnnotations()[spec.AnnotationSyncWave]
+	raw, has := c.annotations(o)[spec.AnnotationSyncWave]
 	w := 0
 	if has {
 		n, err := strconv.Atoi(raw)

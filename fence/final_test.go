@@ -52,7 +52,7 @@ type wantProblem struct {
 // finalObjects renders an example for testkit.GoldenPR as render env does with
 // --templates, --chart and --kustomize: templates, then the chart, then the
 // kustomization.
-func finalObjects(t *testing.T, example, templates string, chart bool, kustomize string) (*spec.PreviewEnvironment, *plan.Model, []*unstructured.Unstructured) {
+func finalObjects(t testing.TB, example, templates string, chart bool, kustomize string) (*spec.PreviewEnvironment, *plan.Model, []*unstructured.Unstructured) {
 	t.Helper()
 	root := golden.Root(t)
 	data, err := os.ReadFile(filepath.Join(root, "examples", example, "prenv.yaml"))

@@ -54,67 +54,76 @@ var (
 // annotations of the shared controllers come from an allow list
 // ([controllerAnnotations]).
 func (c *objectChecker) hosts(o *unstructured.Unstructured, ref ObjectRef) {
-	why := fmt.Sprintf("an env may only claim its own hostname %q and names under it; external-dns or the shared ingress controller would send another name's traffic to this env", c.m.Hostname)
-	catchAll := fmt.Sprintf("takes every hostname the shared ingress controller or gateway serves: name the env's own, %q or a name under it", c.m.Hostname)
-	if c.m.Hostname == "" {
-		why = "the spec has no spec.dns, so the env has no hostname; external-dns or the shared ingress controller would send another name's traffic to this env"
-		catchAll = "takes every hostname the shared ingress controller or gateway serves, and the env has none to name (spec.dns is not set)"
-	}
-	claim := func(p *field.Path, h string) {
-		if !c.ownHostname(h) {
-			c.add(ref, field.Forbidden(p, fmt.Sprintf("%q: %s", strings.TrimSpace(h), why)))
+	// The messages, written when there is a problem.
+	why := func() string {
+		if c.m.Hostname == "" {
+			return "the spec has no spec.dns, so the env has no hostname; external-dns or the shared ingress controller would send another name's traffic to this env"
 		}
+		return fmt.Sprintf("an env may only claim its own hostname %q and names under it; external-dns or the shared ingress controller would send another name's traffic to this env", c.m.Hostname)
 	}
-	annotated := func(meta *field.Path, ann map[string]string) {
+	catchAll := func() string {
+		if c.m.Hostname == "" {
+			return "takes every hostname the shared ingress controller or gateway serves, and the env has none to name (spec.dns is not set)"
+		}
+		return fmt.Sprintf("takes every hostname the shared ingress controller or gateway serves: name the env's own, %q or a name under it", c.m.Hostname)
+	}
+	// forbid reports a hostname h that is not the env's (ownHostname)
+	// at p; the paths are made only then.
+	forbid := func(p *field.Path, h string) {
+		c.add(ref, field.Forbidden(p, fmt.Sprintf("%q: %s", strings.TrimSpace(h), why())))
+	}
+	annotated := func(meta func() *field.Path, ann map[string]string) {
 		for _, k := range externalDNSHostnameAnnotations {
 			if v, ok := ann[k]; ok {
 				for _, h := range strings.Split(v, ",") {
-					claim(meta.Child("annotations").Key(k), h)
+					if !c.ownHostname(h) {
+						forbid(meta().Child("annotations").Key(k), h)
+					}
 				}
 			}
 		}
 	}
-	ann := o.GetAnnotations()
-	annotated(field.NewPath("metadata"), ann)
+	ann := c.annotations(o)
+	annotated(func() *field.Path { return field.NewPath("metadata") }, ann)
 	// A workload that does not convert to the typed API is the validate
 	// stage's to report.
 	pods, _ := kuberules.PodTemplates(o)
 	for _, pod := range pods {
-		annotated(podMetaPath(pod), pod.Meta.Annotations)
+		annotated(func() *field.Path { return podMetaPath(pod) }, pod.Meta.Annotations)
 	}
 	c.controllerAnnotationsOf(ann, ref)
-	sp := field.NewPath("spec")
 	switch {
 	case ref.GroupKind == kindIngress:
 		if s, _ := o.Object["spec"].(map[string]any); s["defaultBackend"] != nil {
-			c.add(ref, field.Forbidden(sp.Child("defaultBackend"), "a default backend serves the requests no rule matches, so it "+catchAll))
+			c.add(ref, field.Forbidden(field.NewPath("spec").Child("defaultBackend"), "a default backend serves the requests no rule matches, so it "+catchAll()))
 		}
 		rules, _, _ := unstructured.NestedSlice(o.Object, "spec", "rules")
 		for i, r := range rules {
 			rm, _ := r.(map[string]any)
-			hp := sp.Child("rules").Index(i).Child("host")
 			if h, _ := rm["host"].(string); h == "" {
-				c.add(ref, field.Required(hp, "a rule without host "+catchAll))
-			} else {
-				claim(hp, h)
+				c.add(ref, field.Required(field.NewPath("spec").Child("rules").Index(i).Child("host"), "a rule without host "+catchAll()))
+			} else if !c.ownHostname(h) {
+				forbid(field.NewPath("spec").Child("rules").Index(i).Child("host"), h)
 			}
 		}
 		tls, _, _ := unstructured.NestedSlice(o.Object, "spec", "tls")
 		for i, t := range tls {
 			hs, _ := t.(map[string]any)["hosts"].([]any)
 			for j, h := range hs {
-				s, _ := h.(string)
-				claim(sp.Child("tls").Index(i).Child("hosts").Index(j), s)
+				if s, _ := h.(string); !c.ownHostname(s) {
+					forbid(field.NewPath("spec").Child("tls").Index(i).Child("hosts").Index(j), s)
+				}
 			}
 		}
 	case ref.Group == gatewayGroup && hostnameRoute[ref.Kind]:
 		hs, _, _ := unstructured.NestedSlice(o.Object, "spec", "hostnames")
 		if len(hs) == 0 {
-			c.add(ref, field.Required(sp.Child("hostnames"), "a route without hostnames "+catchAll))
+			c.add(ref, field.Required(field.NewPath("spec").Child("hostnames"), "a route without hostnames "+catchAll()))
 		}
 		for i, h := range hs {
-			s, _ := h.(string)
-			claim(sp.Child("hostnames").Index(i), s)
+			if s, _ := h.(string); !c.ownHostname(s) {
+				forbid(field.NewPath("spec").Child("hostnames").Index(i), s)
+			}
 		}
 	case ref.Group == gatewayGroup && portRoutes[ref.Kind]:
 		c.add(ref, field.Forbidden(field.NewPath("kind"), fmt.Sprintf("a %s has no hostnames: it takes every connection to a gateway's listener port, which gateways other envs share may serve", ref.Kind)))
@@ -123,11 +132,10 @@ func (c *objectChecker) hosts(o *unstructured.Unstructured, ref ObjectRef) {
 	case ref.GroupKind == kindGateway:
 		ls, _, _ := unstructured.NestedSlice(o.Object, "spec", "listeners")
 		for i, l := range ls {
-			lp := sp.Child("listeners").Index(i).Child("hostname")
 			if h, _ := l.(map[string]any)["hostname"].(string); h == "" {
-				c.add(ref, field.Required(lp, "a listener without hostname "+catchAll))
-			} else {
-				claim(lp, h)
+				c.add(ref, field.Required(field.NewPath("spec").Child("listeners").Index(i).Child("hostname"), "a listener without hostname "+catchAll()))
+			} else if !c.ownHostname(h) {
+				forbid(field.NewPath("spec").Child("listeners").Index(i).Child("hostname"), h)
 			}
 		}
 	}

@@ -114,10 +114,10 @@ func (c *objectChecker) ownMetadata(o *unstructured.Unstructured, ref ObjectRef)
 	}
 	skip := c.checkedElsewhere(ref)
 	ap, lp := field.NewPath("metadata", "annotations"), field.NewPath("metadata", "labels")
-	c.keepKeys(ref, ap, o.GetAnnotations(), own.GetAnnotations(), true, func(k string) bool {
+	c.keepKeys(ref, ap, c.annotations(o), own.GetAnnotations(), true, func(k string) bool {
 		return lifecycleWhy(k) != "" && !skip[ap.Key(k).String()]
 	}, lifecycleWhy)
-	c.keepKeys(ref, lp, o.GetLabels(), own.GetLabels(), true, func(k string) bool {
+	c.keepKeys(ref, lp, c.labels(o), own.GetLabels(), true, func(k string) bool {
 		return (strings.HasPrefix(k, prenvPrefix) || k == spec.LabelManagedBy) && !skip[lp.Key(k).String()]
 	}, lifecycleWhy)
 	// An owner reference makes the garbage collector delete the object
@@ -186,8 +186,8 @@ func (c *objectChecker) checkedElsewhere(ref ObjectRef) map[string]bool {
 // another env's for that env's.
 func (c *objectChecker) appMetadata(o *unstructured.Unstructured, ref ObjectRef) {
 	prenvKey := func(k string) bool { return strings.HasPrefix(k, prenvPrefix) }
-	c.keepKeys(ref, field.NewPath("metadata", "labels"), o.GetLabels(), c.m.Labels, false, prenvKey, lifecycleWhy)
-	c.keepKeys(ref, field.NewPath("metadata", "annotations"), o.GetAnnotations(), c.m.Labels, false, prenvKey, lifecycleWhy)
+	c.keepKeys(ref, field.NewPath("metadata", "labels"), c.labels(o), c.m.Labels, false, prenvKey, lifecycleWhy)
+	c.keepKeys(ref, field.NewPath("metadata", "annotations"), c.annotations(o), c.m.Labels, false, prenvKey, lifecycleWhy)
 }
 
 // ownSpec keeps the spec of one of prenv's own objects exactly prenv's

@@ -60,6 +60,8 @@ func (c *typeChecker) decoderOf(t reflect.Type) decoder {
 
 func decline(reflect.Value, interface{}) bool { return false }
 
+var stringType = reflect.TypeFor[string]()
+
 // newDecoder makes the decoder of a type (see decodeTyped).
 func (c *typeChecker) newDecoder(t reflect.Type) decoder {
 	if t.Kind() != reflect.Pointer {
@@ -189,6 +191,31 @@ func (c *typeChecker) sliceDecoder(t reflect.Type) decoder {
 }
 
 func (c *typeChecker) mapDecoder(t reflect.Type) decoder {
+	if t.Key() == stringType && t.Elem() == stringType {
+		// Labels, annotations, selectors, data: the decoder below, for
+		// map[string]string, without reflection.
+		return func(dst reflect.Value, v interface{}) bool {
+			m, ok := v.(map[string]interface{})
+			if !ok {
+				return false
+			}
+			out := make(map[string]string, len(m))
+			for k, e := range m {
+				s, ok := e.(string)
+				switch {
+				case !utf8.ValidString(k):
+					return false
+				case e == nil:
+					// A null value is kept as the zero value.
+				case !ok || !utf8.ValidString(s):
+					return false
+				}
+				out[k] = s
+			}
+			dst.Set(reflect.ValueOf(out).Convert(t))
+			return true
+		}
+	}
 	elem := c.decoderOf(t.Elem())
 	return func(dst reflect.Value, v interface{}) bool {
 		m, ok := v.(map[string]interface{})
