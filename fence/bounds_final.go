@@ -67,7 +67,7 @@ func (c *objectChecker) bound(o *unstructured.Unstructured, ref ObjectRef) {
 	c.found[ref] = true
 	p := field.NewPath("spec")
 	raw, _, _ := unstructured.NestedFieldNoCopy(o.Object, "spec")
-	if sameAsPrenvs(raw, want.spec) {
+	if form, err := runtime.DefaultUnstructuredConverter.ToUnstructured(derefAddr(want.spec)); err == nil && sameJSONValue(raw, form) {
 		// The object's spec is the JSON form of prenv's, value for value:
 		// it decodes to prenv's spec (the usual case: prenv rendered it).
 		return
@@ -88,18 +88,6 @@ func (c *objectChecker) bound(o *unstructured.Unstructured, ref ObjectRef) {
 		wantJSON, _ := json.Marshal(want.spec)
 		c.add(ref, field.Invalid(p, field.OmitValueType{}, fmt.Sprintf("must be as prenv renders it from %s (%s): it %s; change it through the spec", want.field, string(wantJSON), want.what)))
 	}
-}
-
-// sameAsPrenvs reports whether raw is the JSON form of a bound spec (v as
-// boundSpec holds it), as runtime.DefaultUnstructuredConverter.ToUnstructured
-// gives it, value for value (sameJSONValue): sameAsBound compares without
-// the converter when it can.
-func sameAsPrenvs(raw, v any) bool {
-	if same, ok := sameAsBound(raw, v); ok {
-		return same
-	}
-	form, err := runtime.DefaultUnstructuredConverter.ToUnstructured(derefAddr(v))
-	return err == nil && sameJSONValue(raw, form)
 }
 
 func boundNames(specs map[ObjectRef]boundSpec, gk spec.GroupKind) string {
