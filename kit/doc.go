@@ -17,4 +17,11 @@
 // [MaxChartSize], [MaxKustomizeSize], ...). Errors are typed:
 // [*TemplateError], [*ChartError], [*NondeterministicChartError],
 // [*KustomizeError], [*UnsafeKustomizationError].
+//
+// As in Helm, every file of a run shares one .Values, and files run in
+// reverse name order: a template that changes .Values changes what the
+// files after it print. The embedded templates print maps and lists of
+// strings (labels, selectors, resources, ACK tag lists) whole with one
+// toJson, so such a change is printed as it is and the final checks and
+// validation judge it.
 package kit
